@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The pinned kernel: Debian's linux-source tarball + kernel/patches/*.patch, configured as
+# tinyconfig + kernel/nova.config, built with LLVM=-19 into $KOUT. Each stage is skipped when
+# what it depends on (package version, patches, fragment) is unchanged.
+. "$(dirname "$0")/lib.sh"
+
+tarball=/usr/src/linux-source-$KVER.tar.xz
+[ -f "$tarball" ] || die "$tarball missing: run 'make setup' (Debian package linux-source-$KVER)"
+[ -x "$TOOLS/bin/bindgen" ] || die "bindgen missing in $TOOLS/bin: run 'make setup'"
+
+patches=("$NOVA_ROOT"/kernel/patches/*.patch)
+[ -e "${patches[0]}" ] || patches=()
+tree_id="$KPKG_VERSION $(cat "${patches[@]}" /dev/null | sha256sum | cut -c1-16)"
+
+# 1. source tree with our patches applied
+if ! stamp_ok kernel-tree "$tree_id" || [ ! -f "$KSRC/Makefile" ]; then
+    log "unpacking $tarball and applying ${#patches[@]} patch(es)"
+    rm -rf "$KSRC.tmp" "$KSRC"
+    mkdir -p "$KSRC.tmp"
+    tar -C "$KSRC.tmp" --strip-components=1 -xf "$tarball"
+    for p in "${patches[@]}"; do
+        patch -d "$KSRC.tmp" -p1 --no-backup-if-mismatch -s < "$p" || die "patch $(basename "$p") does not apply"
+    done
+    mv "$KSRC.tmp" "$KSRC"
+    stamp_set kernel-tree "$tree_id"
+    rm -f "$NOVA_CACHE/stamps/kernel-config" "$NOVA_CACHE/stamps/kernel-built"
+fi
+
+K=(-C "$KSRC" O="$KOUT" LLVM="$LLVM_SUFFIX")
+frag=$NOVA_ROOT/kernel/nova.config
+config_id="$tree_id $(sha256sum < "$frag" | cut -c1-16)"
+
+# 2. configuration
+if ! stamp_ok kernel-config "$config_id" || [ ! -f "$KOUT/.config" ]; then
+    log "configuring (tinyconfig + kernel/nova.config)"
+    mkdir -p "$KOUT"
+    make "${K[@]}" rustavailable >/dev/null || die "the kernel says Rust is not available (make rustavailable)"
+    make "${K[@]}" tinyconfig >/dev/null
+    (cd "$KSRC" && scripts/kconfig/merge_config.sh -m -O "$KOUT" "$KOUT/.config" "$frag" >/dev/null)
+    make "${K[@]}" olddefconfig >/dev/null
+    # Every line of the fragment must have survived olddefconfig (a dependency may drop one).
+    bad=0
+    while read -r l; do
+        case "$l" in
+            CONFIG_*=*) grep -qxF "$l" "$KOUT/.config" || { echo "config: wanted '$l', got '$(grep "^${l%%=*}=" "$KOUT/.config" || echo unset)'" >&2; bad=1; } ;;
+            "# CONFIG_"*" is not set") s=${l#\# }; s=${s%% *}; grep -q "^$s=" "$KOUT/.config" && { echo "config: $s should be off" >&2; bad=1; } ;;
+        esac
+    done < "$frag"
+    [ $bad = 0 ] || die "kernel/nova.config was not applied as written (see above)"
+    stamp_set kernel-config "$config_id"
+    rm -f "$NOVA_CACHE/stamps/kernel-built"
+fi
+
+# 3. build
+if ! stamp_ok kernel-built "$config_id" || [ ! -f "$KOUT/arch/x86/boot/bzImage" ]; then
+    log "building the kernel (-j$JOBS, log in $KOUT/build.log)"
+    start=$(date +%s)
+    if ! make "${K[@]}" -j"$JOBS" all > "$KOUT/build.log" 2>&1; then
+        tail -40 "$KOUT/build.log" >&2
+        die "kernel build failed (full log: $KOUT/build.log)"
+    fi
+    log "kernel built in $(( $(date +%s) - start )) s"
+    stamp_set kernel-built "$config_id"
+fi
