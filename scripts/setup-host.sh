@@ -14,7 +14,7 @@ PKGS=(
     "rust-src=$RUST_SRC_VERSION"
     clang-19 lld-19 llvm-19 libclang-19-dev
     build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync python3
-    debootstrap zstd xz-utils
+    debootstrap zstd xz-utils libdrm-dev
 )
 
 want="$(printf '%s\n' "${PKGS[@]}")"

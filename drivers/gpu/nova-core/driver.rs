@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The PCI driver: binds NVIDIA display-class functions, identifies the chip and hands the GPU to
+//! nova-drm through an auxiliary device.
+
+use kernel::{
+    auxiliary,
+    device::Core,
+    io::Io,
+    pci::{self, Class, ClassMask, Vendor},
+    prelude::*,
+    sizes::SZ_16M,
+    types::CovariantForLt,
+};
+
+use crate::{
+    chip::{self, IdentifyError},
+    handoff::{DrmHandoff, AUXILIARY_NAME},
+    regs::{NV_PMC_BOOT_0, NV_PMC_BOOT_42},
+};
+
+/// Size of BAR0, the register window, on every supported chip.
+pub(crate) const BAR0_SIZE: usize = SZ_16M;
+
+/// The mapped register window.
+pub(crate) type Bar0<'a> = pci::Bar<'a, BAR0_SIZE>;
+
+/// The PCI driver type.
+pub(crate) struct NovaCoreDriver;
+
+/// Per-GPU state, alive while the PCI function is bound.
+pub(crate) struct NovaCore<'bound> {
+    /// Kept mapped for the lifetime of the binding (GSP boot and everything after use it).
+    _bar: Bar0<'bound>,
+    /// The auxiliary device nova-drm binds to; unregistered first on unbind (field order).
+    #[allow(clippy::type_complexity)]
+    _drm: auxiliary::Registration<'bound, CovariantForLt!(DrmHandoff)>,
+}
+
+kernel::pci_device_table!(
+    PCI_TABLE,
+    <NovaCoreDriver as pci::Driver>::IdInfo,
+    [
+        // NVIDIA functions of base class 0x03 (display); the GPU shows up as VGA, XGA, 3D or
+        // "other display" depending on the board and its firmware settings.
+        (pci::DeviceId::from_class_and_vendor(Class::DISPLAY_VGA, ClassMask::ClassSubclass, Vendor::NVIDIA), ()),
+        (pci::DeviceId::from_class_and_vendor(Class::DISPLAY_XGA, ClassMask::ClassSubclass, Vendor::NVIDIA), ()),
+        (pci::DeviceId::from_class_and_vendor(Class::DISPLAY_3D, ClassMask::ClassSubclass, Vendor::NVIDIA), ()),
+        (pci::DeviceId::from_class_and_vendor(Class::DISPLAY_OTHER, ClassMask::ClassSubclass, Vendor::NVIDIA), ()),
+    ]
+);
+
+impl pci::Driver for NovaCoreDriver {
+    type IdInfo = ();
+    type Data<'bound> = NovaCore<'bound>;
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        pdev.enable_device_mem()?;
+        pdev.set_master();
+
+        let bar = pdev.iomap_region_sized::<BAR0_SIZE>(0, c"nova-core/bar0")?;
+        let boot0 = bar.read(NV_PMC_BOOT_0);
+        let boot42 = bar.read(NV_PMC_BOOT_42);
+
+        let id = match chip::identify(boot0.into_raw(), boot42.into_raw()) {
+            Ok(id) => id,
+            Err(IdentifyError::NotResponding) => {
+                dev_err!(pdev, "GPU not responding: NV_PMC_BOOT_0 reads 0xffffffff\n");
+                return Err(ENODEV);
+            }
+            Err(IdentifyError::PreFermi { boot0 }) => {
+                dev_err!(pdev, "pre-Fermi GPU (NV_PMC_BOOT_0 {:#010x}) is not supported\n", boot0);
+                return Err(ENODEV);
+            }
+            Err(IdentifyError::UnknownChipset { chipset, boot42 }) => {
+                dev_err!(
+                    pdev,
+                    "unknown NVIDIA chipset {:#x} (NV_PMC_BOOT_42 {:#010x}): not supported\n",
+                    chipset,
+                    boot42
+                );
+                return Err(ENODEV);
+            }
+        };
+        dev_info!(
+            pdev,
+            "NVIDIA {} ({}), rev {:x}{:x}\n",
+            id.chip.name,
+            id.chip.arch.name(),
+            id.major_rev,
+            id.minor_rev
+        );
+
+        let drm = auxiliary::Registration::new(
+            pdev.as_ref(),
+            AUXILIARY_NAME,
+            // One auxiliary device per GPU: the PCI bus/devfn is unique while we are bound.
+            u32::from(pdev.dev_id()),
+            crate::MODULE_NAME,
+            DrmHandoff::new(&id),
+        )?;
+
+        Ok(NovaCore { _bar: bar, _drm: drm })
+    }
+}

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+//! What nova-core hands to nova-drm with the auxiliary device.
+//!
+//! nova-drm reads it with `auxiliary::Device::registration_data`. It is plain data, copied
+//! by nova-drm at probe: nothing in it points into nova-core, so nova-drm never holds a reference
+//! that could outlive this module.
+
+use crate::chip::Identity;
+
+/// Name of the auxiliary device nova-core registers for nova-drm (`nova_core.nova-drm.<id>`).
+pub const AUXILIARY_NAME: &core::ffi::CStr = c"nova-drm";
+
+/// The GPU as nova-core identified it.
+#[derive(Clone, Copy, Debug)]
+pub struct DrmHandoff {
+    /// `arch << 4 | implementation`, e.g. 0x172.
+    pub chipset: u16,
+    /// BOOT_42 architecture, e.g. 0x17 for Ampere.
+    pub architecture: u8,
+    /// Major silicon revision.
+    pub major_rev: u8,
+    /// Minor silicon revision.
+    pub minor_rev: u8,
+    /// Chip name, NUL-padded ASCII (e.g. "GA102").
+    pub name: [u8; 8],
+}
+
+impl DrmHandoff {
+    /// Builds the handoff from nova-core's identification.
+    pub fn new(id: &Identity) -> Self {
+        let mut name = [0u8; 8];
+        for (d, s) in name.iter_mut().zip(id.chip.name.bytes()) {
+            *d = s;
+        }
+        DrmHandoff {
+            chipset: id.chip.chipset,
+            architecture: id.chip.arch as u8,
+            major_rev: id.major_rev,
+            minor_rev: id.minor_rev,
+            name,
+        }
+    }
+}

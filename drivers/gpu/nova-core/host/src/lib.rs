@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: GPL-2.0
+//! nova-core's pure logic, compiled for the host. Each module is the very file the kernel
+//! module builds; see `drivers/gpu/nova-core/`.
+#![no_std]
+
+#[path = "../../chip.rs"]
+pub mod chip;

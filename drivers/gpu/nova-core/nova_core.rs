@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+//! nova-core: the core of the nova driver for NVIDIA GPUs (Turing and later).
+//!
+//! It owns the PCI function: maps the registers, identifies the chip and (in later stages)
+//! boots the GSP firmware and manages GPU memory. Userspace-facing work is nova-drm's, which
+//! binds to the auxiliary device nova-core registers (see [`handoff`]).
+
+use kernel::prelude::*;
+
+pub mod chip;
+mod driver;
+pub mod handoff;
+mod regs;
+
+/// This module's name, as the auxiliary bus matches it (`nova_core.nova-drm`).
+pub const MODULE_NAME: &core::ffi::CStr = <LocalModule as kernel::ModuleMetadata>::NAME;
+
+kernel::module_pci_driver! {
+    type: driver::NovaCoreDriver,
+    name: "nova_core",
+    authors: ["The nova developers"],
+    description: "nova core driver for NVIDIA GPUs (GSP-based, Turing and later)",
+    license: "GPL v2",
+}

@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vm.sh NAME GUEST_SCRIPT [interactive]
+#
+# Boots the nova kernel in QEMU (TCG, from the trixie chroot) with a vGPU attached over
+# vfio-user, runs GUEST_SCRIPT inside the guest (as /mnt/guest.sh), then checks the run:
+# the guest must finish, and its dmesg must hold no WARN/BUG/Oops/KASAN/lockdep report and
+# kmemleak must report nothing. Prints PASS/FAIL lines (the guest's own and the run's checks).
+#
+# Environment: VGPU_ARGS (extra vgpu flags, e.g. "--boot42 0x3f000000"), VM_TIMEOUT (seconds,
+# default 600), NOVA_KERNEL/VGPU_BIN/GUEST_TESTS_BIN (overrides, used by the harness's own tests).
+# Outputs: $NOVA_CACHE/vm/runs/NAME/{console.log,vgpu.log,vgpu-trace.log,share/out/*}.
+. "$(dirname "$0")/lib.sh"
+
+name=${1:?usage: vm.sh NAME GUEST_SCRIPT [interactive]}
+script=${2:?usage: vm.sh NAME GUEST_SCRIPT [interactive]}
+interactive=${3:-}
+VMDIR=$NOVA_CACHE/vm
+RUN=$VMDIR/runs/$name
+KERNEL=${NOVA_KERNEL:-$KOUT/arch/x86/boot/bzImage}
+VGPU_BIN=${VGPU_BIN:-$NOVA_CACHE/target/release/vgpu}
+GUEST_TESTS_BIN=${GUEST_TESTS_BIN:-$NOVA_CACHE/target/x86_64-unknown-linux-gnu/release/nova-guest-tests}
+MODDIR=$NOVA_CACHE/modules
+TIMEOUT=${VM_TIMEOUT:-600}
+
+# --- prerequisites, each named when missing
+[ "$(id -u)" = 0 ] || die "the VM harness needs root (chroot, mount namespaces)"
+[ -f "$script" ] || die "guest script $script not found"
+[ -f "$KERNEL" ] || die "kernel image $KERNEL not found: run 'make kernel'"
+[ -x "$VGPU_BIN" ] || die "vGPU binary $VGPU_BIN not found: run 'make vgpu'"
+[ -x "$GUEST_TESTS_BIN" ] || die "guest test binary $GUEST_TESTS_BIN not found: run 'make guest-tests'"
+for m in nova-core.ko nova-drm.ko; do
+    [ -f "$MODDIR/$m" ] || die "module $MODDIR/$m not found: run 'make modules'"
+done
+[ -x "$CHROOT/usr/bin/qemu-system-x86_64" ] || die "QEMU not found in the chroot $CHROOT: run 'make setup'"
+[ -x "$CHROOT/bin/busybox" ] || die "busybox not found in the chroot $CHROOT: run 'make setup'"
+command -v unshare >/dev/null || die "unshare (util-linux) not found"
+
+# --- the initramfs: busybox and our /init, rebuilt when either changes
+mkdir -p "$VMDIR"
+init=$NOVA_ROOT/tests/vm/init
+initrd=$VMDIR/initramfs.cpio.gz
+initrd_id="$(sha256sum "$init" "$CHROOT/bin/busybox" | sha256sum | cut -c1-16)"
+if ! stamp_ok initramfs "$initrd_id" || [ ! -f "$initrd" ]; then
+    t=$(mktemp -d)
+    mkdir -p "$t"/{bin,dev,proc,sys,mnt,tmp}
+    cp "$CHROOT/bin/busybox" "$t/bin/busybox"
+    cp "$init" "$t/init"
+    chmod +x "$t/init"
+    (cd "$t" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd.tmp"
+    mv "$initrd.tmp" "$initrd"
+    rm -rf "$t"
+    stamp_set initramfs "$initrd_id"
+fi
+
+# --- the run directory and the share the guest mounts
+rm -rf "$RUN"
+mkdir -p "$RUN/share/modules" "$RUN/share/bin" "$RUN/share/out"
+cp "$MODDIR"/nova-core.ko "$MODDIR"/nova-drm.ko "$RUN/share/modules/"
+cp "$GUEST_TESTS_BIN" "$RUN/share/bin/nova-guest-tests"
+cp "$script" "$RUN/share/guest.sh"
+cp "$KERNEL" "$RUN/bzImage"
+if [ -n "$interactive" ]; then
+    echo 'exec setsid cttyhack sh -l' >> "$RUN/share/guest.sh"
+fi
+
+# --- the vGPU: its own process, one per run
+SOCK=$RUN/vgpu.sock
+# shellcheck disable=SC2086
+"$VGPU_BIN" --socket "$SOCK" --trace --trace-file "$RUN/vgpu-trace.log" ${VGPU_ARGS:-} 2> "$RUN/vgpu.log" &
+vgpu_pid=$!
+cleanup() { kill "$vgpu_pid" 2>/dev/null || true; wait "$vgpu_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 100); do
+    [ -S "$SOCK" ] && break
+    kill -0 "$vgpu_pid" 2>/dev/null || break
+    sleep 0.05
+done
+[ -S "$SOCK" ] || die "the vGPU did not create its socket $SOCK: $(tail -3 "$RUN/vgpu.log" | tr '\n' ' ')"
+
+# --- QEMU, inside the chroot, with the bind mounts private to this process tree
+devjson='{"driver":"vfio-user-pci","id":"vgpu0","socket":{"type":"unix","path":"'"$SOCK"'"}}'
+qemu=(qemu-system-x86_64 -accel tcg,thread=multi -M q35,memory-backend=mem -m 1G -smp 2
+    -object memory-backend-memfd,id=mem,size=1G,share=on
+    -nographic -no-reboot -nic none -vga none -kernel "$RUN/bzImage" -initrd "$initrd"
+    -append "console=ttyS0 panic=-1 oops=panic loglevel=4 modprobe.blacklist=nouveau"
+    -device "$devjson"
+    -virtfs "local,path=$RUN/share,mount_tag=share,security_model=none")
+start=$(date +%s.%N)
+set +e
+if [ -n "$interactive" ]; then
+    unshare --mount --propagation private bash -c '
+        set -e; r=$1; v=$2; shift 2
+        for d in dev proc sys; do mount --bind "/$d" "$r/$d"; done
+        mkdir -p "$r$v"; mount --bind "$v" "$r$v"
+        exec chroot "$r" "$@"' _ "$CHROOT" "$VMDIR" "${qemu[@]}"
+    exit 0
+fi
+unshare --mount --propagation private bash -c '
+    set -e; r=$1; v=$2; t=$3; shift 3
+    for d in dev proc sys; do mount --bind "/$d" "$r/$d"; done
+    mkdir -p "$r$v"; mount --bind "$v" "$r$v"
+    exec chroot "$r" timeout "$t" "$@"' _ "$CHROOT" "$VMDIR" "$TIMEOUT" "${qemu[@]}" \
+    < /dev/null > "$RUN/console.log" 2>&1
+qrc=$?
+set -e
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+tr -d '\r' < "$RUN/console.log" > "$RUN/console.txt"
+
+# --- verdicts
+fail=0
+pass() { echo "PASS vm::$name::$1"; }
+flunk() { echo "FAIL vm::$name::$1: $2"; fail=1; }
+
+grep -E '^(PASS|FAIL) ' "$RUN/console.txt" || true
+if grep -q '^nova-guest: done' "$RUN/console.txt"; then
+    pass guest_completed
+else
+    why="qemu exit $qrc"; [ "$qrc" = 124 ] && why="timed out after ${TIMEOUT}s"
+    flunk guest_completed "$why; last console lines: $(tail -5 "$RUN/console.txt" | tr '\n' '|')"
+fi
+splat='WARNING:|BUG:|Oops|KASAN|kernel BUG|general protection fault|Unable to handle|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|UBSAN|Kernel panic|kmemleak: [0-9]+ new suspected|INFO: task .* blocked'
+dm=$RUN/share/out/dmesg.txt
+[ -f "$dm" ] || dm=$RUN/console.txt
+if grep -Eq "$splat" "$dm" "$RUN/console.txt"; then
+    flunk dmesg_clean "$(grep -Eh "$splat" "$dm" "$RUN/console.txt" | head -3 | tr '\n' '|')"
+else
+    pass dmesg_clean
+fi
+kl=$RUN/share/out/kmemleak.txt
+if [ ! -f "$kl" ]; then
+    flunk kmemleak_clean "no kmemleak report was saved"
+elif grep -q 'unreferenced object' "$kl"; then
+    flunk kmemleak_clean "$(grep -c 'unreferenced object' "$kl") leak(s), first: $(grep -m1 -A3 'unreferenced object' "$kl" | tr '\n' '|')"
+elif grep -q 'not available' "$kl"; then
+    flunk kmemleak_clean "kmemleak is not enabled in the guest kernel"
+else
+    pass kmemleak_clean
+fi
+printf '[vm %s] %.1f s wall, console: %s\n' "$name" "$secs" "$RUN/console.txt" >&2
+exit $fail

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The test suites. Each is a list of named tests; `scripts/vm.sh` picks suites per VM boot.
+
+use crate::drm;
+use crate::Test;
+use nova_uapi as uapi;
+use std::process::Command;
+
+/// Every suite, in run order.
+pub fn all() -> Vec<(&'static str, Vec<Test>)> {
+    vec![
+        ("probe", vec![("ga102_identified", probe_ga102_identified)]),
+        (
+            "drm",
+            vec![
+                ("version_is_nova", drm_version_is_nova),
+                ("getparam_chip", drm_getparam_chip),
+                ("getparam_unknown_is_einval", drm_getparam_unknown),
+            ],
+        ),
+        ("reload", vec![("ten_cycles", reload_ten_cycles)]),
+        ("unknown_chip", vec![("probe_fails_enodev", unknown_chip_probe_fails)]),
+    ]
+}
+
+fn modules_dir() -> String {
+    std::env::var("NOVA_MODULES").unwrap_or_else(|_| "/mnt/modules".into())
+}
+
+fn run(cmd: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(cmd).args(args).output().map_err(|e| format!("{cmd}: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("{cmd} {}: {}", args.join(" "), text.trim()))
+    }
+}
+
+fn dmesg() -> Result<String, String> {
+    run("dmesg", &[])
+}
+
+fn loaded(module: &str) -> bool {
+    std::fs::read_to_string("/proc/modules").map(|m| m.lines().any(|l| l.starts_with(&format!("{module} ")))).unwrap_or(false)
+}
+
+fn load_both() -> Result<(), String> {
+    let d = modules_dir();
+    if !loaded("nova_core") {
+        run("insmod", &[&format!("{d}/nova-core.ko")])?;
+    }
+    if !loaded("nova_drm") {
+        run("insmod", &[&format!("{d}/nova-drm.ko")])?;
+    }
+    Ok(())
+}
+
+fn unload_both() -> Result<(), String> {
+    if loaded("nova_drm") {
+        run("rmmod", &["nova_drm"])?;
+    }
+    if loaded("nova_core") {
+        run("rmmod", &["nova_core"])?;
+    }
+    Ok(())
+}
+
+fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if cond {
+        Ok(())
+    } else {
+        Err(what())
+    }
+}
+
+fn probe_ga102_identified() -> Result<(), String> {
+    load_both()?;
+    let log = dmesg()?;
+    let line = log.lines().find(|l| l.contains("nova_core") && l.contains("NVIDIA "));
+    check(line.is_some_and(|l| l.contains("NVIDIA GA102 (Ampere), rev a1")), || {
+        format!("no identification line; got {line:?}")
+    })
+}
+
+fn drm_version_is_nova() -> Result<(), String> {
+    load_both()?;
+    let f = drm::open_nova()?;
+    let (name, desc, major, minor, _) = drm::version(&f)?;
+    check(name == "nova", || format!("driver name {name:?}"))?;
+    check(!desc.is_empty(), || "empty description".into())?;
+    check((major, minor) == (0, 1), || format!("version {major}.{minor}"))
+}
+
+fn drm_getparam_chip() -> Result<(), String> {
+    load_both()?;
+    let f = drm::open_nova()?;
+    let get = |p| drm::getparam(&f, p).map_err(|e| format!("GETPARAM {p}: errno {e}"));
+    let chipset = get(uapi::NOVA_GETPARAM_CHIPSET)?;
+    let arch = get(uapi::NOVA_GETPARAM_ARCHITECTURE)?;
+    let rev = get(uapi::NOVA_GETPARAM_REVISION)?;
+    check((chipset, arch, rev) == (0x172, 0x17, 0xa1), || {
+        format!("chipset {chipset:#x} arch {arch:#x} rev {rev:#x}, want 0x172 0x17 0xa1")
+    })
+}
+
+fn drm_getparam_unknown() -> Result<(), String> {
+    load_both()?;
+    let f = drm::open_nova()?;
+    for p in [3u64, 0x1000, u64::MAX] {
+        match drm::getparam(&f, p) {
+            Err(e) if e == libc::EINVAL => {}
+            other => return Err(format!("param {p:#x}: {other:?}, want EINVAL")),
+        }
+    }
+    Ok(())
+}
+
+fn reload_ten_cycles() -> Result<(), String> {
+    for i in 0..10 {
+        unload_both().map_err(|e| format!("cycle {i}: {e}"))?;
+        check(drm::render_nodes_of("nova").is_empty(), || format!("cycle {i}: render node survived unload"))?;
+        load_both().map_err(|e| format!("cycle {i}: {e}"))?;
+        let f = drm::open_nova().map_err(|e| format!("cycle {i}: {e}"))?;
+        let chip = drm::getparam(&f, uapi::NOVA_GETPARAM_CHIPSET).map_err(|e| format!("cycle {i}: errno {e}"))?;
+        check(chip == 0x172, || format!("cycle {i}: chipset {chip:#x}"))?;
+    }
+    Ok(())
+}
+
+/// Run with a vGPU whose BOOT_42 names no real chip (VGPU_BOOT42=0x3f000000).
+fn unknown_chip_probe_fails() -> Result<(), String> {
+    let d = modules_dir();
+    run("insmod", &[&format!("{d}/nova-core.ko")])?;
+    let log = dmesg()?;
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("unknown NVIDIA chipset")).collect();
+    check(lines.len() == 1, || format!("want one 'unknown NVIDIA chipset' line, got {lines:?}"))?;
+    check(lines[0].contains("0x3f0") && lines[0].contains("0x3f000000"), || format!("line lacks the values: {}", lines[0]))?;
+    check(log.contains("probe with driver nova_core failed with error -19"), || {
+        "no 'probe ... failed with error -19' (ENODEV) line".into()
+    })?;
+    check(drm::render_nodes_of("nova").is_empty(), || "a nova render node exists".into())?;
+    run("rmmod", &["nova_core"]).map(|_| ())
+}

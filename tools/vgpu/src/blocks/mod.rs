@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Register blocks. Each block owns one or more BAR0 ranges and models the registers in them.
+//! A block sees absolute BAR0 offsets (as the manuals give them) and 32-bit accesses only;
+//! [`crate::bar0`] splits and merges other sizes.
+
+pub mod pmc;
+
+/// One hardware block behind BAR0.
+pub trait Block: Send {
+    /// Short name, used in the trace and in `--trace=` filters.
+    fn name(&self) -> &'static str;
+    /// The BAR0 ranges (start, end exclusive) this block decodes.
+    fn ranges(&self) -> &'static [(u32, u32)];
+    /// A 32-bit read at absolute BAR0 offset `off` (4-byte aligned, inside one of the ranges).
+    fn read32(&mut self, off: u32) -> u32;
+    /// A 32-bit write.
+    fn write32(&mut self, off: u32, val: u32);
+    /// The register's name for the trace, if the block knows it.
+    fn reg_name(&self, off: u32) -> Option<&'static str>;
+    /// Back to the power-on state (function-level reset).
+    fn reset(&mut self);
+}

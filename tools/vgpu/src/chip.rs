@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Chip profiles: the identity a vGPU instance presents.
+
+/// Everything that differs between the chips the vGPU can pretend to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChipProfile {
+    /// Short name used on the command line (`--chip`).
+    pub name: &'static str,
+    /// PCI device ID.
+    pub device_id: u16,
+    /// PCI subsystem vendor and device.
+    pub subsystem: (u16, u16),
+    /// PCI revision ID.
+    pub revision: u8,
+    /// PCI class code (class, subclass, prog-if) as the 24-bit value at config 0x09.
+    pub class_code: u32,
+    /// `NV_PMC_BOOT_0` (BAR0 0x000000).
+    pub boot0: u32,
+    /// `NV_PMC_BOOT_42` (BAR0 0x000a00).
+    pub boot42: u32,
+    /// BAR1 (VRAM aperture) size in bytes.
+    pub bar1_size: u64,
+    /// Linux BAR3 (NVIDIA "BAR2", instance memory aperture) size in bytes.
+    pub bar3_size: u64,
+}
+
+/// BAR0, the register window: 16 MiB on every chip here (facts sheet §1.3, `NV_XVE_BAR0`).
+pub const BAR0_SIZE: u64 = 16 << 20;
+
+/// GA102 as on a GeForce RTX 3090.
+///
+/// - device 0x2204, subsystem 10de:147d (Founders Edition), revision 0xa1: pci.ids; lspci of an
+///   RTX 3090 (facts §1.1, §1.2).
+/// - class 0x030000 (VGA): `NV_XVE_REV_ID_CLASS_CODE` reset value (facts §1.1).
+/// - BOOT_0 0x172000a1 and BOOT_42 0x172a1000: arithmetic from the open-gpu-doc field layouts
+///   (architecture 0x17, implementation 2, revision A1); no dump of a 3090 was available (facts
+///   §2.1 and §13 items 1-2).
+/// - BAR1 256 MiB (`NV_XVE_RESIZE_BAR1_CTRL` reset size), BAR3 32 MiB (facts §1.3).
+pub const GA102: ChipProfile = ChipProfile {
+    name: "ga102",
+    device_id: 0x2204,
+    subsystem: (0x10de, 0x147d),
+    revision: 0xa1,
+    class_code: 0x03_00_00,
+    boot0: 0x1720_00a1,
+    boot42: 0x172a_1000,
+    bar1_size: 256 << 20,
+    bar3_size: 32 << 20,
+};
+
+/// All profiles, for `--chip`.
+pub const PROFILES: &[&ChipProfile] = &[&GA102];
+
+/// Finds a profile by name.
+pub fn by_name(name: &str) -> Option<&'static ChipProfile> {
+    PROFILES.iter().copied().find(|p| p.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ga102_identity_fields_agree() {
+        // BOOT_42: architecture 28:24, implementation 23:20, major 19:16, minor 15:12.
+        let b42 = GA102.boot42;
+        assert_eq!((b42 >> 24) & 0x1f, 0x17);
+        assert_eq!((b42 >> 20) & 0xf, 0x2);
+        assert_eq!((b42 >> 16) & 0xf, 0xa);
+        assert_eq!((b42 >> 12) & 0xf, 0x1);
+        // BOOT_0 carries the same chip in 28:20 and the revision in 7:0.
+        assert_eq!((GA102.boot0 >> 20) & 0x1ff, (b42 >> 20) & 0x1ff);
+        assert_eq!(GA102.boot0 & 0xff, u32::from(GA102.revision));
+    }
+
+    #[test]
+    fn lookup() {
+        assert_eq!(by_name("ga102"), Some(&GA102));
+        assert_eq!(by_name("gb999"), None);
+    }
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The vfio-user glue: region and interrupt descriptions for QEMU, and the [`Device`] that
+//! answers its messages by handing them to the PCI function, BAR0 decoder, DMA and IRQ models.
+
+use crate::bar0::Bar0;
+use crate::blocks::{pmc::Pmc, Block};
+use crate::chip::{ChipProfile, BAR0_SIZE};
+use crate::dma::{memfd, GuestMemory};
+use crate::irq::Irqs;
+use crate::pci::{PciConfig, CONFIG_SIZE, MSIX_VECTORS};
+use crate::trace::Tracer;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use vfio_bindings::bindings::vfio::*;
+use vfio_user::{DmaMapFlags, DmaUnmapFlags, IrqInfo, ServerBackend, ServerRegion, SparseArea};
+
+/// Options that change how the device behaves (fault injection and identity overrides).
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Serve this `NV_PMC_BOOT_42` instead of the profile's (an unknown chip).
+    pub boot42: Option<u32>,
+}
+
+/// One vGPU instance.
+pub struct Device {
+    chip: &'static ChipProfile,
+    opts: Options,
+    pci: PciConfig,
+    bar0: Bar0,
+    irqs: Irqs,
+    dma: GuestMemory,
+    tracer: Arc<Tracer>,
+    /// BAR1 (VRAM aperture) and BAR3 backing: memfds QEMU maps straight into the guest.
+    bar1: File,
+    bar3: File,
+}
+
+fn blocks(chip: &ChipProfile, opts: &Options) -> Vec<Box<dyn Block>> {
+    vec![Box::new(Pmc::new(chip, opts.boot42))]
+}
+
+impl Device {
+    /// A powered-on device.
+    pub fn new(chip: &'static ChipProfile, opts: Options, tracer: Arc<Tracer>) -> std::io::Result<Self> {
+        let bar0 = Bar0::new(blocks(chip, &opts), tracer.clone())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        Ok(Device {
+            chip,
+            pci: PciConfig::new(chip),
+            bar0,
+            irqs: Irqs::new(),
+            dma: GuestMemory::new(),
+            tracer,
+            bar1: memfd(c"vgpu-bar1", chip.bar1_size)?,
+            bar3: memfd(c"vgpu-bar3", chip.bar3_size)?,
+            opts,
+        })
+    }
+
+    /// The region table QEMU asks for (indices are VFIO_PCI_*_REGION_INDEX).
+    pub fn regions(&self) -> Vec<ServerRegion> {
+        let rw = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+        (0..VFIO_PCI_NUM_REGIONS)
+            .map(|index| {
+                let mut info = vfio_region_info {
+                    argsz: std::mem::size_of::<vfio_region_info>() as u32,
+                    index,
+                    ..Default::default()
+                };
+                let mut sparse = vec![];
+                let mut mmap_fd = None;
+                let mut mem = |size: u64, fd: &File| {
+                    info.size = size;
+                    info.flags = rw | VFIO_REGION_INFO_FLAG_MMAP;
+                    sparse.push(SparseArea { area: vfio_region_sparse_mmap_area { offset: 0, size } });
+                    mmap_fd = Some(fd.as_raw_fd());
+                };
+                match index {
+                    VFIO_PCI_BAR0_REGION_INDEX => {
+                        info.size = BAR0_SIZE;
+                        info.flags = rw;
+                    }
+                    VFIO_PCI_BAR1_REGION_INDEX => mem(self.chip.bar1_size, &self.bar1),
+                    VFIO_PCI_BAR3_REGION_INDEX => mem(self.chip.bar3_size, &self.bar3),
+                    VFIO_PCI_CONFIG_REGION_INDEX => {
+                        info.size = CONFIG_SIZE as u64;
+                        info.flags = rw;
+                    }
+                    _ => {}
+                }
+                ServerRegion { region_info: info, sparse_areas: sparse, mmap_fd }
+            })
+            .collect()
+    }
+
+    /// The interrupt table: INTx, one MSI vector, MSI-X vectors.
+    pub fn irq_infos() -> Vec<IrqInfo> {
+        (0..VFIO_PCI_NUM_IRQS)
+            .map(|index| {
+                let count = match index {
+                    VFIO_PCI_INTX_IRQ_INDEX | VFIO_PCI_MSI_IRQ_INDEX => 1,
+                    VFIO_PCI_MSIX_IRQ_INDEX => MSIX_VECTORS,
+                    _ => 0,
+                };
+                IrqInfo { index, count, flags: if count > 0 { VFIO_IRQ_INFO_EVENTFD } else { 0 } }
+            })
+            .collect()
+    }
+
+    /// Raises interrupt `vector` (used by blocks once they signal; exposed for tests).
+    pub fn raise_irq(&mut self, vector: u32) {
+        let how = self.irqs.raise(vector, &self.pci);
+        self.tracer.line("irq", format_args!("raise vector {vector}: {how:?}"));
+    }
+
+    /// Function-level reset: every block back to its power-on state.
+    fn function_reset(&mut self) {
+        self.tracer.line("pci", format_args!("function-level reset"));
+        self.pci.reset(self.chip);
+        self.bar0.reset();
+    }
+
+    /// Guest memory as the device sees it.
+    pub fn dma(&self) -> &GuestMemory {
+        &self.dma
+    }
+
+    /// Options in force.
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+}
+
+impl ServerBackend for Device {
+    fn region_read(&mut self, region: u32, offset: u64, data: &mut [u8]) -> std::io::Result<()> {
+        match region {
+            VFIO_PCI_CONFIG_REGION_INDEX => {
+                self.pci.read(offset, data);
+                if self.tracer.enabled("pci") {
+                    let mut v = [0u8; 4];
+                    let n = data.len().min(4);
+                    v[..n].copy_from_slice(&data[..n]);
+                    self.tracer.access("pci", false, offset, n, u32::from_le_bytes(v), "config");
+                }
+            }
+            VFIO_PCI_BAR0_REGION_INDEX => self.bar0.read(offset, data),
+            _ => {
+                self.tracer.line("pci", format_args!("read of region {region} at {offset:#x}: no such region"));
+                data.fill(0xff);
+            }
+        }
+        Ok(())
+    }
+
+    fn region_write(&mut self, region: u32, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        match region {
+            VFIO_PCI_CONFIG_REGION_INDEX => {
+                if self.tracer.enabled("pci") {
+                    let mut v = [0u8; 4];
+                    let n = data.len().min(4);
+                    v[..n].copy_from_slice(&data[..n]);
+                    self.tracer.access("pci", true, offset, n, u32::from_le_bytes(v), "config");
+                }
+                if self.pci.write(offset, data) {
+                    self.function_reset();
+                }
+            }
+            VFIO_PCI_BAR0_REGION_INDEX => self.bar0.write(offset, data),
+            _ => self.tracer.line("pci", format_args!("write to region {region} at {offset:#x}: no such region")),
+        }
+        Ok(())
+    }
+
+    fn dma_map(&mut self, flags: DmaMapFlags, offset: u64, address: u64, size: u64, fd: Option<File>) -> std::io::Result<()> {
+        let Some(fd) = fd else {
+            // Without a descriptor the device cannot reach that memory (guest RAM must be a
+            // shared memfd); record it in the trace so a silent zero-read is explained.
+            self.tracer.line("dma", format_args!("DMA_MAP {address:#x}+{size:#x} without fd: unreachable"));
+            return Ok(());
+        };
+        let r = self.dma.map(address, size, &fd, offset);
+        self.tracer.line("dma", format_args!("DMA_MAP {address:#x}+{size:#x} fd_offset {offset:#x} {flags:?}: {r:?}"));
+        r
+    }
+
+    fn dma_unmap(&mut self, flags: DmaUnmapFlags, address: u64, size: u64) -> std::io::Result<()> {
+        let n = self.dma.unmap(address, size, flags.contains(DmaUnmapFlags::UNMAP_ALL));
+        self.tracer.line("dma", format_args!("DMA_UNMAP {address:#x}+{size:#x} {flags:?}: {n} region(s)"));
+        Ok(())
+    }
+
+    fn reset(&mut self) -> std::io::Result<()> {
+        self.function_reset();
+        Ok(())
+    }
+
+    fn set_irqs(&mut self, index: u32, flags: u32, start: u32, count: u32, fds: Vec<File>) -> std::io::Result<()> {
+        let what = self.irqs.set_irqs(index, flags, start, count, fds);
+        self.tracer.line("irq", format_args!("SET_IRQS {what}"));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chip::GA102;
+
+    #[test]
+    fn regions_describe_the_bars() {
+        let d = Device::new(&GA102, Options::default(), Arc::new(Tracer::off())).unwrap();
+        let r = d.regions();
+        assert_eq!(r.len(), VFIO_PCI_NUM_REGIONS as usize);
+        assert_eq!(r[0].region_info.size, 16 << 20);
+        assert!(r[0].mmap_fd.is_none(), "BAR0 accesses must reach the model");
+        assert_eq!(r[1].region_info.size, 256 << 20);
+        assert!(r[1].mmap_fd.is_some());
+        assert_eq!(r[2].region_info.size, 0, "upper half of the 64-bit BAR1");
+        assert_eq!(r[3].region_info.size, 32 << 20);
+        assert_eq!(r[VFIO_PCI_CONFIG_REGION_INDEX as usize].region_info.size, 4096);
+    }
+
+    #[test]
+    fn bar0_and_config_through_the_backend() {
+        let mut d = Device::new(&GA102, Options { boot42: Some(0xdead_0000) }, Arc::new(Tracer::off())).unwrap();
+        let mut w = [0u8; 4];
+        d.region_read(VFIO_PCI_BAR0_REGION_INDEX, 0xa00, &mut w).unwrap();
+        assert_eq!(u32::from_le_bytes(w), 0xdead_0000);
+        d.region_read(VFIO_PCI_CONFIG_REGION_INDEX, 0, &mut w).unwrap();
+        assert_eq!(u32::from_le_bytes(w), 0x2204_10de);
+        d.region_read(42, 0, &mut w).unwrap();
+        assert_eq!(w, [0xff; 4]);
+    }
+
+    #[test]
+    fn flr_resets_blocks() {
+        let mut d = Device::new(&GA102, Options::default(), Arc::new(Tracer::off())).unwrap();
+        d.region_write(VFIO_PCI_BAR0_REGION_INDEX, 0x600, &7u32.to_le_bytes()).unwrap();
+        d.region_write(VFIO_PCI_CONFIG_REGION_INDEX, (crate::pci::cap::PCIE + 9) as u64, &[0x80]).unwrap();
+        let mut w = [0u8; 4];
+        d.region_read(VFIO_PCI_BAR0_REGION_INDEX, 0x600, &mut w).unwrap();
+        assert_eq!(u32::from_le_bytes(w), 0);
+    }
+}
