@@ -112,7 +112,11 @@ fail=0
 pass() { echo "PASS vm::$name::$1"; }
 flunk() { echo "FAIL vm::$name::$1: $2"; fail=1; }
 
-grep -E '^(PASS|FAIL) ' "$RUN/console.txt" || true
+if [ -n "${VM_SHOW:-}" ]; then
+    sed -n '/^nova-guest: init reached/,/^nova-guest: done/p' "$RUN/console.txt"
+else
+    grep -E '^(PASS|FAIL) ' "$RUN/console.txt" || true
+fi
 if grep -q '^nova-guest: done' "$RUN/console.txt"; then
     pass guest_completed
 else

@@ -9,5 +9,10 @@ fn main() {
         .into_iter()
         .find(|d| std::path::Path::new(d).join("drm.h").exists())
         .expect("drm.h not found: install libdrm-dev (make setup does)");
-    cc::Build::new().file("layout_probe.c").include(".").include(drm).warnings_into_errors(true).compile("nova_layout_probe");
+    cc::Build::new()
+        .file("layout_probe.c")
+        .include(".")
+        .include(drm)
+        .warnings_into_errors(true)
+        .compile("nova_layout_probe");
 }

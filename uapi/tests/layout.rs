@@ -18,9 +18,18 @@ extern "C" {
 fn getparam_layout_matches_c() {
     // SAFETY: the probe functions take no arguments and return constants.
     unsafe {
-        assert_eq!(size_of::<DrmNovaGetparam>() as u64, nova_c_sizeof_getparam());
-        assert_eq!(offset_of!(DrmNovaGetparam, param) as u64, nova_c_offsetof_getparam_param());
-        assert_eq!(offset_of!(DrmNovaGetparam, value) as u64, nova_c_offsetof_getparam_value());
+        assert_eq!(
+            size_of::<DrmNovaGetparam>() as u64,
+            nova_c_sizeof_getparam()
+        );
+        assert_eq!(
+            offset_of!(DrmNovaGetparam, param) as u64,
+            nova_c_offsetof_getparam_param()
+        );
+        assert_eq!(
+            offset_of!(DrmNovaGetparam, value) as u64,
+            nova_c_offsetof_getparam_value()
+        );
     }
 }
 

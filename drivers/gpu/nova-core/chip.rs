@@ -54,7 +54,11 @@ pub struct Chip {
 }
 
 const fn chip(chipset: u16, name: &'static str, arch: Architecture) -> Chip {
-    Chip { chipset, name, arch }
+    Chip {
+        chipset,
+        name,
+        arch,
+    }
 }
 
 /// Every chip the driver identifies, Turing through Blackwell. Chipset numbers: nouveau's
@@ -186,15 +190,27 @@ mod tests {
 
     #[test]
     fn failures() {
-        assert_eq!(identify(u32::MAX, GA102_BOOT42), Err(IdentifyError::NotResponding));
+        assert_eq!(
+            identify(u32::MAX, GA102_BOOT42),
+            Err(IdentifyError::NotResponding)
+        );
         // NV50-era BOOT_0: architecture 0x5, high bit clear.
-        assert_eq!(identify(0x0500_00a1, 0), Err(IdentifyError::PreFermi { boot0: 0x0500_00a1 }));
+        assert_eq!(
+            identify(0x0500_00a1, 0),
+            Err(IdentifyError::PreFermi { boot0: 0x0500_00a1 })
+        );
         // An architecture nobody has made (0x3f).
         assert_eq!(
             identify(GA102_BOOT0, 0x3f00_0000),
-            Err(IdentifyError::UnknownChipset { chipset: 0x3f0, boot42: 0x3f00_0000 })
+            Err(IdentifyError::UnknownChipset {
+                chipset: 0x3f0,
+                boot42: 0x3f00_0000
+            })
         );
         // GA101 does not exist.
-        assert!(matches!(identify(GA102_BOOT0, 0x171a_1000), Err(IdentifyError::UnknownChipset { chipset: 0x171, .. })));
+        assert!(matches!(
+            identify(GA102_BOOT0, 0x171a_1000),
+            Err(IdentifyError::UnknownChipset { chipset: 0x171, .. })
+        ));
     }
 }

@@ -42,10 +42,38 @@ kernel::pci_device_table!(
     [
         // NVIDIA functions of base class 0x03 (display); the GPU shows up as VGA, XGA, 3D or
         // "other display" depending on the board and its firmware settings.
-        (pci::DeviceId::from_class_and_vendor(Class::DISPLAY_VGA, ClassMask::ClassSubclass, Vendor::NVIDIA), ()),
-        (pci::DeviceId::from_class_and_vendor(Class::DISPLAY_XGA, ClassMask::ClassSubclass, Vendor::NVIDIA), ()),
-        (pci::DeviceId::from_class_and_vendor(Class::DISPLAY_3D, ClassMask::ClassSubclass, Vendor::NVIDIA), ()),
-        (pci::DeviceId::from_class_and_vendor(Class::DISPLAY_OTHER, ClassMask::ClassSubclass, Vendor::NVIDIA), ()),
+        (
+            pci::DeviceId::from_class_and_vendor(
+                Class::DISPLAY_VGA,
+                ClassMask::ClassSubclass,
+                Vendor::NVIDIA
+            ),
+            ()
+        ),
+        (
+            pci::DeviceId::from_class_and_vendor(
+                Class::DISPLAY_XGA,
+                ClassMask::ClassSubclass,
+                Vendor::NVIDIA
+            ),
+            ()
+        ),
+        (
+            pci::DeviceId::from_class_and_vendor(
+                Class::DISPLAY_3D,
+                ClassMask::ClassSubclass,
+                Vendor::NVIDIA
+            ),
+            ()
+        ),
+        (
+            pci::DeviceId::from_class_and_vendor(
+                Class::DISPLAY_OTHER,
+                ClassMask::ClassSubclass,
+                Vendor::NVIDIA
+            ),
+            ()
+        ),
     ]
 );
 
@@ -72,7 +100,11 @@ impl pci::Driver for NovaCoreDriver {
                 return Err(ENODEV);
             }
             Err(IdentifyError::PreFermi { boot0 }) => {
-                dev_err!(pdev, "pre-Fermi GPU (NV_PMC_BOOT_0 {:#010x}) is not supported\n", boot0);
+                dev_err!(
+                    pdev,
+                    "pre-Fermi GPU (NV_PMC_BOOT_0 {:#010x}) is not supported\n",
+                    boot0
+                );
                 return Err(ENODEV);
             }
             Err(IdentifyError::UnknownChipset { chipset, boot42 }) => {
@@ -103,6 +135,9 @@ impl pci::Driver for NovaCoreDriver {
             DrmHandoff::new(&id),
         )?;
 
-        Ok(NovaCore { _bar: bar, _drm: drm })
+        Ok(NovaCore {
+            _bar: bar,
+            _drm: drm,
+        })
     }
 }

@@ -5,8 +5,6 @@
 //! boots the GSP firmware and manages GPU memory. Userspace-facing work is nova-drm's, which
 //! binds to the auxiliary device nova-core registers (see [`handoff`]).
 
-use kernel::prelude::*;
-
 pub mod chip;
 mod driver;
 pub mod handoff;

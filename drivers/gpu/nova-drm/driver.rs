@@ -34,7 +34,10 @@ pub(crate) struct NovaBinding<'bound> {
 kernel::auxiliary_device_table!(
     AUX_TABLE,
     <NovaDrmDriver as auxiliary::Driver>::IdInfo,
-    [(auxiliary::DeviceId::new(nova_core::MODULE_NAME, AUXILIARY_NAME), ())]
+    [(
+        auxiliary::DeviceId::new(nova_core::MODULE_NAME, AUXILIARY_NAME),
+        ()
+    )]
 );
 
 impl auxiliary::Driver for NovaDrmDriver {
@@ -54,7 +57,9 @@ impl auxiliary::Driver for NovaDrmDriver {
         dev_info!(
             adev,
             "DRM device for {} ready (render node)\n",
-            core::str::from_utf8(&gpu.name).unwrap_or("?").trim_end_matches('\0')
+            core::str::from_utf8(&gpu.name)
+                .unwrap_or("?")
+                .trim_end_matches('\0')
         );
         Ok(NovaBinding { _reg: reg })
     }

@@ -17,7 +17,11 @@ impl gem::DriverObject for NovaObject {
     type Driver = NovaDrmDriver;
     type Args = ();
 
-    fn new(_dev: &drm::Device<NovaDrmDriver>, _size: usize, _args: ()) -> impl PinInit<Self, Error> {
+    fn new(
+        _dev: &drm::Device<NovaDrmDriver>,
+        _size: usize,
+        _args: (),
+    ) -> impl PinInit<Self, Error> {
         try_pin_init!(NovaObject {})
     }
 }

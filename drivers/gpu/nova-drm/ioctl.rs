@@ -28,6 +28,12 @@ macro_rules! nova_ioctl {
     ($cmd:expr, $ty:ty, $flags:expr, $handler:expr, $name:literal) => {{
         const _: () = assert!(drm::ioctl::IOWR::<$ty>(($cmd & 0xff) as u32) == $cmd);
 
+        /// The C entry point of this ioctl.
+        ///
+        /// # Safety
+        ///
+        /// Only the DRM core may call it, from `drm_ioctl()`, with the device, argument buffer
+        /// and file of an ioctl on a nova device.
         unsafe extern "C" fn trampoline(
             raw_dev: *mut internal::drm_device,
             raw_data: *mut c_void,
@@ -35,7 +41,8 @@ macro_rules! nova_ioctl {
         ) -> c_int {
             // SAFETY: the DRM core calls ioctl handlers with a device of this driver (the table
             // is only reachable through `NovaDrmDriver::IOCTLS`) that it keeps alive for the call.
-            let dev: &drm::Device<NovaDrmDriver, drm::Ioctl> = unsafe { drm::Device::from_raw(raw_dev) };
+            let dev: &drm::Device<NovaDrmDriver, drm::Ioctl> =
+                unsafe { drm::Device::from_raw(raw_dev) };
             let Some(guard) = dev.registration_guard() else {
                 return ENODEV.to_errno();
             };

@@ -2,7 +2,6 @@
 //! nova-drm: the DRM driver of nova. It binds to the auxiliary device that nova-core registers
 //! for each GPU and exposes a render node with the nova uAPI (`uapi/nova_drm.h`).
 
-
 mod driver;
 mod file;
 mod gem;

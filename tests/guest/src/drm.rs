@@ -22,12 +22,18 @@ struct DrmVersion {
 }
 
 /// `DRM_IOCTL_VERSION` = `DRM_IOWR(0x00, struct drm_version)`.
-const DRM_IOCTL_VERSION: u32 = uapi::iowr(uapi::DRM_IOCTL_BASE, 0x00, std::mem::size_of::<DrmVersion>());
+const DRM_IOCTL_VERSION: u32 = uapi::iowr(
+    uapi::DRM_IOCTL_BASE,
+    0x00,
+    std::mem::size_of::<DrmVersion>(),
+);
 
 /// The render nodes of DRM devices whose driver is `name`, found through sysfs.
 pub fn render_nodes_of(driver: &str) -> Vec<PathBuf> {
     let mut out = vec![];
-    let Ok(dir) = std::fs::read_dir("/sys/class/drm") else { return out };
+    let Ok(dir) = std::fs::read_dir("/sys/class/drm") else {
+        return out;
+    };
     for e in dir.flatten() {
         let n = e.file_name().to_string_lossy().to_string();
         if !n.starts_with("renderD") {
@@ -48,7 +54,11 @@ pub fn render_nodes_of(driver: &str) -> Vec<PathBuf> {
 pub fn open_nova() -> Result<File, String> {
     let nodes = render_nodes_of("nova");
     let p = nodes.first().ok_or("no render node of driver \"nova\"")?;
-    OpenOptions::new().read(true).write(true).open(p).map_err(|e| format!("open {}: {e}", p.display()))
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(p)
+        .map_err(|e| format!("open {}: {e}", p.display()))
 }
 
 fn ioctl<T>(f: &File, cmd: u32, arg: &mut T) -> Result<(), i32> {
@@ -73,8 +83,18 @@ pub fn version(f: &File) -> Result<(String, String, i32, i32, i32), String> {
     v.desc = desc.as_mut_ptr() as u64;
     v.date = date.as_mut_ptr() as u64;
     ioctl(f, DRM_IOCTL_VERSION, &mut v).map_err(|e| format!("DRM_IOCTL_VERSION: errno {e}"))?;
-    let s = |b: Vec<u8>| String::from_utf8_lossy(&b).trim_end_matches('\0').to_string();
-    Ok((s(name), s(desc), v.version_major, v.version_minor, v.version_patchlevel))
+    let s = |b: Vec<u8>| {
+        String::from_utf8_lossy(&b)
+            .trim_end_matches('\0')
+            .to_string()
+    };
+    Ok((
+        s(name),
+        s(desc),
+        v.version_major,
+        v.version_minor,
+        v.version_patchlevel,
+    ))
 }
 
 /// DRM_IOCTL_NOVA_GETPARAM: the value, or the errno.

@@ -19,7 +19,10 @@ pub fn all() -> Vec<(&'static str, Vec<Test>)> {
             ],
         ),
         ("reload", vec![("ten_cycles", reload_ten_cycles)]),
-        ("unknown_chip", vec![("probe_fails_enodev", unknown_chip_probe_fails)]),
+        (
+            "unknown_chip",
+            vec![("probe_fails_enodev", unknown_chip_probe_fails)],
+        ),
     ]
 }
 
@@ -28,8 +31,12 @@ fn modules_dir() -> String {
 }
 
 fn run(cmd: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(cmd).args(args).output().map_err(|e| format!("{cmd}: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{cmd}: {e}"))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     if out.status.success() {
         Ok(text)
     } else {
@@ -42,7 +49,9 @@ fn dmesg() -> Result<String, String> {
 }
 
 fn loaded(module: &str) -> bool {
-    std::fs::read_to_string("/proc/modules").map(|m| m.lines().any(|l| l.starts_with(&format!("{module} ")))).unwrap_or(false)
+    std::fs::read_to_string("/proc/modules")
+        .map(|m| m.lines().any(|l| l.starts_with(&format!("{module} "))))
+        .unwrap_or(false)
 }
 
 fn load_both() -> Result<(), String> {
@@ -77,10 +86,13 @@ fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
 fn probe_ga102_identified() -> Result<(), String> {
     load_both()?;
     let log = dmesg()?;
-    let line = log.lines().find(|l| l.contains("nova_core") && l.contains("NVIDIA "));
-    check(line.is_some_and(|l| l.contains("NVIDIA GA102 (Ampere), rev a1")), || {
-        format!("no identification line; got {line:?}")
-    })
+    let line = log
+        .lines()
+        .find(|l| l.contains("nova_core") && l.contains("NVIDIA "));
+    check(
+        line.is_some_and(|l| l.contains("NVIDIA GA102 (Ampere), rev a1")),
+        || format!("no identification line; got {line:?}"),
+    )
 }
 
 fn drm_version_is_nova() -> Result<(), String> {
@@ -89,7 +101,9 @@ fn drm_version_is_nova() -> Result<(), String> {
     let (name, desc, major, minor, _) = drm::version(&f)?;
     check(name == "nova", || format!("driver name {name:?}"))?;
     check(!desc.is_empty(), || "empty description".into())?;
-    check((major, minor) == (0, 1), || format!("version {major}.{minor}"))
+    check((major, minor) == (0, 1), || {
+        format!("version {major}.{minor}")
+    })
 }
 
 fn drm_getparam_chip() -> Result<(), String> {
@@ -119,10 +133,13 @@ fn drm_getparam_unknown() -> Result<(), String> {
 fn reload_ten_cycles() -> Result<(), String> {
     for i in 0..10 {
         unload_both().map_err(|e| format!("cycle {i}: {e}"))?;
-        check(drm::render_nodes_of("nova").is_empty(), || format!("cycle {i}: render node survived unload"))?;
+        check(drm::render_nodes_of("nova").is_empty(), || {
+            format!("cycle {i}: render node survived unload")
+        })?;
         load_both().map_err(|e| format!("cycle {i}: {e}"))?;
         let f = drm::open_nova().map_err(|e| format!("cycle {i}: {e}"))?;
-        let chip = drm::getparam(&f, uapi::NOVA_GETPARAM_CHIPSET).map_err(|e| format!("cycle {i}: errno {e}"))?;
+        let chip = drm::getparam(&f, uapi::NOVA_GETPARAM_CHIPSET)
+            .map_err(|e| format!("cycle {i}: errno {e}"))?;
         check(chip == 0x172, || format!("cycle {i}: chipset {chip:#x}"))?;
     }
     Ok(())
@@ -133,12 +150,23 @@ fn unknown_chip_probe_fails() -> Result<(), String> {
     let d = modules_dir();
     run("insmod", &[&format!("{d}/nova-core.ko")])?;
     let log = dmesg()?;
-    let lines: Vec<&str> = log.lines().filter(|l| l.contains("unknown NVIDIA chipset")).collect();
-    check(lines.len() == 1, || format!("want one 'unknown NVIDIA chipset' line, got {lines:?}"))?;
-    check(lines[0].contains("0x3f0") && lines[0].contains("0x3f000000"), || format!("line lacks the values: {}", lines[0]))?;
-    check(log.contains("probe with driver nova_core failed with error -19"), || {
-        "no 'probe ... failed with error -19' (ENODEV) line".into()
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("unknown NVIDIA chipset"))
+        .collect();
+    check(lines.len() == 1, || {
+        format!("want one 'unknown NVIDIA chipset' line, got {lines:?}")
     })?;
-    check(drm::render_nodes_of("nova").is_empty(), || "a nova render node exists".into())?;
+    check(
+        lines[0].contains("0x3f0") && lines[0].contains("0x3f000000"),
+        || format!("line lacks the values: {}", lines[0]),
+    )?;
+    check(
+        log.contains("probe with driver nova_core failed with error -19"),
+        || "no 'probe ... failed with error -19' (ENODEV) line".into(),
+    )?;
+    check(drm::render_nodes_of("nova").is_empty(), || {
+        "a nova render node exists".into()
+    })?;
     run("rmmod", &["nova_core"]).map(|_| ())
 }

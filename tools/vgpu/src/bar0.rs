@@ -36,7 +36,12 @@ impl Bar0 {
                 return Err(format!("BAR0 ranges overlap at {:#x}", w[1].0));
             }
         }
-        Ok(Bar0 { blocks, map, tracer, reads: 0 })
+        Ok(Bar0 {
+            blocks,
+            map,
+            tracer,
+            reads: 0,
+        })
     }
 
     fn owner(&self, off: u32) -> Option<usize> {
@@ -81,7 +86,8 @@ impl Bar0 {
             let (v, block, name) = self.read_word(word);
             let bytes = v.to_le_bytes();
             data[done..done + n].copy_from_slice(&bytes[shift..shift + n]);
-            self.tracer.access(block, false, u64::from(word), 4, v, name.unwrap_or(""));
+            self.tracer
+                .access(block, false, u64::from(word), 4, v, name.unwrap_or(""));
             done += n;
         }
     }
@@ -105,7 +111,8 @@ impl Bar0 {
                 u32::from_le_bytes(cur)
             };
             let (block, name) = self.write_word(word, val);
-            self.tracer.access(block, true, u64::from(word), 4, val, name.unwrap_or(""));
+            self.tracer
+                .access(block, true, u64::from(word), 4, val, name.unwrap_or(""));
             done += n;
         }
     }
@@ -125,7 +132,11 @@ mod tests {
     use crate::chip::GA102;
 
     fn bar0() -> Bar0 {
-        Bar0::new(vec![Box::new(Pmc::new(&GA102, None))], Arc::new(Tracer::off())).unwrap()
+        Bar0::new(
+            vec![Box::new(Pmc::new(&GA102, None))],
+            Arc::new(Tracer::off()),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -184,7 +195,13 @@ mod tests {
     #[test]
     fn overlapping_blocks_are_rejected() {
         let t = Arc::new(Tracer::off());
-        let r = Bar0::new(vec![Box::new(Dummy(&[(0, 0x100)])), Box::new(Dummy(&[(0x80, 0x200)]))], t);
+        let r = Bar0::new(
+            vec![
+                Box::new(Dummy(&[(0, 0x100)])),
+                Box::new(Dummy(&[(0x80, 0x200)])),
+            ],
+            t,
+        );
         assert!(r.is_err());
     }
 }

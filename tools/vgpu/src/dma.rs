@@ -17,7 +17,11 @@ pub struct DmaFault {
 
 impl std::fmt::Display for DmaFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DMA to unmapped guest memory at {:#x} (+{:#x})", self.addr, self.len)
+        write!(
+            f,
+            "DMA to unmapped guest memory at {:#x} (+{:#x})",
+            self.addr, self.len
+        )
     }
 }
 
@@ -54,27 +58,41 @@ impl GuestMemory {
 
     /// Maps `size` bytes of `fd` at `fd_offset` as guest physical `gpa`.
     pub fn map(&mut self, gpa: u64, size: u64, fd: &File, fd_offset: u64) -> std::io::Result<()> {
-        let len = usize::try_from(size).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+        let len =
+            usize::try_from(size).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
         if len == 0 || gpa.checked_add(size).is_none() {
             return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
         }
-        let off = libc::off_t::try_from(fd_offset).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+        let off = libc::off_t::try_from(fd_offset)
+            .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: a fresh shared mapping of a descriptor we were given; the kernel picks the
         // address, so no existing memory is affected. The result is checked for MAP_FAILED.
         let p = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), off)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                off,
+            )
         };
         if p == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        self.maps.push(Mapping { gpa, size, host: p.cast() });
+        self.maps.push(Mapping {
+            gpa,
+            size,
+            host: p.cast(),
+        });
         Ok(())
     }
 
     /// Unmaps the region starting at `gpa` with `size` (or everything with `all`).
     pub fn unmap(&mut self, gpa: u64, size: u64, all: bool) -> usize {
         let before = self.maps.len();
-        self.maps.retain(|m| !(all || (m.gpa == gpa && m.size == size)));
+        self.maps
+            .retain(|m| !(all || (m.gpa == gpa && m.size == size)));
         before - self.maps.len()
     }
 
@@ -82,7 +100,11 @@ impl GuestMemory {
     fn host(&self, addr: u64, len: usize) -> Result<*mut u8, DmaFault> {
         let fault = DmaFault { addr, len };
         let end = addr.checked_add(len as u64).ok_or(DmaFault { addr, len })?;
-        let m = self.maps.iter().find(|m| m.gpa <= addr && end <= m.gpa + m.size).ok_or(fault)?;
+        let m = self
+            .maps
+            .iter()
+            .find(|m| m.gpa <= addr && end <= m.gpa + m.size)
+            .ok_or(fault)?;
         // SAFETY: `addr - m.gpa < m.size`, so the offset stays inside the mapping.
         Ok(unsafe { m.host.add((addr - m.gpa) as usize) })
     }

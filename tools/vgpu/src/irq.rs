@@ -35,11 +35,21 @@ pub struct Irqs {
 impl Irqs {
     /// No vectors wired yet.
     pub fn new() -> Self {
-        Irqs { msix: (0..MSIX_VECTORS).map(|_| None).collect(), ..Default::default() }
+        Irqs {
+            msix: (0..MSIX_VECTORS).map(|_| None).collect(),
+            ..Default::default()
+        }
     }
 
     /// Handles vfio-user `SET_IRQS`. Returns a description for the trace.
-    pub fn set_irqs(&mut self, index: u32, flags: u32, start: u32, count: u32, fds: Vec<File>) -> String {
+    pub fn set_irqs(
+        &mut self,
+        index: u32,
+        flags: u32,
+        start: u32,
+        count: u32,
+        fds: Vec<File>,
+    ) -> String {
         if flags & VFIO_IRQ_SET_ACTION_TRIGGER == 0 {
             // Mask/unmask of INTx: the line is edge-signalled through the eventfd, nothing to do.
             return format!("index {index} flags {flags:#x}: mask/unmask ignored");
@@ -47,8 +57,20 @@ impl Irqs {
         let with_fds = flags & VFIO_IRQ_SET_DATA_EVENTFD != 0;
         let mut fds = fds.into_iter();
         match index {
-            VFIO_PCI_INTX_IRQ_INDEX => self.intx = if with_fds && count > 0 { fds.next() } else { None },
-            VFIO_PCI_MSI_IRQ_INDEX => self.msi = if with_fds && count > 0 { fds.next() } else { None },
+            VFIO_PCI_INTX_IRQ_INDEX => {
+                self.intx = if with_fds && count > 0 {
+                    fds.next()
+                } else {
+                    None
+                }
+            }
+            VFIO_PCI_MSI_IRQ_INDEX => {
+                self.msi = if with_fds && count > 0 {
+                    fds.next()
+                } else {
+                    None
+                }
+            }
             VFIO_PCI_MSIX_IRQ_INDEX => {
                 if count == 0 {
                     self.msix.iter_mut().for_each(|v| *v = None);
@@ -64,7 +86,11 @@ impl Irqs {
             VFIO_PCI_MSI_IRQ_INDEX => "MSI",
             _ => "MSI-X",
         };
-        format!("{kind} vectors {start}..{} {}", start.saturating_add(count), if with_fds { "wired" } else { "released" })
+        format!(
+            "{kind} vectors {start}..{} {}",
+            start.saturating_add(count),
+            if with_fds { "wired" } else { "released" }
+        )
     }
 
     /// Raises `vector` the way the guest configured the function. Returns what was used, or
@@ -72,7 +98,10 @@ impl Irqs {
     pub fn raise(&mut self, vector: u32, pci: &PciConfig) -> Option<Delivered> {
         let one = 1u64.to_ne_bytes();
         let (fd, how) = if pci.msix_enabled() {
-            (self.msix.get_mut(vector as usize).and_then(|f| f.as_mut()), Delivered::Msix(vector))
+            (
+                self.msix.get_mut(vector as usize).and_then(|f| f.as_mut()),
+                Delivered::Msix(vector),
+            )
         } else if pci.msi_enabled() {
             (self.msi.as_mut(), Delivered::Msi)
         } else if !pci.intx_disabled() {
@@ -117,8 +146,20 @@ mod tests {
         let mut irqs = Irqs::new();
         let intx = eventfd();
         let msix3 = eventfd();
-        irqs.set_irqs(VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD, 0, 1, vec![intx.try_clone().unwrap()]);
-        irqs.set_irqs(VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD, 3, 1, vec![msix3.try_clone().unwrap()]);
+        irqs.set_irqs(
+            VFIO_PCI_INTX_IRQ_INDEX,
+            VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
+            0,
+            1,
+            vec![intx.try_clone().unwrap()],
+        );
+        irqs.set_irqs(
+            VFIO_PCI_MSIX_IRQ_INDEX,
+            VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
+            3,
+            1,
+            vec![msix3.try_clone().unwrap()],
+        );
 
         assert_eq!(irqs.raise(0, &pci), Some(Delivered::Intx));
         assert_eq!(count(&intx), 1);

@@ -51,7 +51,12 @@ fn parse_args() -> Result<Args, String> {
             Some((k, v)) => (k.to_string(), Some(v.to_string())),
             None => (a.clone(), None),
         };
-        let mut value = |name: &str| inline.clone().or_else(|| it.next()).ok_or(format!("{name} needs a value"));
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or(format!("{name} needs a value"))
+        };
         match key.as_str() {
             "--socket" => socket = Some(PathBuf::from(value("--socket")?)),
             "--chip" => {
@@ -66,7 +71,13 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     let socket = socket.ok_or(format!("--socket is required\n{USAGE}"))?;
-    Ok(Args { socket, chip, opts, trace, trace_file })
+    Ok(Args {
+        socket,
+        chip,
+        opts,
+        trace,
+        trace_file,
+    })
 }
 
 fn main() -> ExitCode {
@@ -95,13 +106,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = match vfio_user::Server::new(&args.socket, true, Device::irq_infos(), dev.regions()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("vgpu: cannot listen on {}: {e:?}", args.socket.display());
-            return ExitCode::FAILURE;
-        }
-    };
+    let server =
+        match vfio_user::Server::new(&args.socket, true, Device::irq_infos(), dev.regions()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("vgpu: cannot listen on {}: {e:?}", args.socket.display());
+                return ExitCode::FAILURE;
+            }
+        };
     eprintln!(
         "vgpu: {} (10de:{:04x}) listening on {}{}",
         args.chip.name,

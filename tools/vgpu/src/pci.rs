@@ -118,7 +118,10 @@ impl PciConfig {
         put32(&mut c, cap::MSIX + 8, MSIX_PBA_OFFSET);
         put16(&mut w, cap::MSIX + 2, 0xc000); // enable, function mask
 
-        PciConfig { bytes: c, writable: w }
+        PciConfig {
+            bytes: c,
+            writable: w,
+        }
     }
 
     /// Reads `data.len()` bytes at `offset`; bytes past the end read as zero.
@@ -141,7 +144,8 @@ impl PciConfig {
             let Some(o) = usize::try_from(offset).ok().and_then(|o| o.checked_add(i)) else {
                 continue;
             };
-            let (Some(cur), Some(mask)) = (self.bytes.get(o).copied(), self.writable.get(o).copied())
+            let (Some(cur), Some(mask)) =
+                (self.bytes.get(o).copied(), self.writable.get(o).copied())
             else {
                 continue;
             };
@@ -216,7 +220,16 @@ mod tests {
             ids.push((p, rd(&c, p, 1)));
             p = rd(&c, p + 1, 1) as u64;
         }
-        assert_eq!(ids, vec![(0x60, 0x01), (0x68, 0x05), (0x78, 0x10), (0xb4, 0x09), (0xc8, 0x11)]);
+        assert_eq!(
+            ids,
+            vec![
+                (0x60, 0x01),
+                (0x68, 0x05),
+                (0x78, 0x10),
+                (0xb4, 0x09),
+                (0xc8, 0x11)
+            ]
+        );
         // No extended capabilities.
         assert_eq!(rd(&c, 0x100, 4), 0);
     }

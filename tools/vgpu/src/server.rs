@@ -42,7 +42,11 @@ fn blocks(chip: &ChipProfile, opts: &Options) -> Vec<Box<dyn Block>> {
 
 impl Device {
     /// A powered-on device.
-    pub fn new(chip: &'static ChipProfile, opts: Options, tracer: Arc<Tracer>) -> std::io::Result<Self> {
+    pub fn new(
+        chip: &'static ChipProfile,
+        opts: Options,
+        tracer: Arc<Tracer>,
+    ) -> std::io::Result<Self> {
         let bar0 = Bar0::new(blocks(chip, &opts), tracer.clone())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(Device {
@@ -73,7 +77,9 @@ impl Device {
                 let mut mem = |size: u64, fd: &File| {
                     info.size = size;
                     info.flags = rw | VFIO_REGION_INFO_FLAG_MMAP;
-                    sparse.push(SparseArea { area: vfio_region_sparse_mmap_area { offset: 0, size } });
+                    sparse.push(SparseArea {
+                        area: vfio_region_sparse_mmap_area { offset: 0, size },
+                    });
                     mmap_fd = Some(fd.as_raw_fd());
                 };
                 match index {
@@ -89,7 +95,11 @@ impl Device {
                     }
                     _ => {}
                 }
-                ServerRegion { region_info: info, sparse_areas: sparse, mmap_fd }
+                ServerRegion {
+                    region_info: info,
+                    sparse_areas: sparse,
+                    mmap_fd,
+                }
             })
             .collect()
     }
@@ -103,7 +113,11 @@ impl Device {
                     VFIO_PCI_MSIX_IRQ_INDEX => MSIX_VECTORS,
                     _ => 0,
                 };
-                IrqInfo { index, count, flags: if count > 0 { VFIO_IRQ_INFO_EVENTFD } else { 0 } }
+                IrqInfo {
+                    index,
+                    count,
+                    flags: if count > 0 { VFIO_IRQ_INFO_EVENTFD } else { 0 },
+                }
             })
             .collect()
     }
@@ -111,12 +125,14 @@ impl Device {
     /// Raises interrupt `vector` (used by blocks once they signal; exposed for tests).
     pub fn raise_irq(&mut self, vector: u32) {
         let how = self.irqs.raise(vector, &self.pci);
-        self.tracer.line("irq", format_args!("raise vector {vector}: {how:?}"));
+        self.tracer
+            .line("irq", format_args!("raise vector {vector}: {how:?}"));
     }
 
     /// Function-level reset: every block back to its power-on state.
     fn function_reset(&mut self) {
-        self.tracer.line("pci", format_args!("function-level reset"));
+        self.tracer
+            .line("pci", format_args!("function-level reset"));
         self.pci.reset(self.chip);
         self.bar0.reset();
     }
@@ -141,12 +157,16 @@ impl ServerBackend for Device {
                     let mut v = [0u8; 4];
                     let n = data.len().min(4);
                     v[..n].copy_from_slice(&data[..n]);
-                    self.tracer.access("pci", false, offset, n, u32::from_le_bytes(v), "config");
+                    self.tracer
+                        .access("pci", false, offset, n, u32::from_le_bytes(v), "config");
                 }
             }
             VFIO_PCI_BAR0_REGION_INDEX => self.bar0.read(offset, data),
             _ => {
-                self.tracer.line("pci", format_args!("read of region {region} at {offset:#x}: no such region"));
+                self.tracer.line(
+                    "pci",
+                    format_args!("read of region {region} at {offset:#x}: no such region"),
+                );
                 data.fill(0xff);
             }
         }
@@ -160,33 +180,55 @@ impl ServerBackend for Device {
                     let mut v = [0u8; 4];
                     let n = data.len().min(4);
                     v[..n].copy_from_slice(&data[..n]);
-                    self.tracer.access("pci", true, offset, n, u32::from_le_bytes(v), "config");
+                    self.tracer
+                        .access("pci", true, offset, n, u32::from_le_bytes(v), "config");
                 }
                 if self.pci.write(offset, data) {
                     self.function_reset();
                 }
             }
             VFIO_PCI_BAR0_REGION_INDEX => self.bar0.write(offset, data),
-            _ => self.tracer.line("pci", format_args!("write to region {region} at {offset:#x}: no such region")),
+            _ => self.tracer.line(
+                "pci",
+                format_args!("write to region {region} at {offset:#x}: no such region"),
+            ),
         }
         Ok(())
     }
 
-    fn dma_map(&mut self, flags: DmaMapFlags, offset: u64, address: u64, size: u64, fd: Option<File>) -> std::io::Result<()> {
+    fn dma_map(
+        &mut self,
+        flags: DmaMapFlags,
+        offset: u64,
+        address: u64,
+        size: u64,
+        fd: Option<File>,
+    ) -> std::io::Result<()> {
         let Some(fd) = fd else {
             // Without a descriptor the device cannot reach that memory (guest RAM must be a
             // shared memfd); record it in the trace so a silent zero-read is explained.
-            self.tracer.line("dma", format_args!("DMA_MAP {address:#x}+{size:#x} without fd: unreachable"));
+            self.tracer.line(
+                "dma",
+                format_args!("DMA_MAP {address:#x}+{size:#x} without fd: unreachable"),
+            );
             return Ok(());
         };
         let r = self.dma.map(address, size, &fd, offset);
-        self.tracer.line("dma", format_args!("DMA_MAP {address:#x}+{size:#x} fd_offset {offset:#x} {flags:?}: {r:?}"));
+        self.tracer.line(
+            "dma",
+            format_args!("DMA_MAP {address:#x}+{size:#x} fd_offset {offset:#x} {flags:?}: {r:?}"),
+        );
         r
     }
 
     fn dma_unmap(&mut self, flags: DmaUnmapFlags, address: u64, size: u64) -> std::io::Result<()> {
-        let n = self.dma.unmap(address, size, flags.contains(DmaUnmapFlags::UNMAP_ALL));
-        self.tracer.line("dma", format_args!("DMA_UNMAP {address:#x}+{size:#x} {flags:?}: {n} region(s)"));
+        let n = self
+            .dma
+            .unmap(address, size, flags.contains(DmaUnmapFlags::UNMAP_ALL));
+        self.tracer.line(
+            "dma",
+            format_args!("DMA_UNMAP {address:#x}+{size:#x} {flags:?}: {n} region(s)"),
+        );
         Ok(())
     }
 
@@ -195,7 +237,14 @@ impl ServerBackend for Device {
         Ok(())
     }
 
-    fn set_irqs(&mut self, index: u32, flags: u32, start: u32, count: u32, fds: Vec<File>) -> std::io::Result<()> {
+    fn set_irqs(
+        &mut self,
+        index: u32,
+        flags: u32,
+        start: u32,
+        count: u32,
+        fds: Vec<File>,
+    ) -> std::io::Result<()> {
         let what = self.irqs.set_irqs(index, flags, start, count, fds);
         self.tracer.line("irq", format_args!("SET_IRQS {what}"));
         Ok(())
@@ -218,16 +267,28 @@ mod tests {
         assert!(r[1].mmap_fd.is_some());
         assert_eq!(r[2].region_info.size, 0, "upper half of the 64-bit BAR1");
         assert_eq!(r[3].region_info.size, 32 << 20);
-        assert_eq!(r[VFIO_PCI_CONFIG_REGION_INDEX as usize].region_info.size, 4096);
+        assert_eq!(
+            r[VFIO_PCI_CONFIG_REGION_INDEX as usize].region_info.size,
+            4096
+        );
     }
 
     #[test]
     fn bar0_and_config_through_the_backend() {
-        let mut d = Device::new(&GA102, Options { boot42: Some(0xdead_0000) }, Arc::new(Tracer::off())).unwrap();
+        let mut d = Device::new(
+            &GA102,
+            Options {
+                boot42: Some(0xdead_0000),
+            },
+            Arc::new(Tracer::off()),
+        )
+        .unwrap();
         let mut w = [0u8; 4];
-        d.region_read(VFIO_PCI_BAR0_REGION_INDEX, 0xa00, &mut w).unwrap();
+        d.region_read(VFIO_PCI_BAR0_REGION_INDEX, 0xa00, &mut w)
+            .unwrap();
         assert_eq!(u32::from_le_bytes(w), 0xdead_0000);
-        d.region_read(VFIO_PCI_CONFIG_REGION_INDEX, 0, &mut w).unwrap();
+        d.region_read(VFIO_PCI_CONFIG_REGION_INDEX, 0, &mut w)
+            .unwrap();
         assert_eq!(u32::from_le_bytes(w), 0x2204_10de);
         d.region_read(42, 0, &mut w).unwrap();
         assert_eq!(w, [0xff; 4]);
@@ -236,10 +297,17 @@ mod tests {
     #[test]
     fn flr_resets_blocks() {
         let mut d = Device::new(&GA102, Options::default(), Arc::new(Tracer::off())).unwrap();
-        d.region_write(VFIO_PCI_BAR0_REGION_INDEX, 0x600, &7u32.to_le_bytes()).unwrap();
-        d.region_write(VFIO_PCI_CONFIG_REGION_INDEX, (crate::pci::cap::PCIE + 9) as u64, &[0x80]).unwrap();
+        d.region_write(VFIO_PCI_BAR0_REGION_INDEX, 0x600, &7u32.to_le_bytes())
+            .unwrap();
+        d.region_write(
+            VFIO_PCI_CONFIG_REGION_INDEX,
+            (crate::pci::cap::PCIE + 9) as u64,
+            &[0x80],
+        )
+        .unwrap();
         let mut w = [0u8; 4];
-        d.region_read(VFIO_PCI_BAR0_REGION_INDEX, 0x600, &mut w).unwrap();
+        d.region_read(VFIO_PCI_BAR0_REGION_INDEX, 0x600, &mut w)
+            .unwrap();
         assert_eq!(u32::from_le_bytes(w), 0);
     }
 }

@@ -49,7 +49,11 @@ pub struct Tracer {
 impl Tracer {
     /// A tracer writing to `out`.
     pub fn new(filter: Filter, out: Box<dyn Write + Send>) -> Self {
-        Tracer { filter, start: Instant::now(), out: Mutex::new(out) }
+        Tracer {
+            filter,
+            start: Instant::now(),
+            out: Mutex::new(out),
+        }
     }
 
     /// A tracer that prints nothing.
@@ -81,7 +85,10 @@ impl Tracer {
         }
         let dir = if write { 'W' } else { 'R' };
         let sep = if write { "<-" } else { "=" };
-        self.line(block, format_args!("{dir}{:<2} 0x{off:06x} {sep} 0x{val:08x}  {name}", size * 8));
+        self.line(
+            block,
+            format_args!("{dir}{:<2} 0x{off:06x} {sep} 0x{val:08x}  {name}", size * 8),
+        );
     }
 }
 
@@ -118,6 +125,9 @@ mod tests {
         t.access("pci", true, 0x4, 2, 0x6, "COMMAND");
         let s = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         assert_eq!(s.lines().count(), 1);
-        assert!(s.contains("pmc    R32 0x000a00 = 0x172a1000  NV_PMC_BOOT_42"), "{s}");
+        assert!(
+            s.contains("pmc    R32 0x000a00 = 0x172a1000  NV_PMC_BOOT_42"),
+            "{s}"
+        );
     }
 }

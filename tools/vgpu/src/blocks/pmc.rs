@@ -33,7 +33,12 @@ pub struct Pmc {
 impl Pmc {
     /// PMC of `chip`; `boot42` may override the profile's value (fault injection).
     pub fn new(chip: &ChipProfile, boot42: Option<u32>) -> Self {
-        Pmc { boot0: chip.boot0, boot42: boot42.unwrap_or(chip.boot42), enable: 0, device_enable: 0 }
+        Pmc {
+            boot0: chip.boot0,
+            boot42: boot42.unwrap_or(chip.boot42),
+            enable: 0,
+            device_enable: 0,
+        }
     }
 }
 

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+# nova: a Rust DRM driver for NVIDIA GPUs, its vGPU test hardware and their tests.
+#
+#   make run     set up, build everything, boot a guest with the vGPU, load the modules
+#   make test    host tests + VM tests; ends with "N passed, N failed"
+#
+# Everything downloaded or built lives in $(NOVA_CACHE) (default ~/.cache/nova).
+
+NOVA_CACHE ?= $(HOME)/.cache/nova
+export NOVA_CACHE
+export CARGO_TARGET_DIR := $(NOVA_CACHE)/target
+export PATH := $(NOVA_CACHE)/tools/bin:$(HOME)/.cargo/bin:$(PATH)
+export RUST_LIB_SRC := /usr/lib/rustlib/src/rust/library
+export LIBCLANG_PATH := /usr/lib/llvm-19/lib
+
+KSRC := $(NOVA_CACHE)/linux-7.3
+KOUT := $(NOVA_CACHE)/kbuild
+MODOUT := $(NOVA_CACHE)/modules
+KMAKE = $(MAKE) -C $(KSRC) O=$(KOUT) LLVM=-19 M=$(CURDIR) MO=$(MODOUT)
+GUEST_TARGET := x86_64-unknown-linux-gnu
+
+.PHONY: all setup kernel modules vgpu guest-tests run shell test lint bench clean
+
+all: modules vgpu guest-tests
+
+setup:
+	@bash scripts/setup-host.sh
+	@bash scripts/setup-tools.sh
+	@bash scripts/setup-chroot.sh
+
+kernel: setup
+	@bash scripts/build-kernel.sh
+
+modules: kernel
+	@mkdir -p $(MODOUT)
+	+@$(KMAKE) modules > $(MODOUT)/build.log 2>&1 || { cat $(MODOUT)/build.log; exit 1; }
+	@grep -E '^(warning|error)' -A8 $(MODOUT)/build.log || true
+
+vgpu: setup
+	@cargo build -q --release -p vgpu
+
+guest-tests: setup
+	@RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release -p nova-guest-tests --target $(GUEST_TARGET)
+
+run: all
+	@VM_SHOW=1 bash scripts/vm.sh run tests/vm/run.sh
+
+shell: all
+	@bash scripts/vm.sh shell tests/vm/shell.sh interactive
+
+test: all
+	@bash scripts/test.sh
+
+lint: modules
+	cargo fmt --all -- --check
+	cargo clippy -q --workspace --all-targets -- -D warnings
+	@bash scripts/kernel-clippy.sh
+
+bench:
+	@bash scripts/bench.sh
+
+clean:
+	rm -rf $(MODOUT) $(CARGO_TARGET_DIR) $(NOVA_CACHE)/vm/runs

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make test`: host unit tests (cargo), the VM harness's own checks, then the VM suites.
+# Every result line is PASS/FAIL; the last line is "N passed, N failed".
+. "$(dirname "$0")/lib.sh"
+cd "$NOVA_ROOT"
+
+passed=0
+failed=0
+logdir=$NOVA_CACHE/test-logs
+mkdir -p "$logdir"
+
+# count FILE: adds the PASS/FAIL lines of FILE to the totals.
+count() {
+    local p f
+    p=$(grep -c '^PASS ' "$1" || true)
+    f=$(grep -c '^FAIL ' "$1" || true)
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+# --- host: every crate of the workspace
+log "host tests (cargo test --workspace)"
+set +e
+cargo test --workspace --release 2>&1 | tee "$logdir/host.log" | grep -E '^test result:|panicked|^error' >&2
+host_rc=${PIPESTATUS[0]}
+set -e
+read -r hp hf < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } } END { print p+0, f+0 }' "$logdir/host.log")
+passed=$((passed + hp))
+failed=$((failed + hf))
+if [ "$host_rc" != 0 ] && [ "$hf" = 0 ]; then
+    echo "FAIL host::cargo_test: cargo exited $host_rc without a failing test (build error?); see $logdir/host.log"
+    failed=$((failed + 1))
+fi
+echo "host: $hp passed, $hf failed"
+
+# --- the harness refuses to run without what it needs, and says what is missing
+log "VM harness checks"
+bash tests/harness/selftest.sh | tee "$logdir/harness.log"
+count "$logdir/harness.log"
+
+# --- VM suites: NAME GUEST_SCRIPT VGPU_ARGS
+vm_suite() {
+    local name=$1 script=$2
+    log "VM suite $name${3:+ (vGPU $3)}"
+    VGPU_ARGS=${3:-} bash scripts/vm.sh "$name" "$script" | tee "$logdir/vm-$name.log" || true
+    count "$logdir/vm-$name.log"
+}
+vm_suite main tests/vm/main.sh
+if grep -q 'R32 0x000a00 = 0x172a1000  NV_PMC_BOOT_42' "$NOVA_CACHE/vm/runs/main/vgpu-trace.log" 2>/dev/null; then
+    echo "PASS vm::main::boot42_served_by_vgpu"
+    passed=$((passed + 1))
+else
+    echo "FAIL vm::main::boot42_served_by_vgpu: the vGPU trace has no BOOT_42 read"
+    failed=$((failed + 1))
+fi
+vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
