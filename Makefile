@@ -27,6 +27,7 @@ setup:
 	@bash scripts/setup-host.sh
 	@bash scripts/setup-tools.sh
 	@bash scripts/setup-chroot.sh
+	@bash scripts/setup-firmware.sh
 
 kernel: setup
 	@bash scripts/build-kernel.sh

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The real NVIDIA firmware files (linux-firmware's nvidia/ tree) from Debian's
+# firmware-nvidia-graphics package, unpacked (never installed) into $NOVA_CACHE/firmware.
+# Downloaded inside the chroot, whose apt knows sid's non-free-firmware component. The
+# mirror serves a dated snapshot of sid, so its Release file may be past its Valid-Until.
+. "$(dirname "$0")/lib.sh"
+
+FW=$NOVA_CACHE/firmware
+stamp_ok firmware "$FIRMWARE_PKG_VERSION" && [ -f "$FW/lib/firmware/nvidia/ga102/gsp/gsp-570.144.bin" ] && exit 0
+[ -x "$CHROOT/usr/bin/apt-get" ] || die "the chroot is missing: run scripts/setup-chroot.sh first"
+
+mirror=$(debian_mirror)
+echo "deb $mirror sid non-free-firmware" > "$CHROOT/etc/apt/sources.list.d/nova-sid-firmware.list"
+# Nothing is installed from sid: the package is only downloaded, at an exact version.
+printf 'Package: *\nPin: release n=sid\nPin-Priority: 1\n' > "$CHROOT/etc/apt/preferences.d/nova-sid"
+log "downloading firmware-nvidia-graphics $FIRMWARE_PKG_VERSION"
+mkdir -p "$CHROOT/tmp/nova-fw"
+unshare --mount --propagation private bash -euc '
+    for d in dev proc sys; do mount --bind "/$d" "$1/$d"; done
+    chroot "$1" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root sh -c \
+        "apt-get -o Acquire::Check-Valid-Until=false update -q >/dev/null && cd /tmp/nova-fw && rm -f ./*.deb && apt-get download -q firmware-nvidia-graphics=$2"
+' _ "$CHROOT" "$FIRMWARE_PKG_VERSION" > "$NOVA_CACHE/firmware-download.log" 2>&1 \
+    || { tail -5 "$NOVA_CACHE/firmware-download.log" >&2; die "could not download firmware-nvidia-graphics=$FIRMWARE_PKG_VERSION"; }
+deb=$(ls "$CHROOT"/tmp/nova-fw/firmware-nvidia-graphics_*.deb)
+rm -rf "$FW.tmp"
+dpkg-deb -x "$deb" "$FW.tmp"
+# Debian installs the tree under /usr/lib/firmware; keep a lib/firmware view for the guest.
+mkdir -p "$FW.tmp/lib"
+[ -d "$FW.tmp/usr/lib/firmware" ] && ln -sfn ../usr/lib/firmware "$FW.tmp/lib/firmware"
+rm -rf "$FW"
+mv "$FW.tmp" "$FW"
+rm -f "$deb"
+[ -f "$FW/lib/firmware/nvidia/ga102/gsp/gsp-570.144.bin" ] || die "the package has no nvidia/ga102/gsp/gsp-570.144.bin"
+stamp_set firmware "$FIRMWARE_PKG_VERSION"
