@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Benchmark (work in progress).
+
+fn main() {}
