@@ -12,6 +12,7 @@ command -v debootstrap >/dev/null || die "debootstrap missing: run scripts/setup
 PKGS=(
     qemu-system-x86
     busybox-static
+    zbar-tools
 )
 want="$(printf '%s\n' "${PKGS[@]}")"
 stamp_ok chroot "$want" && [ -x "$CHROOT/usr/bin/qemu-system-x86_64" ] && exit 0

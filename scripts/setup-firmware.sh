@@ -11,9 +11,13 @@ stamp_ok firmware "$FIRMWARE_PKG_VERSION" && [ -f "$FW/lib/firmware/nvidia/ga102
 [ -x "$CHROOT/usr/bin/apt-get" ] || die "the chroot is missing: run scripts/setup-chroot.sh first"
 
 mirror=$(debian_mirror)
-echo "deb $mirror sid non-free-firmware" > "$CHROOT/etc/apt/sources.list.d/nova-sid-firmware.list"
-# Nothing is installed from sid: the package is only downloaded, at an exact version.
-printf 'Package: *\nPin: release n=sid\nPin-Priority: 1\n' > "$CHROOT/etc/apt/preferences.d/nova-sid"
+# sid is known to the chroot's apt only for this download (nothing is installed from it): the
+# list is removed again on exit so that later apt runs in the chroot never see it.
+sid_list=$CHROOT/etc/apt/sources.list.d/nova-sid-firmware.list
+sid_pin=$CHROOT/etc/apt/preferences.d/nova-sid
+trap 'rm -f "$sid_list" "$sid_pin"' EXIT
+echo "deb $mirror sid non-free-firmware" > "$sid_list"
+printf 'Package: *\nPin: release n=sid\nPin-Priority: 1\n' > "$sid_pin"
 log "downloading firmware-nvidia-graphics $FIRMWARE_PKG_VERSION"
 mkdir -p "$CHROOT/tmp/nova-fw"
 unshare --mount --propagation private bash -euc '

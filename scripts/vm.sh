@@ -8,7 +8,10 @@
 # kmemleak must report nothing. Prints PASS/FAIL lines (the guest's own and the run's checks).
 #
 # Environment: VGPU_ARGS (extra vgpu flags, e.g. "--boot42 0x3f000000"), VM_TIMEOUT (seconds,
-# default 600), NOVA_KERNEL/VGPU_BIN/GUEST_TESTS_BIN (overrides, used by the harness's own tests).
+# default 600), NOVA_KERNEL/VGPU_BIN/GUEST_TESTS_BIN (overrides, used by the harness's own tests),
+# VM_VGA=WxH (add QEMU's standard VGA, bochs-drm in the guest, with that preferred mode),
+# VM_PANIC=1 (the guest is expected to panic: wait for it, save a screendump as screen.ppm,
+# stop QEMU; the verdicts are then "panicked" and "clean_before_panic").
 # Outputs: $NOVA_CACHE/vm/runs/NAME/{console.log,vgpu.log,vgpu-trace.log,share/out/*}.
 . "$(dirname "$0")/lib.sh"
 
@@ -80,12 +83,21 @@ done
 
 # --- QEMU, inside the chroot, with the bind mounts private to this process tree
 devjson='{"driver":"vfio-user-pci","id":"vgpu0","socket":{"type":"unix","path":"'"$SOCK"'"}}'
+# panic=-1 reboots at once (ending QEMU); a panic test keeps the panic screen up instead.
+on_panic=-1
+[ -n "${VM_PANIC:-}" ] && on_panic=0
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -M q35,memory-backend=mem -m 1G -smp 2
     -object memory-backend-memfd,id=mem,size=1G,share=on
     -nographic -no-reboot -nic none -vga none -kernel "$RUN/bzImage" -initrd "$initrd"
-    -append "console=ttyS0 panic=-1 oops=panic loglevel=4 modprobe.blacklist=nouveau"
+    -append "console=ttyS0 panic=$on_panic oops=panic loglevel=4 modprobe.blacklist=nouveau"
     -device "$devjson"
     -virtfs "local,path=$RUN/share,mount_tag=share,security_model=none")
+if [ -n "${VM_VGA:-}" ]; then
+    [[ "$VM_VGA" =~ ^([0-9]+)x([0-9]+)$ ]] || die "VM_VGA must be WIDTHxHEIGHT, got '$VM_VGA'"
+    qemu+=(-device "VGA,xres=${BASH_REMATCH[1]},yres=${BASH_REMATCH[2]}")
+fi
+MON=$RUN/monitor.sock
+[ -n "${VM_PANIC:-}" ] && qemu+=(-monitor "unix:$MON,server,nowait")
 start=$(date +%s.%N)
 set +e
 if [ -n "$interactive" ]; then
@@ -101,7 +113,34 @@ unshare --mount --propagation private bash -c '
     for d in dev proc sys; do mount --bind "/$d" "$r/$d"; done
     mkdir -p "$r$v"; mount --bind "$v" "$r$v"
     exec chroot "$r" timeout "$t" "$@"' _ "$CHROOT" "$VMDIR" "$TIMEOUT" "${qemu[@]}" \
-    < /dev/null > "$RUN/console.log" 2>&1
+    < /dev/null > "$RUN/console.log" 2>&1 &
+qemu_pid=$!
+if [ -n "${VM_PANIC:-}" ]; then
+    # Wait for the end of the panic, give drm_panic a moment to finish drawing, take the
+    # screendump through the monitor, stop QEMU.
+    for _ in $(seq $((TIMEOUT * 5))); do
+        grep -q 'end Kernel panic' "$RUN/console.log" 2>/dev/null && break
+        kill -0 "$qemu_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    sleep 2
+    python3 - "$MON" "$RUN/screen.ppm" <<'PY' || true
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(sys.argv[1])
+def cmd(c):
+    s.sendall((c + "\n").encode())
+    time.sleep(1)
+    try:
+        s.recv(65536)
+    except OSError:
+        pass
+cmd("screendump " + sys.argv[2])
+cmd("quit")
+PY
+fi
+wait "$qemu_pid"
 qrc=$?
 set -e
 secs=$(echo "$(date +%s.%N) - $start" | bc)
@@ -117,13 +156,25 @@ if [ -n "${VM_SHOW:-}" ]; then
 else
     grep -E '^(PASS|FAIL) ' "$RUN/console.txt" || true
 fi
+splat='WARNING:|BUG:|Oops|KASAN|kernel BUG|general protection fault|Unable to handle|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|UBSAN|Kernel panic|kmemleak: [0-9]+ new suspected|INFO: task .* blocked'
+if [ -n "${VM_PANIC:-}" ]; then
+    if grep -q 'Kernel panic - not syncing' "$RUN/console.txt"; then pass panicked; else flunk panicked "no kernel panic on the console"; fi
+    before=$(sed '/sysrq: Trigger a crash/q' "$RUN/console.txt")
+    if grep -Eq "$splat" <<< "$before"; then
+        flunk clean_before_panic "$(grep -Eh "$splat" <<< "$before" | head -3 | tr '\n' '|')"
+    else
+        pass clean_before_panic
+    fi
+    [ -s "$RUN/screen.ppm" ] && pass screendump || flunk screendump "QEMU saved no screendump"
+    printf '[vm %s] %.1f s wall, console: %s\n' "$name" "$secs" "$RUN/console.txt" >&2
+    exit $fail
+fi
 if grep -q '^nova-guest: done' "$RUN/console.txt"; then
     pass guest_completed
 else
     why="qemu exit $qrc"; [ "$qrc" = 124 ] && why="timed out after ${TIMEOUT}s"
     flunk guest_completed "$why; last console lines: $(tail -5 "$RUN/console.txt" | tr '\n' '|')"
 fi
-splat='WARNING:|BUG:|Oops|KASAN|kernel BUG|general protection fault|Unable to handle|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|UBSAN|Kernel panic|kmemleak: [0-9]+ new suspected|INFO: task .* blocked'
 dm=$RUN/share/out/dmesg.txt
 [ -f "$dm" ] || dm=$RUN/console.txt
 if grep -Eq "$splat" "$dm" "$RUN/console.txt"; then
