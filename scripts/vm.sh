@@ -10,7 +10,7 @@
 # Environment: VGPU_ARGS (extra vgpu flags, e.g. "--boot42 0x3f000000"), VM_TIMEOUT (seconds,
 # default 600), NOVA_KERNEL/VGPU_BIN/GUEST_TESTS_BIN (overrides, used by the harness's own tests),
 # VM_VGA=WxH (add QEMU's standard VGA, bochs-drm in the guest, with that preferred mode),
-# VM_PANIC=1 (the guest is expected to panic: wait for it, save a screendump as screen.ppm,
+# VM_APPEND (extra kernel command line), VM_PANIC=1 (the guest is expected to panic: wait for it, save a screendump as screen.ppm,
 # stop QEMU; the verdicts are then "panicked" and "clean_before_panic").
 # Outputs: $NOVA_CACHE/vm/runs/NAME/{console.log,vgpu.log,vgpu-trace.log,share/out/*}.
 . "$(dirname "$0")/lib.sh"
@@ -83,13 +83,17 @@ done
 
 # --- QEMU, inside the chroot, with the bind mounts private to this process tree
 devjson='{"driver":"vfio-user-pci","id":"vgpu0","socket":{"type":"unix","path":"'"$SOCK"'"}}'
+# The serial line is the main console (last console= wins /dev/console). With a VGA screen the
+# DRM log client's console is enabled too: it keeps a framebuffer on screen for drm_panic.
+consoles="console=ttyS0"
+[ -n "${VM_VGA:-}" ] && consoles="console=drm_log console=ttyS0"
 # panic=-1 reboots at once (ending QEMU); a panic test keeps the panic screen up instead.
 on_panic=-1
 [ -n "${VM_PANIC:-}" ] && on_panic=0
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -M q35,memory-backend=mem -m 1G -smp 2
     -object memory-backend-memfd,id=mem,size=1G,share=on
     -nographic -no-reboot -nic none -vga none -kernel "$RUN/bzImage" -initrd "$initrd"
-    -append "console=ttyS0 panic=$on_panic oops=panic loglevel=4 modprobe.blacklist=nouveau"
+    -append "$consoles panic=$on_panic oops=panic loglevel=4 modprobe.blacklist=nouveau ${VM_APPEND:-}"
     -device "$devjson"
     -virtfs "local,path=$RUN/share,mount_tag=share,security_model=none")
 if [ -n "${VM_VGA:-}" ]; then
