@@ -35,12 +35,19 @@ pub(crate) struct ReedSolomon {
 impl ReedSolomon {
     /// An encoder for `len` error correction codewords (`len <= 30`; larger values are
     /// clamped, which the tables never ask for).
+    // Inlined so that the 1 KiB of tables is built where it is used rather than built and
+    // then moved, which would double the stack frame.
+    #[inline(always)]
     pub(crate) fn new(len: usize) -> Self {
         let len = len.min(MAX_EC_PER_BLOCK);
         let generator = generator_polynomial(len);
-        let mut low = [[0u64; 4]; 16];
-        let mut high = [[0u64; 4]; 16];
-        for (j, (lo, hi)) in low.iter_mut().zip(high.iter_mut()).enumerate() {
+        let mut encoder = ReedSolomon {
+            len,
+            low: [[0u64; 4]; 16],
+            high: [[0u64; 4]; 16],
+        };
+        let tables = encoder.low.iter_mut().zip(encoder.high.iter_mut());
+        for (j, (lo, hi)) in tables.enumerate() {
             let j = j as u8;
             // `generator[0]` is the leading 1 of the monic polynomial; the register holds
             // the other `len` coefficients.
@@ -49,7 +56,7 @@ impl ReedSolomon {
                 set_byte(hi, k, gf256::mul(j << 4, *coefficient));
             }
         }
-        ReedSolomon { len, low, high }
+        encoder
     }
 
     /// Writes the error correction codewords of `data` into `out` (its first `len` bytes;
