@@ -22,6 +22,8 @@ pub struct ChipProfile {
     pub bar1_size: u64,
     /// Linux BAR3 (NVIDIA "BAR2", instance memory aperture) size in bytes.
     pub bar3_size: u64,
+    /// Usable VRAM in bytes, as `NV_USABLE_FB_SIZE_IN_MB` reports it (BAR0 0x1183A4, in MiB).
+    pub vram_size: u64,
 }
 
 /// BAR0, the register window: 16 MiB on every chip here (facts sheet §1.3, `NV_XVE_BAR0`).
@@ -36,6 +38,8 @@ pub const BAR0_SIZE: u64 = 16 << 20;
 ///   (architecture 0x17, implementation 2, revision A1); no dump of a 3090 was available (facts
 ///   §2.1 and §13 items 1-2).
 /// - BAR1 256 MiB (`NV_XVE_RESIZE_BAR1_CTRL` reset size), BAR3 32 MiB (facts §1.3).
+/// - VRAM 24 GiB, the RTX 3090's, i.e. `NV_USABLE_FB_SIZE_IN_MB` = 24576 = 0x6000 (facts §3
+///   "VRAM size (GA102)"; the value is arithmetic, facts §13 item 18).
 pub const GA102: ChipProfile = ChipProfile {
     name: "ga102",
     device_id: 0x2204,
@@ -46,6 +50,7 @@ pub const GA102: ChipProfile = ChipProfile {
     boot42: 0x172a_1000,
     bar1_size: 256 << 20,
     bar3_size: 32 << 20,
+    vram_size: 24 << 30,
 };
 
 /// All profiles, for `--chip`.

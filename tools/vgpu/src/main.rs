@@ -3,18 +3,48 @@
 //!
 //! ```text
 //! vgpu --socket PATH [--chip ga102] [--boot42 0xVALUE] [--trace[=pmc,pci,irq,dma]] [--trace-file PATH]
+//!      [--vbios-variant NAME] [--no-gfw-boot] [--gfw-boot-ms N]
 //! ```
-//! Environment equivalents (used by the test harness): `VGPU_BOOT42`, `VGPU_TRACE`.
+//! Environment equivalents (used by the test harness): `VGPU_BOOT42`, `VGPU_TRACE`,
+//! `VGPU_VBIOS_VARIANT`, `VGPU_NO_GFW_BOOT` (set and not `0`), `VGPU_GFW_BOOT_MS`.
+//! Trace block names: `pmc`, `bus`, `fb`, `gc6`, `prom`, `disp`, `pci`, `irq`, `dma`.
 //! The process serves one QEMU and exits when it disconnects.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use vgpu::blocks::gc6::GfwBoot;
 use vgpu::chip;
 use vgpu::server::{Device, Options};
 use vgpu::trace::{Filter, Tracer};
 
-const USAGE: &str = "usage: vgpu --socket PATH [--chip NAME] [--boot42 0xVALUE] [--trace[=BLOCK,...]] [--trace-file PATH]";
+const USAGE: &str = "usage: vgpu --socket PATH [--chip NAME] [--boot42 0xVALUE] [--trace[=BLOCK,...]] [--trace-file PATH]
+            [--vbios-variant intact|no-efi|truncated|bad-bit-checksum|bad-pcir-signature|image-length-past-end|
+                             falcon-table-out-of-range|fwsec-desc-unknown-version|zero-length-image]
+            [--no-gfw-boot] [--gfw-boot-ms N]";
+
+/// `--vbios-variant`: the intact image, the image without EFI, or a broken variant.
+fn set_vbios_variant(opts: &mut Options, name: &str) -> Result<(), String> {
+    match name {
+        "intact" => {
+            opts.vbios_broken = None;
+            opts.vbios_no_efi = false;
+        }
+        "no-efi" => opts.vbios_no_efi = true,
+        n => {
+            opts.vbios_broken = Some(
+                nova_firmware::Broken::from_name(n)
+                    .ok_or(format!("unknown VBIOS variant {n:?}\n{USAGE}"))?,
+            )
+        }
+    }
+    Ok(())
+}
+
+/// `--gfw-boot-ms N`: GFW boot completes N ms after the first boot-state read.
+fn gfw_boot_after(ms: u32) -> GfwBoot {
+    GfwBoot::AfterFirstRead(std::time::Duration::from_millis(u64::from(ms)))
+}
 
 struct Args {
     socket: PathBuf,
@@ -44,6 +74,16 @@ fn parse_args() -> Result<Args, String> {
     if let Ok(v) = std::env::var("VGPU_BOOT42") {
         opts.boot42 = Some(parse_u32(&v).map_err(|e| format!("VGPU_BOOT42: {e}"))?);
     }
+    if let Ok(v) = std::env::var("VGPU_VBIOS_VARIANT") {
+        set_vbios_variant(&mut opts, v.trim()).map_err(|e| format!("VGPU_VBIOS_VARIANT: {e}"))?;
+    }
+    if let Ok(v) = std::env::var("VGPU_GFW_BOOT_MS") {
+        opts.gfw_boot =
+            gfw_boot_after(parse_u32(&v).map_err(|e| format!("VGPU_GFW_BOOT_MS: {e}"))?);
+    }
+    if std::env::var("VGPU_NO_GFW_BOOT").is_ok_and(|v| !v.is_empty() && v != "0") {
+        opts.gfw_boot = GfwBoot::Never;
+    }
     let mut trace_file = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -64,6 +104,9 @@ fn parse_args() -> Result<Args, String> {
                 chip = chip::by_name(&n).ok_or(format!("unknown chip {n:?}"))?;
             }
             "--boot42" => opts.boot42 = Some(parse_u32(&value("--boot42")?)?),
+            "--vbios-variant" => set_vbios_variant(&mut opts, &value("--vbios-variant")?)?,
+            "--no-gfw-boot" => opts.gfw_boot = GfwBoot::Never,
+            "--gfw-boot-ms" => opts.gfw_boot = gfw_boot_after(parse_u32(&value("--gfw-boot-ms")?)?),
             "--trace" => trace = Filter::parse(inline.as_deref()),
             "--trace-file" => trace_file = Some(PathBuf::from(value("--trace-file")?)),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -124,6 +167,21 @@ fn main() -> ExitCode {
             None => String::new(),
         }
     );
+    if args.opts.vbios_broken.is_some()
+        || args.opts.vbios_no_efi
+        || args.opts.gfw_boot != GfwBoot::default()
+    {
+        eprintln!(
+            "vgpu: fault knobs: VBIOS {}{}, GFW boot {:?}",
+            args.opts.vbios_broken.map_or("intact", |b| b.name()),
+            if args.opts.vbios_no_efi {
+                " (no EFI image)"
+            } else {
+                ""
+            },
+            args.opts.gfw_boot
+        );
+    }
     tracer.line("pci", format_args!("waiting for the vfio-user client"));
     match server.run(&mut dev) {
         Ok(()) => {
@@ -134,5 +192,28 @@ fn main() -> ExitCode {
             eprintln!("vgpu: vfio-user server error: {e:?}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vbios_variant_names() {
+        let mut o = Options::default();
+        for b in nova_firmware::Broken::ALL {
+            set_vbios_variant(&mut o, b.name()).unwrap();
+            assert_eq!(o.vbios_broken, Some(b));
+        }
+        set_vbios_variant(&mut o, "no-efi").unwrap();
+        assert!(o.vbios_no_efi);
+        set_vbios_variant(&mut o, "intact").unwrap();
+        assert_eq!((o.vbios_broken, o.vbios_no_efi), (None, false));
+        assert!(set_vbios_variant(&mut o, "shiny").is_err());
+        assert_eq!(
+            gfw_boot_after(250),
+            GfwBoot::AfterFirstRead(std::time::Duration::from_millis(250))
+        );
     }
 }

@@ -3,7 +3,9 @@
 //! answers its messages by handing them to the PCI function, BAR0 decoder, DMA and IRQ models.
 
 use crate::bar0::Bar0;
-use crate::blocks::{pmc::Pmc, Block};
+use crate::blocks::{
+    bus::Bus, disp::Disp, fb::Fb, gc6::Gc6, gc6::GfwBoot, pmc::Pmc, prom::Prom, Block,
+};
 use crate::chip::{ChipProfile, BAR0_SIZE};
 use crate::dma::{memfd, GuestMemory};
 use crate::irq::Irqs;
@@ -20,6 +22,12 @@ use vfio_user::{DmaMapFlags, DmaUnmapFlags, IrqInfo, ServerBackend, ServerRegion
 pub struct Options {
     /// Serve this `NV_PMC_BOOT_42` instead of the profile's (an unknown chip).
     pub boot42: Option<u32>,
+    /// Serve this broken VBIOS instead of the intact image (fault injection).
+    pub vbios_broken: Option<nova_firmware::Broken>,
+    /// Build the VBIOS without its EFI image.
+    pub vbios_no_efi: bool,
+    /// When GFW boot completes (`Never` is the "GFW boot never completes" fault).
+    pub gfw_boot: GfwBoot,
 }
 
 /// One vGPU instance.
@@ -36,8 +44,25 @@ pub struct Device {
     bar3: File,
 }
 
+/// The VBIOS image the PROM serves for `chip` and `opts`.
+pub fn vbios_image(chip: &ChipProfile, opts: &Options) -> Vec<u8> {
+    nova_firmware::build(&nova_firmware::Config {
+        device_id: chip.device_id,
+        efi: !opts.vbios_no_efi,
+        broken: opts.vbios_broken,
+    })
+    .0
+}
+
 fn blocks(chip: &ChipProfile, opts: &Options) -> Vec<Box<dyn Block>> {
-    vec![Box::new(Pmc::new(chip, opts.boot42))]
+    vec![
+        Box::new(Pmc::new(chip, opts.boot42)),
+        Box::new(Bus::new()),
+        Box::new(Fb::new()),
+        Box::new(Gc6::new(chip, opts.gfw_boot)),
+        Box::new(Prom::new(vbios_image(chip, opts))),
+        Box::new(Disp::new(chip)),
+    ]
 }
 
 impl Device {
@@ -279,6 +304,7 @@ mod tests {
             &GA102,
             Options {
                 boot42: Some(0xdead_0000),
+                ..Default::default()
             },
             Arc::new(Tracer::off()),
         )
@@ -309,5 +335,81 @@ mod tests {
         d.region_read(VFIO_PCI_BAR0_REGION_INDEX, 0x600, &mut w)
             .unwrap();
         assert_eq!(u32::from_le_bytes(w), 0);
+    }
+
+    fn bar0_read(d: &mut Device, off: u64) -> u32 {
+        let mut w = [0u8; 4];
+        d.region_read(VFIO_PCI_BAR0_REGION_INDEX, off, &mut w)
+            .unwrap();
+        u32::from_le_bytes(w)
+    }
+
+    #[test]
+    fn boot_state_of_a_powered_on_board() {
+        let mut d = Device::new(&GA102, Options::default(), Arc::new(Tracer::off())).unwrap();
+        assert_eq!(
+            bar0_read(&mut d, 0x118128) & 1,
+            1,
+            "group 05 open to the CPU"
+        );
+        assert_eq!(
+            bar0_read(&mut d, 0x118234) & 0xff,
+            0xff,
+            "GFW boot completed"
+        );
+        assert_eq!(bar0_read(&mut d, 0x1183a4), 24576);
+        assert_eq!(bar0_read(&mut d, 0x1fa828), 0, "no WPR2");
+        assert_eq!(bar0_read(&mut d, 0x625f04) & 8, 8, "VGA workspace valid");
+        d.region_write(VFIO_PCI_BAR0_REGION_INDEX, 0x1438, &5u32.to_le_bytes())
+            .unwrap();
+        assert_eq!(bar0_read(&mut d, 0x1438), 5);
+        // The PROM serves the VBIOS built for this profile.
+        let rom = vbios_image(&GA102, &Options::default());
+        assert_eq!(
+            bar0_read(&mut d, 0x300000),
+            u32::from_le_bytes([rom[0], rom[1], rom[2], rom[3]])
+        );
+        assert_eq!(bar0_read(&mut d, 0x300000) & 0xffff, 0xaa55);
+        let end = 0x300000 + rom.len() as u64;
+        assert_eq!(bar0_read(&mut d, end), 0xffff_ffff);
+    }
+
+    #[test]
+    fn fault_knobs_reach_the_blocks() {
+        let opts = Options {
+            gfw_boot: GfwBoot::Never,
+            vbios_broken: Some(nova_firmware::Broken::Truncated),
+            ..Default::default()
+        };
+        let mut d = Device::new(&GA102, opts.clone(), Arc::new(Tracer::off())).unwrap();
+        assert_eq!(bar0_read(&mut d, 0x118128) & 1, 0, "PLM never opens");
+        assert_eq!(bar0_read(&mut d, 0x1183a4), 0);
+        let rom = vbios_image(&GA102, &opts);
+        let intact = vbios_image(&GA102, &Options::default());
+        assert!(rom.len() < intact.len());
+        let past = (0x300000 + rom.len() as u64 + 3) & !3;
+        assert_eq!(
+            bar0_read(&mut d, past),
+            0xffff_ffff,
+            "truncated image reads erased flash"
+        );
+
+        let no_efi = Options {
+            vbios_no_efi: true,
+            ..Default::default()
+        };
+        assert!(vbios_image(&GA102, &no_efi).len() < intact.len());
+    }
+
+    #[test]
+    fn ranges_leave_room_for_the_falcons() {
+        // GSP 0x110000-0x113fff and SEC2 0x840000-0x843fff (facts §5.1) must stay free.
+        for b in blocks(&GA102, &Options::default()) {
+            for &(s, e) in b.ranges() {
+                for (fs, fe) in [(0x110000, 0x114000), (0x840000, 0x844000)] {
+                    assert!(e <= fs || s >= fe, "{} {s:#x}..{e:#x}", b.name());
+                }
+            }
+        }
     }
 }

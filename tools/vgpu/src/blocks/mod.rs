@@ -3,7 +3,12 @@
 //! A block sees absolute BAR0 offsets (as the manuals give them) and 32-bit accesses only;
 //! [`crate::bar0`] splits and merges other sizes.
 
+pub mod bus;
+pub mod disp;
+pub mod fb;
+pub mod gc6;
 pub mod pmc;
+pub mod prom;
 
 /// One hardware block behind BAR0.
 pub trait Block: Send {
