@@ -77,6 +77,20 @@ mod tests {
     }
 
     #[test]
+    fn every_variant_builds_with_and_without_efi() {
+        for efi in [true, false] {
+            for b in Broken::ALL {
+                let (rom, l) = build(&Config {
+                    efi,
+                    broken: Some(b),
+                    ..Config::default()
+                });
+                assert!(rom.len() <= l.len && l.len <= format::PROM_WINDOW, "{b:?}");
+            }
+        }
+    }
+
+    #[test]
     fn broken_names_round_trip() {
         for b in Broken::ALL {
             assert_eq!(Broken::from_name(b.name()), Some(b));
