@@ -7,8 +7,10 @@
 
 pub mod chip;
 mod driver;
+pub mod firmware;
 pub mod handoff;
 mod regs;
+pub mod vbios;
 
 /// This module's name, as the auxiliary bus matches it (`nova_core.nova-drm`).
 pub const MODULE_NAME: &core::ffi::CStr = <LocalModule as kernel::ModuleMetadata>::NAME;

@@ -5,3 +5,9 @@
 
 #[path = "../../chip.rs"]
 pub mod chip;
+
+#[path = "../../firmware/mod.rs"]
+pub mod firmware;
+
+#[path = "../../vbios/mod.rs"]
+pub mod vbios;
