@@ -186,10 +186,7 @@ fn clear_errors_and_no_panics() {
             &["--url", "https://e.org/#?z=1234"],
             "last group has 4 digits",
         ),
-        (
-            &["--url", "https://e.org/#?z=2550000000"],
-            "not valid zlib",
-        ),
+        (&["--url", "https://e.org/#?z=2550000000"], "not valid zlib"),
         (&["/nonexistent/screen.png"], "cannot read the image"),
         (&[], "usage:"),
     ];

@@ -108,6 +108,72 @@ mod tests {
     }
 
     #[test]
+    fn scoring_on_the_fly_matches_the_finished_symbols() {
+        use crate::{encode_text, tables::BlockLayout, Config, Version};
+        let mut codewords = std::vec![0u8; crate::MAX_CODEWORDS_LEN];
+        for (number, level, text) in [
+            (1, EcLevel::Low, &b"HELLO WORLD"[..]),
+            (3, EcLevel::High, b"https://example.org/"),
+            (7, EcLevel::Medium, b"0123456789 panic abc 0123456789 XYZ"),
+            (12, EcLevel::Quartile, &[0x5Au8; 100][..]),
+        ] {
+            let version = Version::new(number).unwrap();
+            let config = Config {
+                ec_level: level,
+                min_version: version,
+                max_version: version,
+                mask: crate::MaskChoice::Best,
+            };
+            let encoded = encode_text(text, &config, &mut codewords).unwrap();
+            let layout = BlockLayout::new(version, level);
+            let mut buffer = std::vec![0u8; version.matrix_len()];
+            let mut matrix = Matrix::new(&mut buffer, version).unwrap();
+            matrix.draw_function_patterns();
+            matrix.place_codewords(crate::ec::Interleaved::new(&codewords, layout));
+
+            let mut scores = std::vec::Vec::new();
+            for mask in Mask::ALL {
+                // The finished symbol with this mask, scored module by module.
+                let mut out = std::vec![0u8; version.matrix_len()];
+                let config = Config {
+                    mask: crate::MaskChoice::Fixed(mask),
+                    ..config
+                };
+                let qr = encoded_with(&encoded, &config, &codewords, &mut out);
+                let modules: std::vec::Vec<std::vec::Vec<bool>> = (0..qr.width())
+                    .map(|y| (0..qr.width()).map(|x| qr.is_dark(x, y)).collect())
+                    .collect();
+                let expected = crate::penalty::tests::reference(&modules);
+                assert_eq!(
+                    penalty_with_mask(&matrix, level, mask),
+                    expected,
+                    "v{number} {mask:?}"
+                );
+                scores.push(expected);
+            }
+            let best = best_mask(&matrix, level);
+            let lowest = *scores.iter().min().unwrap();
+            assert_eq!(scores[usize::from(best.number())], lowest);
+            assert_eq!(
+                scores.iter().position(|s| *s == lowest),
+                Some(usize::from(best.number()))
+            );
+        }
+    }
+
+    /// Draws `encoded` with the mask of `config`.
+    fn encoded_with<'m>(
+        encoded: &crate::EncodedData,
+        config: &crate::Config,
+        codewords: &[u8],
+        out: &'m mut [u8],
+    ) -> crate::QrCode<'m> {
+        let mut with_mask = *encoded;
+        with_mask.mask = config.mask;
+        with_mask.draw(codewords, out).unwrap()
+    }
+
+    #[test]
     fn first_rows_by_hand() {
         // Table 10, top-left corner of each pattern (1 = inverted), rows 0 to 2.
         let expected: [[&str; 3]; 8] = [

@@ -190,7 +190,7 @@ fn finder_like_in_row(row: Line) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::vec::Vec;
 
@@ -216,7 +216,7 @@ mod tests {
     }
 
     /// The rules applied module by module, straight from the definitions.
-    fn reference(m: &[Vec<bool>]) -> u32 {
+    pub(crate) fn reference(m: &[Vec<bool>]) -> u32 {
         let n = m.len();
         let at = |x: isize, y: isize| -> bool {
             x >= 0 && y >= 0 && (x as usize) < n && (y as usize) < n && m[y as usize][x as usize]
