@@ -55,6 +55,7 @@ else
     failed=$((failed + 1))
 fi
 vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
+vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -13,3 +13,4 @@ unsigned long nova_c_ioctl_getparam(void) { return DRM_IOCTL_NOVA_GETPARAM; }
 unsigned long nova_c_getparam_chipset(void) { return NOVA_GETPARAM_CHIPSET; }
 unsigned long nova_c_getparam_architecture(void) { return NOVA_GETPARAM_ARCHITECTURE; }
 unsigned long nova_c_getparam_revision(void) { return NOVA_GETPARAM_REVISION; }
+unsigned long nova_c_getparam_vram_size(void) { return NOVA_GETPARAM_VRAM_SIZE; }

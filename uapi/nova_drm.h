@@ -27,6 +27,8 @@ extern "C" {
 #define NOVA_GETPARAM_ARCHITECTURE	1
 /* Silicon revision, (major << 4) | minor: 0xa1 for A1. */
 #define NOVA_GETPARAM_REVISION		2
+/* Usable VRAM in bytes. */
+#define NOVA_GETPARAM_VRAM_SIZE		3
 
 /**
  * struct drm_nova_getparam - query one device parameter

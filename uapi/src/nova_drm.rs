@@ -25,6 +25,8 @@ pub const NOVA_GETPARAM_CHIPSET: u64 = 0;
 pub const NOVA_GETPARAM_ARCHITECTURE: u64 = 1;
 /// `NOVA_GETPARAM_REVISION`: `(major << 4) | minor`, 0xa1 for A1.
 pub const NOVA_GETPARAM_REVISION: u64 = 2;
+/// `NOVA_GETPARAM_VRAM_SIZE`: usable VRAM in bytes.
+pub const NOVA_GETPARAM_VRAM_SIZE: u64 = 3;
 
 /// `struct drm_nova_getparam`: query one device parameter.
 #[repr(C)]

@@ -12,6 +12,7 @@ extern "C" {
     fn nova_c_getparam_chipset() -> core::ffi::c_ulong;
     fn nova_c_getparam_architecture() -> core::ffi::c_ulong;
     fn nova_c_getparam_revision() -> core::ffi::c_ulong;
+    fn nova_c_getparam_vram_size() -> core::ffi::c_ulong;
 }
 
 #[test]
@@ -41,6 +42,7 @@ fn ioctl_numbers_match_c() {
         assert_eq!(NOVA_GETPARAM_CHIPSET, nova_c_getparam_chipset());
         assert_eq!(NOVA_GETPARAM_ARCHITECTURE, nova_c_getparam_architecture());
         assert_eq!(NOVA_GETPARAM_REVISION, nova_c_getparam_revision());
+        assert_eq!(NOVA_GETPARAM_VRAM_SIZE, nova_c_getparam_vram_size());
     }
 }
 

@@ -5,18 +5,25 @@
 use kernel::{
     auxiliary,
     device::Core,
+    dma::{self, DmaMask},
     io::Io,
     pci::{self, Class, ClassMask, Vendor},
     prelude::*,
     sizes::SZ_16M,
+    time::{Instant, Monotonic},
     types::CovariantForLt,
 };
 
 use crate::{
     chip::{self, IdentifyError},
+    fb::{self, SysmemFlush},
+    gfw,
     handoff::{DrmHandoff, AUXILIARY_NAME},
     regs::{NV_PMC_BOOT_0, NV_PMC_BOOT_42},
 };
+
+/// DMA addressing width of Turing, Ampere and Ada (facts sheet §3).
+const DMA_BITS: u32 = 47;
 
 /// Size of BAR0, the register window, on every supported chip.
 pub(crate) const BAR0_SIZE: usize = SZ_16M;
@@ -31,6 +38,8 @@ pub(crate) struct NovaCoreDriver;
 pub(crate) struct NovaCore<'bound> {
     /// Kept mapped for the lifetime of the binding (GSP boot and everything after use it).
     _bar: Bar0<'bound>,
+    /// The system-memory flush page, registered with the GPU while we are bound.
+    _sysmem_flush: SysmemFlush,
     /// The auxiliary device nova-drm binds to; unregistered first on unbind (field order).
     #[allow(clippy::type_complexity)]
     _drm: auxiliary::Registration<'bound, CovariantForLt!(DrmHandoff)>,
@@ -126,17 +135,37 @@ impl pci::Driver for NovaCoreDriver {
             id.minor_rev
         );
 
+        // SAFETY: nothing has allocated or mapped DMA memory for this device yet.
+        unsafe { dma::Device::dma_set_mask_and_coherent(pdev, DmaMask::new::<DMA_BITS>())? };
+
+        let start = Instant::<Monotonic>::now();
+        gfw::wait_gfw_boot(pdev.as_ref(), &bar)?;
+        dev_info!(
+            pdev,
+            "boot: GFW boot complete (waited {} us)\n",
+            start.elapsed().as_micros_ceil()
+        );
+        let sysmem_flush = SysmemFlush::register(pdev.as_ref(), &bar)?;
+        let vram_size = fb::usable_vram_size(&bar);
+        dev_info!(
+            pdev,
+            "boot: VRAM {} MiB, sysmem flush page at {:#x}\n",
+            vram_size >> 20,
+            sysmem_flush.dma_address()
+        );
+
         let drm = auxiliary::Registration::new(
             pdev.as_ref(),
             AUXILIARY_NAME,
             // One auxiliary device per GPU: the PCI bus/devfn is unique while we are bound.
             u32::from(pdev.dev_id()),
             crate::MODULE_NAME,
-            DrmHandoff::new(&id),
+            DrmHandoff::new(&id, vram_size),
         )?;
 
         Ok(NovaCore {
             _bar: bar,
+            _sysmem_flush: sysmem_flush,
             _drm: drm,
         })
     }

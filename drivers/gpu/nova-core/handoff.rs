@@ -23,11 +23,13 @@ pub struct DrmHandoff {
     pub minor_rev: u8,
     /// Chip name, NUL-padded ASCII (e.g. "GA102").
     pub name: [u8; 8],
+    /// Usable VRAM in bytes.
+    pub vram_size: u64,
 }
 
 impl DrmHandoff {
     /// Builds the handoff from nova-core's identification.
-    pub fn new(id: &Identity) -> Self {
+    pub fn new(id: &Identity, vram_size: u64) -> Self {
         let mut name = [0u8; 8];
         for (d, s) in name.iter_mut().zip(id.chip.name.bytes()) {
             *d = s;
@@ -38,6 +40,7 @@ impl DrmHandoff {
             major_rev: id.major_rev,
             minor_rev: id.minor_rev,
             name,
+            vram_size,
         }
     }
 }

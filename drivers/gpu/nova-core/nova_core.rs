@@ -7,7 +7,9 @@
 
 pub mod chip;
 mod driver;
+mod fb;
 pub mod firmware;
+mod gfw;
 pub mod handoff;
 mod regs;
 pub mod vbios;

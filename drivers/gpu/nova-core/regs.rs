@@ -32,3 +32,48 @@ register! {
         15:12   minor_revision;
     }
 }
+
+// GC6 always-on scratch: GFW boot progress and the usable FB size. open-gpu-kernel-modules
+// `ampere/ga102/dev_gc6_island.h` and `dev_gc6_island_addendum.h` (facts sheet §3).
+register! {
+    /// Privilege level mask of scratch group 05: bit 0 set once FWSEC opened the group to the CPU.
+    pub(crate) NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_PRIV_LEVEL_MASK(u32) @ 0x0011_8128 {
+        /// The CPU (level 0) may read group 05.
+        0:0 read_protection_level0 => bool;
+    }
+
+    /// Scratch group 05 word 0: GFW (devinit + FWSEC) boot progress.
+    pub(crate) NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_0_GFW_BOOT(u32) @ 0x0011_8234 {
+        /// 0xff once the GFW boot completed.
+        7:0 progress;
+    }
+
+    /// Usable frame buffer size in MiB (GA102 and later).
+    pub(crate) NV_USABLE_FB_SIZE_IN_MB(u32) @ 0x0011_83a4 {
+        31:0 value;
+    }
+}
+
+// PFB: system-memory flush page and WPR2. open-gpu-kernel-modules `ampere/ga100/dev_fb.h`,
+// `turing/tu102/dev_fb.h` (facts sheet §3).
+register! {
+    /// Flush page address bits 39:8.
+    pub(crate) NV_PFB_NISO_FLUSH_SYSMEM_ADDR(u32) @ 0x0010_0c10 {
+        31:0 adr_39_08;
+    }
+
+    /// Flush page address bits 63:40.
+    pub(crate) NV_PFB_NISO_FLUSH_SYSMEM_ADDR_HI(u32) @ 0x0010_0c40 {
+        23:0 adr_63_40;
+    }
+
+    /// WPR2 start, address bits 39:12 (inclusive).
+    pub(crate) NV_PFB_PRI_MMU_WPR2_ADDR_LO(u32) @ 0x001f_a824 {
+        31:4 val;
+    }
+
+    /// WPR2 end, address bits 39:12 (exclusive); 0 when WPR2 is not set.
+    pub(crate) NV_PFB_PRI_MMU_WPR2_ADDR_HI(u32) @ 0x001f_a828 {
+        31:4 val;
+    }
+}

@@ -89,6 +89,7 @@ fn getparam(
         uapi::NOVA_GETPARAM_CHIPSET => u64::from(gpu.chipset),
         uapi::NOVA_GETPARAM_ARCHITECTURE => u64::from(gpu.architecture),
         uapi::NOVA_GETPARAM_REVISION => u64::from((gpu.major_rev << 4) | gpu.minor_rev),
+        uapi::NOVA_GETPARAM_VRAM_SIZE => gpu.vram_size,
         _ => return Err(EINVAL),
     };
     Ok(0)

@@ -9,7 +9,13 @@ use std::process::Command;
 /// Every suite, in run order.
 pub fn all() -> Vec<(&'static str, Vec<Test>)> {
     vec![
-        ("probe", vec![("ga102_identified", probe_ga102_identified)]),
+        (
+            "probe",
+            vec![
+                ("ga102_identified", probe_ga102_identified),
+                ("boot_stages_logged", probe_boot_stages_logged),
+            ],
+        ),
         (
             "drm",
             vec![
@@ -23,6 +29,7 @@ pub fn all() -> Vec<(&'static str, Vec<Test>)> {
             "unknown_chip",
             vec![("probe_fails_enodev", unknown_chip_probe_fails)],
         ),
+        ("no_gfw", vec![("probe_times_out", no_gfw_probe_times_out)]),
     ]
 }
 
@@ -95,6 +102,23 @@ fn probe_ga102_identified() -> Result<(), String> {
     )
 }
 
+fn probe_boot_stages_logged() -> Result<(), String> {
+    load_both()?;
+    let log = dmesg()?;
+    let want = [
+        "boot: GFW boot complete",
+        "boot: VRAM 24576 MiB, sysmem flush page at 0x",
+    ];
+    for w in want {
+        check(
+            log.lines()
+                .any(|l| l.contains("nova_core") && l.contains(w)),
+            || format!("no '{w}' line"),
+        )?;
+    }
+    Ok(())
+}
+
 fn drm_version_is_nova() -> Result<(), String> {
     load_both()?;
     let f = drm::open_nova()?;
@@ -113,15 +137,19 @@ fn drm_getparam_chip() -> Result<(), String> {
     let chipset = get(uapi::NOVA_GETPARAM_CHIPSET)?;
     let arch = get(uapi::NOVA_GETPARAM_ARCHITECTURE)?;
     let rev = get(uapi::NOVA_GETPARAM_REVISION)?;
-    check((chipset, arch, rev) == (0x172, 0x17, 0xa1), || {
-        format!("chipset {chipset:#x} arch {arch:#x} rev {rev:#x}, want 0x172 0x17 0xa1")
-    })
+    let vram = get(uapi::NOVA_GETPARAM_VRAM_SIZE)?;
+    check(
+        (chipset, arch, rev, vram) == (0x172, 0x17, 0xa1, 24 << 30),
+        || {
+            format!("chipset {chipset:#x} arch {arch:#x} rev {rev:#x} vram {vram:#x}, want 0x172 0x17 0xa1 24 GiB")
+        },
+    )
 }
 
 fn drm_getparam_unknown() -> Result<(), String> {
     load_both()?;
     let f = drm::open_nova()?;
-    for p in [3u64, 0x1000, u64::MAX] {
+    for p in [4u64, 0x1000, u64::MAX] {
         match drm::getparam(&f, p) {
             Err(e) if e == libc::EINVAL => {}
             other => return Err(format!("param {p:#x}: {other:?}, want EINVAL")),
@@ -165,6 +193,29 @@ fn unknown_chip_probe_fails() -> Result<(), String> {
         log.contains("probe with driver nova_core failed with error -19"),
         || "no 'probe ... failed with error -19' (ENODEV) line".into(),
     )?;
+    check(drm::render_nodes_of("nova").is_empty(), || {
+        "a nova render node exists".into()
+    })?;
+    run("rmmod", &["nova_core"]).map(|_| ())
+}
+
+/// Run with a vGPU whose GFW boot never completes (`--no-gfw-boot`).
+fn no_gfw_probe_times_out() -> Result<(), String> {
+    let d = modules_dir();
+    let start = std::time::Instant::now();
+    run("insmod", &[&format!("{d}/nova-core.ko")])?;
+    let waited = start.elapsed();
+    let log = dmesg()?;
+    check(
+        log.contains("GPU firmware boot (GFW) did not complete within 4000 ms"),
+        || "no GFW timeout message".into(),
+    )?;
+    check(
+        log.contains("probe with driver nova_core failed with error -110"),
+        || "no 'probe ... failed with error -110' (ETIMEDOUT) line".into(),
+    )?;
+    // The documented limit is 4 s; the whole insmod must not hang far past it.
+    check(waited.as_secs() < 30, || format!("insmod took {waited:?}"))?;
     check(drm::render_nodes_of("nova").is_empty(), || {
         "a nova render node exists".into()
     })?;
