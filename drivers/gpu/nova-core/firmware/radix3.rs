@@ -25,7 +25,7 @@
 //! its last, partial page mapped too.
 
 use super::error::{FwError, FwErrorKind, FwResult};
-use super::reader::{copy_bytes, to_u64};
+use super::reader::to_u64;
 
 /// Page size of every level and of the mapped image.
 pub const RADIX3_PAGE_SIZE: usize = 4096;
@@ -142,7 +142,9 @@ fn fill_level(
         } else {
             0
         };
-        copy_bytes(slot, &value.to_le_bytes());
+        if let Ok(slot) = <&mut [u8; 8]>::try_from(slot) {
+            *slot = value.to_le_bytes();
+        }
     }
     if written < count {
         return Err(FwError::new(

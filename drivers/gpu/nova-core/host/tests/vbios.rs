@@ -481,3 +481,38 @@ fn malformed_roms_name_the_offending_field() {
     assert_eq!(e.offset, at);
     assert_eq!(NPDE_AT, 0x60);
 }
+
+/// Writes the built images as seeds for the `vbios` libFuzzer target when
+/// `NOVA_FUZZ_SEEDS=<dir>` is set (each prefixed with the target's 5 control bytes).
+#[test]
+fn write_fuzz_seeds_if_asked() {
+    let Some(dir) = std::env::var_os("NOVA_FUZZ_SEEDS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let specs = [
+        Spec::default(),
+        Spec {
+            efi: false,
+            npde: false,
+            token_size: 8,
+            ..Spec::default()
+        },
+        Spec {
+            desc_version: 2,
+            ..Spec::default()
+        },
+        Spec {
+            desc_in_second_fwsec_image: true,
+            ifr: 0x200,
+            ..Spec::default()
+        },
+    ];
+    for (i, spec) in specs.iter().enumerate() {
+        let (rom, _) = build(spec);
+        let mut seed = vec![2, 0, 0, 0, 1];
+        seed.extend_from_slice(&rom);
+        std::fs::write(dir.join(format!("built-{i}")), seed).unwrap();
+    }
+}
