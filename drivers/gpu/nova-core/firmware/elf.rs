@@ -129,8 +129,9 @@ impl<'a> Elf<'a> {
     /// Parses the ELF header and checks the section table and the section-name table.
     pub fn parse(file: &'a [u8]) -> FwResult<Self> {
         let r = Reader::new(file);
-        let ident = r.array::<16>(0, "ELF identification")?;
-        let magic = u32::from_le_bytes([ident[0], ident[1], ident[2], ident[3]]);
+        let [m0, m1, m2, m3, ei_class, ei_data, ei_version, ..] =
+            r.array::<16>(0, "ELF identification")?;
+        let magic = u32::from_le_bytes([m0, m1, m2, m3]);
         if magic != 0x464c_457f {
             return Err(r.error(
                 FwErrorKind::BadMagic {
@@ -141,7 +142,7 @@ impl<'a> Elf<'a> {
                 0,
             ));
         }
-        let class = match ident[4] {
+        let class = match ei_class {
             1 => ElfClass::Elf32,
             2 => ElfClass::Elf64,
             c => {
@@ -154,20 +155,20 @@ impl<'a> Elf<'a> {
                 ));
             }
         };
-        if ident[5] != 1 {
+        if ei_data != 1 {
             return Err(r.error(
                 FwErrorKind::BadValue {
                     what: "ELF data encoding (only little-endian is supported)",
-                    value: ident[5].into(),
+                    value: ei_data.into(),
                 },
                 5,
             ));
         }
-        if ident[6] != 1 {
+        if ei_version != 1 {
             return Err(r.error(
                 FwErrorKind::UnsupportedVersion {
                     what: "ELF identification",
-                    found: ident[6].into(),
+                    found: ei_version.into(),
                 },
                 6,
             ));

@@ -482,6 +482,33 @@ fn malformed_roms_name_the_offending_field() {
     assert_eq!(NPDE_AT, 0x60);
 }
 
+#[test]
+fn ifr_v3_rom_directory_gives_the_image_start() {
+    // IFR v3: FIXED2 total data size 0x20; the dword there is the flash-status offset 0x40;
+    // the ROM directory ("RFRD") is 4 KiB past it and its dword at +8 is the PCI ROM offset.
+    let start = 0x1200;
+    let (mut rom, l) = build(&Spec {
+        ifr: start,
+        ..Spec::default()
+    });
+    rom[..start].fill(0);
+    rom[0..4].copy_from_slice(b"NVGI");
+    put32(&mut rom, 4, 3 << 8);
+    put32(&mut rom, 8, 0x20);
+    put32(&mut rom, 0x20, 0x40);
+    rom[0x1040..0x1044].copy_from_slice(b"RFRD");
+    put32(&mut rom, 0x1048, start as u32);
+    assert_eq!(image::rom_start(&rom), Ok(start));
+    let v = Vbios::parse(&rom).unwrap();
+    assert_eq!(v.rom_start, start);
+    assert_eq!(v.fwsec.desc_offset, l.desc);
+    // A wrong directory signature is reported where it was expected.
+    rom[0x1040] = b'X';
+    let e = image::rom_start(&rom).unwrap_err();
+    assert_eq!(e.offset, 0x1040);
+    check_error(&e, rom.len(), "IFR v3 directory");
+}
+
 /// Writes the built images as seeds for the `vbios` libFuzzer target when
 /// `NOVA_FUZZ_SEEDS=<dir>` is set (each prefixed with the target's 5 control bytes).
 #[test]
