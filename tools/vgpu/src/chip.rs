@@ -24,7 +24,36 @@ pub struct ChipProfile {
     pub bar3_size: u64,
     /// Usable VRAM in bytes, as `NV_USABLE_FB_SIZE_IN_MB` reports it (BAR0 0x1183A4, in MiB).
     pub vram_size: u64,
+    /// The HS-ucode revision fuses (`NV_FUSE_OPT_FPF_*_UCODE1_VERSION(i)`, facts §5.3).
+    pub fuses: UcodeFuses,
 }
+
+/// The fuse registers that hold the current HS-ucode revision of each engine, one per ucode id
+/// 1..16 (index = ucode id - 1; facts §5.3). The boot ROM model picks the FWSEC signature from
+/// them (facts §5.5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UcodeFuses {
+    /// `NV_FUSE_OPT_FPF_NVDEC_UCODE1_VERSION(i)`, BAR0 0x824100 + 4i.
+    pub nvdec: [u32; 16],
+    /// `NV_FUSE_OPT_FPF_SEC2_UCODE1_VERSION(i)`, BAR0 0x824140 + 4i.
+    pub sec2: [u32; 16],
+    /// `NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION(i)`, BAR0 0x8241C0 + 4i.
+    pub gsp: [u32; 16],
+}
+
+/// GA102's fuses: all 0 except the GSP's for ucode id 9 (the VBIOS FWSEC's UcodeId in
+/// `nova-firmware`), which reads 1. No board value is in the facts; 1 is chosen so the fuse rule
+/// of facts §5.5 (v = 1, SignatureVersions 0xB) selects signature 1 of 3 — neither the first
+/// nor the last, so a driver that skips the rule picks the wrong one.
+pub const GA102_FUSES: UcodeFuses = {
+    let mut gsp = [0; 16];
+    gsp[8] = 1;
+    UcodeFuses {
+        nvdec: [0; 16],
+        sec2: [0; 16],
+        gsp,
+    }
+};
 
 /// BAR0, the register window: 16 MiB on every chip here (facts sheet §1.3, `NV_XVE_BAR0`).
 pub const BAR0_SIZE: u64 = 16 << 20;
@@ -40,6 +69,7 @@ pub const BAR0_SIZE: u64 = 16 << 20;
 /// - BAR1 256 MiB (`NV_XVE_RESIZE_BAR1_CTRL` reset size), BAR3 32 MiB (facts §1.3).
 /// - VRAM 24 GiB, the RTX 3090's, i.e. `NV_USABLE_FB_SIZE_IN_MB` = 24576 = 0x6000 (facts §3
 ///   "VRAM size (GA102)"; the value is arithmetic, facts §13 item 18).
+/// - HS-ucode fuses: [`GA102_FUSES`] (a model choice).
 pub const GA102: ChipProfile = ChipProfile {
     name: "ga102",
     device_id: 0x2204,
@@ -51,6 +81,7 @@ pub const GA102: ChipProfile = ChipProfile {
     bar1_size: 256 << 20,
     bar3_size: 32 << 20,
     vram_size: 24 << 30,
+    fuses: GA102_FUSES,
 };
 
 /// All profiles, for `--chip`.

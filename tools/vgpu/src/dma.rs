@@ -5,9 +5,16 @@
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex};
+
+/// Guest memory shared between the [`crate::server::Device`] (which maps and unmaps it as QEMU
+/// asks) and the blocks that do DMA (the falcons). A `Mutex` rather than an `RwLock`:
+/// [`GuestMemory`] is `Send` but not `Sync` (raw pointers), and the device serves one message at
+/// a time, so there is no contention.
+pub type SharedGuestMemory = Arc<Mutex<GuestMemory>>;
 
 /// A DMA failure: the address range is not (entirely) guest memory the device may reach.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DmaFault {
     /// First address of the failing access.
     pub addr: u64,

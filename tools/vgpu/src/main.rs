@@ -3,11 +3,13 @@
 //!
 //! ```text
 //! vgpu --socket PATH [--chip ga102] [--boot42 0xVALUE] [--trace[=pmc,pci,irq,dma]] [--trace-file PATH]
-//!      [--vbios-variant NAME] [--no-gfw-boot] [--gfw-boot-ms N]
+//!      [--vbios-variant NAME] [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang]
 //! ```
 //! Environment equivalents (used by the test harness): `VGPU_BOOT42`, `VGPU_TRACE`,
-//! `VGPU_VBIOS_VARIANT`, `VGPU_NO_GFW_BOOT` (set and not `0`), `VGPU_GFW_BOOT_MS`.
-//! Trace block names: `pmc`, `bus`, `fb`, `gc6`, `prom`, `disp`, `pci`, `irq`, `dma`.
+//! `VGPU_VBIOS_VARIANT`, `VGPU_NO_GFW_BOOT`, `VGPU_GFW_BOOT_MS`, `VGPU_FWSEC_FAIL`,
+//! `VGPU_FALCON_HANG` (the flags count as set when the variable is set and not `0`).
+//! Trace block names: `pmc`, `bus`, `fb`, `gsp`, `gc6`, `prom`, `disp`, `fuse`, `sec2`, `pci`,
+//! `irq`, `dma`.
 //! The process serves one QEMU and exits when it disconnects.
 
 use std::path::PathBuf;
@@ -21,7 +23,7 @@ use vgpu::trace::{Filter, Tracer};
 const USAGE: &str = "usage: vgpu --socket PATH [--chip NAME] [--boot42 0xVALUE] [--trace[=BLOCK,...]] [--trace-file PATH]
             [--vbios-variant intact|no-efi|truncated|bad-bit-checksum|bad-pcir-signature|image-length-past-end|
                              falcon-table-out-of-range|fwsec-desc-unknown-version|zero-length-image]
-            [--no-gfw-boot] [--gfw-boot-ms N]";
+            [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang]";
 
 /// `--vbios-variant`: the intact image, the image without EFI, or a broken variant.
 fn set_vbios_variant(opts: &mut Options, name: &str) -> Result<(), String> {
@@ -54,6 +56,11 @@ struct Args {
     trace_file: Option<PathBuf>,
 }
 
+/// A boolean environment knob: set, non-empty and not `0`.
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
 fn parse_u32(s: &str) -> Result<u32, String> {
     let t = s.trim();
     let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
@@ -81,9 +88,11 @@ fn parse_args() -> Result<Args, String> {
         opts.gfw_boot =
             gfw_boot_after(parse_u32(&v).map_err(|e| format!("VGPU_GFW_BOOT_MS: {e}"))?);
     }
-    if std::env::var("VGPU_NO_GFW_BOOT").is_ok_and(|v| !v.is_empty() && v != "0") {
+    if env_flag("VGPU_NO_GFW_BOOT") {
         opts.gfw_boot = GfwBoot::Never;
     }
+    opts.fwsec_fail = env_flag("VGPU_FWSEC_FAIL");
+    opts.falcon_hang = env_flag("VGPU_FALCON_HANG");
     let mut trace_file = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -107,6 +116,8 @@ fn parse_args() -> Result<Args, String> {
             "--vbios-variant" => set_vbios_variant(&mut opts, &value("--vbios-variant")?)?,
             "--no-gfw-boot" => opts.gfw_boot = GfwBoot::Never,
             "--gfw-boot-ms" => opts.gfw_boot = gfw_boot_after(parse_u32(&value("--gfw-boot-ms")?)?),
+            "--fwsec-fail" => opts.fwsec_fail = true,
+            "--falcon-hang" => opts.falcon_hang = true,
             "--trace" => trace = Filter::parse(inline.as_deref()),
             "--trace-file" => trace_file = Some(PathBuf::from(value("--trace-file")?)),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -170,16 +181,28 @@ fn main() -> ExitCode {
     if args.opts.vbios_broken.is_some()
         || args.opts.vbios_no_efi
         || args.opts.gfw_boot != GfwBoot::default()
+        || args.opts.fwsec_fail
+        || args.opts.falcon_hang
     {
         eprintln!(
-            "vgpu: fault knobs: VBIOS {}{}, GFW boot {:?}",
+            "vgpu: fault knobs: VBIOS {}{}, GFW boot {:?}{}{}",
             args.opts.vbios_broken.map_or("intact", |b| b.name()),
             if args.opts.vbios_no_efi {
                 " (no EFI image)"
             } else {
                 ""
             },
-            args.opts.gfw_boot
+            args.opts.gfw_boot,
+            if args.opts.fwsec_fail {
+                ", FWSEC fails"
+            } else {
+                ""
+            },
+            if args.opts.falcon_hang {
+                ", falcons never halt"
+            } else {
+                ""
+            }
         );
     }
     tracer.line("pci", format_args!("waiting for the vfio-user client"));

@@ -3,17 +3,18 @@
 //! answers its messages by handing them to the PCI function, BAR0 decoder, DMA and IRQ models.
 
 use crate::bar0::Bar0;
+use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon};
 use crate::blocks::{
-    bus::Bus, disp::Disp, fb::Fb, gc6::Gc6, gc6::GfwBoot, pmc::Pmc, prom::Prom, Block,
+    bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, pmc::Pmc, prom::Prom, Block,
 };
 use crate::chip::{ChipProfile, BAR0_SIZE};
-use crate::dma::{memfd, GuestMemory};
+use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
 use crate::irq::Irqs;
 use crate::pci::{PciConfig, CONFIG_SIZE, MSIX_VECTORS};
 use crate::trace::Tracer;
 use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use vfio_bindings::bindings::vfio::*;
 use vfio_user::{DmaMapFlags, DmaUnmapFlags, IrqInfo, ServerBackend, ServerRegion, SparseArea};
 
@@ -28,6 +29,10 @@ pub struct Options {
     pub vbios_no_efi: bool,
     /// When GFW boot completes (`Never` is the "GFW boot never completes" fault).
     pub gfw_boot: GfwBoot,
+    /// FWSEC reports an error for every command (fault injection, `--fwsec-fail`).
+    pub fwsec_fail: bool,
+    /// A started falcon never halts (fault injection, `--falcon-hang`).
+    pub falcon_hang: bool,
 }
 
 /// One vGPU instance.
@@ -37,31 +42,71 @@ pub struct Device {
     pci: PciConfig,
     bar0: Bar0,
     irqs: Irqs,
-    dma: GuestMemory,
+    dma: SharedGuestMemory,
     tracer: Arc<Tracer>,
     /// BAR1 (VRAM aperture) and BAR3 backing: memfds QEMU maps straight into the guest.
     bar1: File,
     bar3: File,
 }
 
-/// The VBIOS image the PROM serves for `chip` and `opts`.
-pub fn vbios_image(chip: &ChipProfile, opts: &Options) -> Vec<u8> {
-    nova_firmware::build(&nova_firmware::Config {
+/// The `nova-firmware` build configuration for `chip` and `opts`.
+fn vbios_config(chip: &ChipProfile, opts: &Options) -> nova_firmware::Config {
+    nova_firmware::Config {
         device_id: chip.device_id,
         efi: !opts.vbios_no_efi,
         broken: opts.vbios_broken,
-    })
-    .0
+    }
 }
 
-fn blocks(chip: &ChipProfile, opts: &Options) -> Vec<Box<dyn Block>> {
+/// The VBIOS image the PROM serves for `chip` and `opts`.
+pub fn vbios_image(chip: &ChipProfile, opts: &Options) -> Vec<u8> {
+    nova_firmware::build(&vbios_config(chip, opts)).0
+}
+
+/// The ucodes the falcon boot ROMs accept: those of the intact image of the same build
+/// configuration (a broken variant damages what the driver reads, not what NVIDIA signed).
+fn known_images(chip: &ChipProfile, opts: &Options) -> KnownImages {
+    let (rom, layout) = nova_firmware::build(&nova_firmware::Config {
+        broken: None,
+        ..vbios_config(chip, opts)
+    });
+    KnownImages::from_vbios(&rom, &layout)
+}
+
+/// The blocks of a device. Blocks that act on others get handles at construction: the falcons
+/// get the PBUS scratch and WPR2 handles, the shared guest memory for DMA and the tracer for
+/// their state-change lines; the [`Block`] trait itself stays register-only.
+fn blocks(
+    chip: &ChipProfile,
+    opts: &Options,
+    guest: &SharedGuestMemory,
+    tracer: &Arc<Tracer>,
+) -> Vec<Box<dyn Block>> {
+    let bus = Bus::new();
+    let fb = Fb::new();
+    let wiring = falcon::Wiring {
+        known: Arc::new(known_images(chip, opts)),
+        scratch: bus.handle(),
+        wpr2: fb.wpr2_handle(),
+        guest: guest.clone(),
+        tracer: tracer.clone(),
+        vram_size: chip.vram_size,
+        fuses: chip.fuses,
+        knobs: falcon::Knobs {
+            fwsec_fail: opts.fwsec_fail,
+            hang: opts.falcon_hang,
+        },
+    };
     vec![
         Box::new(Pmc::new(chip, opts.boot42)),
-        Box::new(Bus::new()),
-        Box::new(Fb::new()),
+        Box::new(bus),
+        Box::new(fb),
+        Box::new(Falcon::new(Engine::Gsp, wiring.clone())),
         Box::new(Gc6::new(chip, opts.gfw_boot)),
         Box::new(Prom::new(vbios_image(chip, opts))),
         Box::new(Disp::new(chip)),
+        Box::new(Fuse::new(chip)),
+        Box::new(Falcon::new(Engine::Sec2, wiring)),
     ]
 }
 
@@ -72,14 +117,15 @@ impl Device {
         opts: Options,
         tracer: Arc<Tracer>,
     ) -> std::io::Result<Self> {
-        let bar0 = Bar0::new(blocks(chip, &opts), tracer.clone())
+        let dma = Arc::new(Mutex::new(GuestMemory::new()));
+        let bar0 = Bar0::new(blocks(chip, &opts, &dma, &tracer), tracer.clone())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(Device {
             chip,
             pci: PciConfig::new(chip),
             bar0,
             irqs: Irqs::new(),
-            dma: GuestMemory::new(),
+            dma,
             tracer,
             bar1: memfd(c"vgpu-bar1", chip.bar1_size)?,
             bar3: memfd(c"vgpu-bar3", chip.bar3_size)?,
@@ -162,9 +208,13 @@ impl Device {
         self.bar0.reset();
     }
 
-    /// Guest memory as the device sees it.
-    pub fn dma(&self) -> &GuestMemory {
+    /// Guest memory as the device sees it (shared with the falcons' DMA engines).
+    pub fn dma(&self) -> &SharedGuestMemory {
         &self.dma
+    }
+
+    fn guest(&self) -> std::sync::MutexGuard<'_, GuestMemory> {
+        self.dma.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Options in force.
@@ -238,7 +288,7 @@ impl ServerBackend for Device {
             );
             return Ok(());
         };
-        let r = self.dma.map(address, size, &fd, offset);
+        let r = self.guest().map(address, size, &fd, offset);
         self.tracer.line(
             "dma",
             format_args!("DMA_MAP {address:#x}+{size:#x} fd_offset {offset:#x} {flags:?}: {r:?}"),
@@ -248,7 +298,7 @@ impl ServerBackend for Device {
 
     fn dma_unmap(&mut self, flags: DmaUnmapFlags, address: u64, size: u64) -> std::io::Result<()> {
         let n = self
-            .dma
+            .guest()
             .unmap(address, size, flags.contains(DmaUnmapFlags::UNMAP_ALL));
         self.tracer.line(
             "dma",
@@ -402,12 +452,19 @@ mod tests {
     }
 
     #[test]
-    fn ranges_leave_room_for_the_falcons() {
-        // GSP 0x110000-0x113fff and SEC2 0x840000-0x843fff (facts §5.1) must stay free.
-        for b in blocks(&GA102, &Options::default()) {
+    fn the_falcons_own_their_engine_ranges() {
+        // GSP 0x110000-0x113fff and SEC2 0x840000-0x843fff (facts §5.1) belong to the falcon
+        // blocks and to nothing else.
+        let guest = Arc::new(Mutex::new(GuestMemory::new()));
+        let t = Arc::new(Tracer::off());
+        for b in blocks(&GA102, &Options::default(), &guest, &t) {
             for &(s, e) in b.ranges() {
-                for (fs, fe) in [(0x110000, 0x114000), (0x840000, 0x844000)] {
-                    assert!(e <= fs || s >= fe, "{} {s:#x}..{e:#x}", b.name());
+                for (name, fs, fe) in [("gsp", 0x110000, 0x114000), ("sec2", 0x840000, 0x844000)] {
+                    if b.name() == name {
+                        assert_eq!((s, e), (fs, fe));
+                    } else {
+                        assert!(e <= fs || s >= fe, "{} {s:#x}..{e:#x}", b.name());
+                    }
                 }
             }
         }

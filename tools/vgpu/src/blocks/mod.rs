@@ -5,7 +5,9 @@
 
 pub mod bus;
 pub mod disp;
+pub mod falcon;
 pub mod fb;
+pub mod fuse;
 pub mod gc6;
 pub mod pmc;
 pub mod prom;

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The falcon microcontrollers: one generic model, instantiated for the GSP (PFALCON BAR0
+//! 0x110000-0x113FFF) and SEC2 (0x840000-0x843FFF) (facts §5.1). Each instance owns its whole
+//! engine range: PFALCON at +0x000, FBIF at +0x600, PFALCON2/PRISCV at +0x1000.
+//!
+//! - [`regs`]: offsets, fields and trace names (facts §5.2, §5.3).
+//! - [`mem`]: IMEM/DMEM and their PIO ports.
+//! - [`dma`]: the DMA engine (DMATRF*, FBIF) reading and writing guest memory.
+//! - [`brom`]: the boot ROM model that decides what a started falcon runs.
+//! - [`fwsec`]: the VBIOS FWSEC behaviour (FRTS and SB commands).
+//!
+//! ## Registers and behaviour
+//! - `ENGINE.RESET` (0x3C0): writing 1 holds the engine in reset — IMEM/DMEM scrubbed to 0,
+//!   every falcon register back to its INIT value, the CPU halted; register writes other than
+//!   ENGINE are ignored while it is held. Writing 0 releases it and starts scrubbing:
+//!   `HWCFG2.MEM_SCRUBBING` and `DMACTL.{I,D}MEM_SCRUBBING` read 1 on the first
+//!   [`SCRUB_BUSY_READS`] reads of HWCFG2/DMACTL after the release and 0 from then on, or once
+//!   [`SCRUB_TIME`] of wall time has passed, whichever comes first (model choice: long enough that
+//!   a driver must poll, short enough not to slow tests). Memory writes (PIO or DMA) while
+//!   scrubbing are lost, as the scrubber overwrites them. `HWCFG2.RESET_READY` reads 1 whenever
+//!   the engine is not held in reset (facts §5.4 step 1 tolerates it never being set; the model
+//!   sets it). `RISCV_BCR_CTRL`, `NV_PGSP_MAILBOX(i)`/`NV_PSEC_MAILBOX(i)` and
+//!   `NV_PGSP_QUEUE_HEAD(i)` keep their values across ENGINE.RESET (both open drivers test the
+//!   core select right after the reset, facts §5.4 step 4, so it must survive it); an FLR
+//!   resets everything.
+//! - `CPUCTL` (0x100): HALTED (4) reads 1 unless the CPU runs; ALIAS_EN (6) is read/write;
+//!   STARTCPU (1) starts the CPU only while ALIAS_EN is 0, `CPUCTL_ALIAS.STARTCPU` (0x130) only
+//!   while it is 1 (facts §5.4 boot step 2). A start while held in reset, while scrubbing or
+//!   while running is ignored (traced).
+//! - What a start runs is the [`brom`] model's decision; the FWSEC halts at once after its work,
+//!   anything rejected halts at once with an error code in MAILBOX0. On every halt IRQSTAT.HALT
+//!   is set.
+//! - `IRQSTAT` (0x008) HALT 4, SWGEN0 6, SWGEN1 7, cleared by writing 1s to `IRQSCLR` (0x004);
+//!   `IRQMSET`/`IRQMCLR` set/clear bits of `IRQMASK`; `IRQDEST` read/write. Plain state: no
+//!   interrupt is delivered to the host. `INTR_RETRIGGER(i)` writes do nothing.
+//! - `MAILBOX0/1`, `OS`, `RM`, `DEBUGINFO`, `BOOTVEC`, `MOD_SEL` (7:0), `BROM_CURR_UCODE_ID`
+//!   (7:0), `BROM_ENGIDMASK`, `BROM_PARAADDR(i)` (i < 4), `RISCV_IRQDEST`: read/write state.
+//! - `HWCFG` (0x108): IMEM_SIZE 8:0 and DMEM_SIZE 17:9 in 256-byte blocks, both 64 KiB
+//!   ([`IMEM_SIZE`], [`DMEM_SIZE`]; model choice large enough for the production FWSEC,
+//!   IMEM 0x6000 + DMEM 0x2000). `HWCFG1` (0x12C): CORE_REV 7, SECURITY_MODEL 3 (heavy secure),
+//!   CORE_REV_SUBVERSION 0 (model choice: the facts give the fields, not GA102's values).
+//!   `HWCFG2.RISCV` (10) = 1 on both engines (both have a PRISCV block, facts §5.1).
+//! - `RISCV_CPUCTL` (0x1388): HALTED (4) mirrors the core's state, ACTIVE_STAT (7) reads 0 —
+//!   no RISC-V code runs in this model (GSP-RM is not modelled); writes are ignored.
+//!   `RISCV_IRQMASK` (0x1528) reads IRQMASK (same core; model choice).
+//! - `RISCV_BCR_CTRL` (0x1668): CORE_SELECT (4) and BRFETCH (8) read/write, VALID (0) reads 1
+//!   once the register was written; INIT is CORE_SELECT falcon, BRFETCH 1, VALID 0
+//!   (`ga102/dev_riscv_pri.h`).
+//! - DMA: see [`dma`]. A refused transfer halts the falcon with [`brom::ERR_DMA`] in MAILBOX0
+//!   and is remembered until the next reset, so a later STARTCPU halts with the same code (the
+//!   driver writes MAILBOX0 between load and start).
+//!
+//! ## Fault knobs
+//! [`Knobs::fwsec_fail`] makes FWSEC report [`fwsec::FWSEC_ERR_INJECTED`];
+//! [`Knobs::hang`] makes a started falcon never halt (until ENGINE.RESET or FLR).
+//!
+//! ## Trace
+//! Register accesses carry the names of [`regs`]; state changes get their own lines, e.g.
+//! `GSP falcon: reset`, `GSP falcon: start at BOOTVEC 0x0`,
+//! `GSP falcon: FWSEC-FRTS ok, WPR2 [0x5ffe00000,0x5fff00000)`, `GSP falcon: halt mailbox0=0x0`.
+
+pub mod brom;
+pub mod dma;
+pub mod fwsec;
+pub mod mem;
+pub mod regs;
+
+#[cfg(test)]
+mod tests;
+
+use super::bus::ScratchHandle;
+use super::fb::Wpr2Handle;
+use super::Block;
+use crate::chip::UcodeFuses;
+use crate::dma::SharedGuestMemory;
+use crate::trace::Tracer;
+use brom::{KnownImages, Ucode, Verdict};
+use dma::DmaRegs;
+use mem::{DmemPort, ImemPort, Memory};
+use regs::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// IMEM size (model choice, see the module documentation).
+pub const IMEM_SIZE: usize = 64 << 10;
+/// DMEM size (model choice).
+pub const DMEM_SIZE: usize = 64 << 10;
+/// HWCFG: IMEM_SIZE 8:0, DMEM_SIZE 17:9, in 256-byte blocks.
+pub const HWCFG_VALUE: u32 = ((IMEM_SIZE / mem::BLOCK) as u32) << HWCFG_IMEM_SIZE_SHIFT
+    | ((DMEM_SIZE / mem::BLOCK) as u32) << HWCFG_DMEM_SIZE_SHIFT;
+/// HWCFG1: CORE_REV 7, SECURITY_MODEL 3 (HS), CORE_REV_SUBVERSION 0.
+pub const HWCFG1_VALUE: u32 = 7 << HWCFG1_CORE_REV_SHIFT
+    | 3 << HWCFG1_SECURITY_MODEL_SHIFT
+    | 0 << HWCFG1_CORE_REV_SUBVERSION_SHIFT;
+/// Reads of HWCFG2/DMACTL after the reset release that still report scrubbing.
+pub const SCRUB_BUSY_READS: u32 = 2;
+/// Wall time after the reset release after which scrubbing reports done regardless.
+pub const SCRUB_TIME: Duration = Duration::from_micros(200);
+
+/// Which engine an instance is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// The GSP falcon, PFALCON base 0x110000.
+    Gsp,
+    /// SEC2, PFALCON base 0x840000.
+    Sec2,
+}
+
+impl Engine {
+    /// PFALCON base in BAR0 (facts §5.1).
+    pub fn base(self) -> u32 {
+        match self {
+            Engine::Gsp => 0x110000,
+            Engine::Sec2 => 0x840000,
+        }
+    }
+
+    /// Block name in the trace.
+    pub fn block_name(self) -> &'static str {
+        match self {
+            Engine::Gsp => "gsp",
+            Engine::Sec2 => "sec2",
+        }
+    }
+
+    /// Name in state-change trace lines.
+    pub fn label(self) -> &'static str {
+        match self {
+            Engine::Gsp => "GSP",
+            Engine::Sec2 => "SEC2",
+        }
+    }
+
+    /// This engine's EngineIdMask bit (facts §5.3: SEC2 bit 0, GSP bit 10).
+    pub fn engine_bit(self) -> u16 {
+        match self {
+            Engine::Gsp => 0x0400,
+            Engine::Sec2 => 0x0001,
+        }
+    }
+
+    fn ranges(self) -> &'static [(u32, u32)] {
+        match self {
+            Engine::Gsp => &[(0x110000, 0x114000)],
+            Engine::Sec2 => &[(0x840000, 0x844000)],
+        }
+    }
+}
+
+/// Fault knobs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Knobs {
+    /// FWSEC reports [`fwsec::FWSEC_ERR_INJECTED`] for the command it was given.
+    pub fwsec_fail: bool,
+    /// A started falcon never halts.
+    pub hang: bool,
+}
+
+/// What a falcon reaches outside itself.
+#[derive(Clone)]
+pub struct Wiring {
+    /// The ucodes the boot ROM can verify.
+    pub known: Arc<KnownImages>,
+    /// PBUS scratch (FWSEC reports there).
+    pub scratch: ScratchHandle,
+    /// WPR2 (FWSEC-FRTS sets it).
+    pub wpr2: Wpr2Handle,
+    /// Guest memory for DMA.
+    pub guest: SharedGuestMemory,
+    /// The trace.
+    pub tracer: Arc<Tracer>,
+    /// VRAM size in bytes (FRTS range check).
+    pub vram_size: u64,
+    /// HS-ucode fuses (signature selection).
+    pub fuses: UcodeFuses,
+    /// Fault knobs.
+    pub knobs: Knobs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ResetState {
+    /// ENGINE.RESET held at 1.
+    Held,
+    /// Released at `since`; `reads` scrub-status reads so far.
+    Scrubbing { since: Instant, reads: u32 },
+    /// Usable.
+    Ready,
+}
+
+/// Everything ENGINE.RESET puts back to INIT.
+struct Core {
+    imem: Memory,
+    dmem: Memory,
+    imem_ports: [ImemPort; IMEM_PORTS as usize],
+    dmem_ports: [DmemPort; DMEM_PORTS as usize],
+    dma: DmaRegs,
+    running: bool,
+    dma_error: bool,
+    irqstat: u32,
+    irqmask: u32,
+    irqdest: u32,
+    mailbox: [u32; 2],
+    os: u32,
+    rm: u32,
+    debuginfo: u32,
+    bootvec: u32,
+    alias_en: bool,
+    mod_sel: u32,
+    ucode_id: u32,
+    engidmask: u32,
+    paraaddr: [u32; PARAADDR_COUNT as usize],
+    riscv_irqdest: u32,
+}
+
+impl Core {
+    fn new() -> Self {
+        Core {
+            imem: Memory::new(IMEM_SIZE),
+            dmem: Memory::new(DMEM_SIZE),
+            imem_ports: Default::default(),
+            dmem_ports: Default::default(),
+            dma: DmaRegs::default(),
+            running: false,
+            dma_error: false,
+            irqstat: 0,
+            irqmask: 0,
+            irqdest: 0,
+            mailbox: [0; 2],
+            os: 0,
+            rm: 0,
+            debuginfo: 0,
+            bootvec: 0,
+            alias_en: false,
+            mod_sel: 0,
+            ucode_id: 0,
+            engidmask: 0,
+            paraaddr: [0; PARAADDR_COUNT as usize],
+            riscv_irqdest: 0,
+        }
+    }
+}
+
+/// One falcon engine.
+pub struct Falcon {
+    engine: Engine,
+    w: Wiring,
+    core: Core,
+    reset: ResetState,
+    /// [`SCRUB_TIME`], shorter or longer in tests.
+    scrub_time: Duration,
+    bcr: u32,
+    engine_mailbox: [u32; 4],
+    queue_head: [u32; 8],
+}
+
+impl Falcon {
+    /// The `engine` falcon at power-on: out of reset, scrubbed, halted, falcon core selected.
+    pub fn new(engine: Engine, w: Wiring) -> Self {
+        Falcon {
+            engine,
+            w,
+            core: Core::new(),
+            reset: ResetState::Ready,
+            scrub_time: SCRUB_TIME,
+            bcr: BCR_INIT,
+            engine_mailbox: [0; 4],
+            queue_head: [0; 8],
+        }
+    }
+
+    /// Tests: scrubbing ends by wall time after `t` instead of [`SCRUB_TIME`] (so read-count
+    /// tests do not depend on the machine being fast).
+    #[cfg(test)]
+    pub(crate) fn set_scrub_time(&mut self, t: Duration) {
+        self.scrub_time = t;
+    }
+
+    /// Which engine this is.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Whether the CPU runs.
+    pub fn running(&self) -> bool {
+        self.core.running
+    }
+
+    /// IMEM contents.
+    pub fn imem(&self) -> &Memory {
+        &self.core.imem
+    }
+
+    /// DMEM contents.
+    pub fn dmem(&self) -> &Memory {
+        &self.core.dmem
+    }
+
+    fn note(&self, msg: std::fmt::Arguments<'_>) {
+        let block = self.engine.block_name();
+        if self.w.tracer.enabled(block) {
+            self.w
+                .tracer
+                .line(block, format_args!("{} falcon: {msg}", self.engine.label()));
+        }
+    }
+
+    /// Moves scrubbing to done once its time is up (no read counted).
+    fn settle(&mut self) {
+        if let ResetState::Scrubbing { since, .. } = self.reset {
+            if since.elapsed() >= self.scrub_time {
+                self.reset = ResetState::Ready;
+                self.note(format_args!("scrubbing done"));
+            }
+        }
+    }
+
+    /// A read of a scrub-status register: whether scrubbing is still reported.
+    fn poll_scrub(&mut self) -> bool {
+        self.settle();
+        match &mut self.reset {
+            ResetState::Held => true,
+            ResetState::Ready => false,
+            ResetState::Scrubbing { reads, .. } if *reads >= SCRUB_BUSY_READS => {
+                self.reset = ResetState::Ready;
+                self.note(format_args!("scrubbing done"));
+                false
+            }
+            ResetState::Scrubbing { reads, .. } => {
+                *reads += 1;
+                true
+            }
+        }
+    }
+
+    /// Whether memory writes land (not held in reset, not scrubbing).
+    fn memory_writable(&mut self) -> bool {
+        self.settle();
+        self.reset == ResetState::Ready
+    }
+
+    fn engine_reset(&mut self, assert: bool) {
+        match (assert, self.reset) {
+            (true, ResetState::Held) | (false, ResetState::Ready) => {}
+            (true, _) => {
+                self.core = Core::new();
+                self.reset = ResetState::Held;
+                self.note(format_args!("reset"));
+            }
+            (false, ResetState::Held) => {
+                self.reset = ResetState::Scrubbing {
+                    since: Instant::now(),
+                    reads: 0,
+                };
+                self.note(format_args!("out of reset, scrubbing IMEM/DMEM"));
+            }
+            (false, ResetState::Scrubbing { .. }) => {}
+        }
+    }
+
+    fn halt(&mut self, mailbox0: Option<u32>) {
+        self.core.running = false;
+        if let Some(v) = mailbox0 {
+            self.core.mailbox[0] = v;
+        }
+        self.core.irqstat |= IRQ_HALT;
+        self.note(format_args!("halt mailbox0={:#x}", self.core.mailbox[0]));
+    }
+
+    fn start(&mut self) {
+        self.settle();
+        if self.reset != ResetState::Ready {
+            self.note(format_args!(
+                "STARTCPU ignored: engine in reset or scrubbing"
+            ));
+            return;
+        }
+        if self.core.running {
+            self.note(format_args!("STARTCPU ignored: already running"));
+            return;
+        }
+        self.note(format_args!("start at BOOTVEC {:#x}", self.core.bootvec));
+        if self.w.knobs.hang {
+            self.core.running = true;
+            self.note(format_args!("running, never halts (--falcon-hang)"));
+            return;
+        }
+        let c = &self.core;
+        let verdict = brom::verify(
+            &self.w.known,
+            &brom::BootState {
+                engine_bit: self.engine.engine_bit(),
+                imem: &c.imem,
+                dmem: &c.dmem,
+                mod_sel: c.mod_sel,
+                ucode_id: c.ucode_id,
+                engidmask: c.engidmask,
+                paraaddr0: c.paraaddr[0],
+                bootvec: c.bootvec,
+                riscv_selected: self.bcr & BCR_CORE_SELECT_RISCV != 0,
+                dma_error: c.dma_error,
+                fuses: &self.w.fuses,
+            },
+        );
+        match verdict {
+            Verdict::Empty => {
+                self.note(format_args!("nothing loaded since reset"));
+                self.halt(None);
+            }
+            Verdict::Reject(code, why) => {
+                self.note(format_args!("boot ROM rejects the image: {why}"));
+                self.halt(Some(code));
+            }
+            Verdict::Run(Ucode::FwsecProd) => {
+                self.run_fwsec();
+                self.halt(Some(0));
+            }
+            Verdict::Run(Ucode::FwsecDebug) => self.halt(Some(brom::ERR_DEBUG_SIGNED)),
+        }
+    }
+
+    fn run_fwsec(&mut self) {
+        let Some(u) = self.w.known.fwsec() else {
+            return;
+        };
+        self.note(format_args!("boot ROM accepted FWSEC (heavy secure)"));
+        let outcome = fwsec::run(&fwsec::Env {
+            dmem: &self.core.dmem,
+            dmem_base: u.dmem_base,
+            interface_offset: u.interface_offset,
+            scratch: &self.w.scratch,
+            wpr2: &self.w.wpr2,
+            vram_size: self.w.vram_size,
+            inject_failure: self.w.knobs.fwsec_fail,
+        });
+        match outcome {
+            fwsec::Outcome::Frts { start, end } => {
+                self.note(format_args!("FWSEC-FRTS ok, WPR2 [{start:#x},{end:#x})"))
+            }
+            fwsec::Outcome::Sb => self.note(format_args!("FWSEC-SB ok")),
+            fwsec::Outcome::Failed {
+                cmd,
+                scratch,
+                code,
+                why,
+            } => self.note(format_args!(
+                "FWSEC command {cmd:#x} failed: {why}; SW_SCRATCH({scratch:#x}) = {:#010x} (code {code:#x})",
+                self.w.scratch.read(scratch)
+            )),
+        }
+    }
+
+    fn dma_command(&mut self, val: u32) {
+        if !self.memory_writable() {
+            self.core.dma.cmd = val & DMATRFCMD_FIELDS;
+            self.note(format_args!("DMA lost: memories are being scrubbed"));
+            return;
+        }
+        let guest = self.w.guest.lock().unwrap_or_else(|e| e.into_inner());
+        let c = &mut self.core;
+        let r = c.dma.command(val, &mut c.imem, &mut c.dmem, &guest);
+        drop(guest);
+        if let Err(e) = r {
+            self.core.dma_error = true;
+            self.note(format_args!(
+                "DMA error: {e} (guest {:#x}, {} offset {:#x})",
+                self.core.dma.address(),
+                if val & DMATRFCMD_IMEM != 0 {
+                    "IMEM"
+                } else {
+                    "DMEM"
+                },
+                self.core.dma.moffs
+            ));
+            self.halt(Some(brom::ERR_DMA));
+        }
+    }
+
+    fn read_reg(&mut self, reg: Reg) -> u32 {
+        let c = &mut self.core;
+        match reg {
+            Reg::Plain(IRQSTAT) => c.irqstat,
+            Reg::Plain(IRQMASK) => c.irqmask,
+            Reg::Plain(IRQDEST) => c.irqdest,
+            Reg::Plain(MAILBOX0) => c.mailbox[0],
+            Reg::Plain(MAILBOX1) => c.mailbox[1],
+            Reg::Plain(OS) => c.os,
+            Reg::Plain(RM) => c.rm,
+            Reg::Plain(DEBUGINFO) => c.debuginfo,
+            Reg::Plain(HWCFG2) => {
+                let held = self.reset == ResetState::Held;
+                let scrubbing = self.poll_scrub();
+                HWCFG2_RISCV
+                    | if scrubbing { HWCFG2_MEM_SCRUBBING } else { 0 }
+                    | if held { 0 } else { HWCFG2_RESET_READY }
+            }
+            Reg::Plain(CPUCTL) => {
+                (if c.running { 0 } else { CPUCTL_HALTED })
+                    | if c.alias_en { CPUCTL_ALIAS_EN } else { 0 }
+            }
+            Reg::Plain(BOOTVEC) => c.bootvec,
+            Reg::Plain(HWCFG) => HWCFG_VALUE,
+            Reg::Plain(DMACTL) => {
+                let ctx = if c.dma.require_ctx {
+                    DMACTL_REQUIRE_CTX
+                } else {
+                    0
+                };
+                let scrubbing = self.poll_scrub();
+                ctx | if scrubbing {
+                    DMACTL_DMEM_SCRUBBING | DMACTL_IMEM_SCRUBBING
+                } else {
+                    0
+                }
+            }
+            Reg::Plain(DMATRFBASE) => c.dma.base,
+            Reg::Plain(DMATRFMOFFS) => c.dma.moffs,
+            Reg::Plain(DMATRFCMD) => c.dma.read_cmd(),
+            Reg::Plain(DMATRFFBOFFS) => c.dma.fboffs,
+            Reg::Plain(DMATRFBASE1) => c.dma.base1,
+            Reg::Plain(HWCFG1) => HWCFG1_VALUE,
+            Reg::Plain(ENGINE) => u32::from(self.reset == ResetState::Held),
+            Reg::Plain(FBIF_CTL) => c.dma.fbif_ctl,
+            Reg::Plain(MOD_SEL) => c.mod_sel,
+            Reg::Plain(BROM_CURR_UCODE_ID) => c.ucode_id,
+            Reg::Plain(BROM_ENGIDMASK) => c.engidmask,
+            Reg::Plain(RISCV_CPUCTL) => {
+                if c.running {
+                    0
+                } else {
+                    RISCV_CPUCTL_HALTED
+                }
+            }
+            Reg::Plain(RISCV_IRQMASK) => c.irqmask,
+            Reg::Plain(RISCV_IRQDEST) => c.riscv_irqdest,
+            Reg::Plain(RISCV_BCR_CTRL) => self.bcr,
+            // IRQSCLR, IRQMSET, IRQMCLR and CPUCTL_ALIAS are write-only.
+            Reg::Plain(_) => 0,
+            Reg::Imemc(i) => c.imem_ports.get(i).map_or(0, |p| p.ctrl),
+            Reg::Imemd(i) => c.imem_ports.get(i).map_or(0, |p| p.read(&c.imem)),
+            Reg::Imemt(i) => c.imem_ports.get(i).map_or(0, |p| p.tag),
+            Reg::Dmemc(i) => c.dmem_ports.get(i).map_or(0, |p| p.ctrl),
+            Reg::Dmemd(i) => match c.dmem_ports.get_mut(i) {
+                Some(p) => p.read(&c.dmem),
+                None => 0,
+            },
+            Reg::IntrRetrigger(_) => 0,
+            Reg::Transcfg(i) => c.dma.transcfg.get(i).copied().unwrap_or(0),
+            Reg::Paraaddr(i) => c.paraaddr.get(i).copied().unwrap_or(0),
+            Reg::EngineMailbox(i) => self.engine_mailbox.get(i).copied().unwrap_or(0),
+            Reg::QueueHead(i) => self.queue_head.get(i).copied().unwrap_or(0),
+        }
+    }
+
+    fn write_reg(&mut self, reg: Reg, val: u32) {
+        if self.reset == ResetState::Held && reg != Reg::Plain(ENGINE) {
+            self.note(format_args!("write ignored: engine held in reset"));
+            return;
+        }
+        let writable = self.memory_writable();
+        let c = &mut self.core;
+        match reg {
+            Reg::Plain(IRQSCLR) => c.irqstat &= !val,
+            Reg::Plain(IRQMSET) => c.irqmask |= val,
+            Reg::Plain(IRQMCLR) => c.irqmask &= !val,
+            Reg::Plain(IRQDEST) => c.irqdest = val,
+            Reg::Plain(MAILBOX0) => c.mailbox[0] = val,
+            Reg::Plain(MAILBOX1) => c.mailbox[1] = val,
+            Reg::Plain(OS) => c.os = val,
+            Reg::Plain(RM) => c.rm = val,
+            Reg::Plain(DEBUGINFO) => c.debuginfo = val,
+            Reg::Plain(CPUCTL) => {
+                let was_alias = c.alias_en;
+                c.alias_en = val & CPUCTL_ALIAS_EN != 0;
+                if val & CPUCTL_STARTCPU != 0 {
+                    if was_alias {
+                        self.note(format_args!("CPUCTL.STARTCPU ignored: ALIAS_EN is set"));
+                    } else {
+                        self.start();
+                    }
+                }
+            }
+            Reg::Plain(CPUCTL_ALIAS) => {
+                if val & CPUCTL_STARTCPU != 0 {
+                    if c.alias_en {
+                        self.start();
+                    } else {
+                        self.note(format_args!("CPUCTL_ALIAS.STARTCPU ignored: ALIAS_EN is 0"));
+                    }
+                }
+            }
+            Reg::Plain(BOOTVEC) => c.bootvec = val,
+            Reg::Plain(DMACTL) => c.dma.require_ctx = val & DMACTL_REQUIRE_CTX != 0,
+            Reg::Plain(DMATRFBASE) => c.dma.base = val,
+            Reg::Plain(DMATRFMOFFS) => c.dma.moffs = val & 0x00ff_ffff,
+            Reg::Plain(DMATRFCMD) => self.dma_command(val),
+            Reg::Plain(DMATRFFBOFFS) => c.dma.fboffs = val,
+            Reg::Plain(DMATRFBASE1) => c.dma.base1 = val & 0x1ff,
+            Reg::Plain(ENGINE) => self.engine_reset(val & ENGINE_RESET != 0),
+            Reg::Plain(FBIF_CTL) => c.dma.fbif_ctl = val,
+            Reg::Plain(MOD_SEL) => c.mod_sel = val & MOD_SEL_ALGO,
+            Reg::Plain(BROM_CURR_UCODE_ID) => c.ucode_id = val & UCODE_ID_VAL,
+            Reg::Plain(BROM_ENGIDMASK) => c.engidmask = val,
+            Reg::Plain(RISCV_IRQDEST) => c.riscv_irqdest = val,
+            Reg::Plain(RISCV_BCR_CTRL) => {
+                let new = (val & (BCR_CORE_SELECT_RISCV | BCR_BRFETCH)) | BCR_VALID;
+                if (new ^ self.bcr) & BCR_CORE_SELECT_RISCV != 0 {
+                    let core = if new & BCR_CORE_SELECT_RISCV != 0 {
+                        "RISC-V"
+                    } else {
+                        "falcon"
+                    };
+                    self.note(format_args!("core select {core}"));
+                }
+                self.bcr = new;
+            }
+            // Read-only: IRQSTAT, IRQMASK, HWCFG, HWCFG1, HWCFG2, RISCV_CPUCTL, RISCV_IRQMASK.
+            Reg::Plain(_) => {}
+            Reg::Imemc(i) => {
+                if let Some(p) = c.imem_ports.get_mut(i) {
+                    p.ctrl = val;
+                }
+            }
+            Reg::Imemd(i) => {
+                if let Some(p) = c.imem_ports.get_mut(i) {
+                    if writable {
+                        p.write(&mut c.imem, val);
+                    } else {
+                        self.note(format_args!("IMEM write lost: scrubbing"));
+                    }
+                }
+            }
+            Reg::Imemt(i) => {
+                if let Some(p) = c.imem_ports.get_mut(i) {
+                    p.set_tag(val);
+                }
+            }
+            Reg::Dmemc(i) => {
+                if let Some(p) = c.dmem_ports.get_mut(i) {
+                    p.ctrl = val;
+                }
+            }
+            Reg::Dmemd(i) => {
+                if let Some(p) = c.dmem_ports.get_mut(i) {
+                    if writable {
+                        p.write(&mut c.dmem, val);
+                    } else {
+                        self.note(format_args!("DMEM write lost: scrubbing"));
+                    }
+                }
+            }
+            Reg::IntrRetrigger(_) => {}
+            Reg::Transcfg(i) => {
+                if let Some(t) = c.dma.transcfg.get_mut(i) {
+                    *t = val;
+                }
+            }
+            Reg::Paraaddr(i) => {
+                if let Some(p) = c.paraaddr.get_mut(i) {
+                    *p = val;
+                }
+            }
+            Reg::EngineMailbox(i) => {
+                if let Some(m) = self.engine_mailbox.get_mut(i) {
+                    *m = val;
+                }
+            }
+            Reg::QueueHead(i) => {
+                if let Some(q) = self.queue_head.get_mut(i) {
+                    *q = val;
+                }
+            }
+        }
+    }
+
+    fn decode(&self, off: u32) -> Option<Reg> {
+        regs::decode(
+            off.checked_sub(self.engine.base())?,
+            self.engine == Engine::Gsp,
+        )
+    }
+}
+
+impl Block for Falcon {
+    fn name(&self) -> &'static str {
+        self.engine.block_name()
+    }
+
+    fn ranges(&self) -> &'static [(u32, u32)] {
+        self.engine.ranges()
+    }
+
+    fn read32(&mut self, off: u32) -> u32 {
+        self.decode(off).map_or(0, |r| self.read_reg(r))
+    }
+
+    fn write32(&mut self, off: u32, val: u32) {
+        if let Some(r) = self.decode(off) {
+            self.write_reg(r, val);
+        }
+    }
+
+    fn reg_name(&self, off: u32) -> Option<&'static str> {
+        self.decode(off)
+            .map(|r| regs::name(r, self.engine == Engine::Gsp))
+    }
+
+    fn reset(&mut self) {
+        self.core = Core::new();
+        self.reset = ResetState::Ready;
+        self.bcr = BCR_INIT;
+        self.engine_mailbox = [0; 4];
+        self.queue_head = [0; 8];
+    }
+}
