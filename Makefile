@@ -38,7 +38,7 @@ modules: kernel
 	@grep -E '^(warning|error)' -A8 $(MODOUT)/build.log || true
 
 vgpu: setup
-	@cargo build -q --release -p vgpu
+	@cargo build -q --release -p vgpu -p panic-decode
 
 guest-tests: setup
 	@RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release -p nova-guest-tests --target $(GUEST_TARGET)

@@ -52,8 +52,18 @@ if ! stamp_ok kernel-config "$config_id" || [ ! -f "$KOUT/.config" ]; then
     rm -f "$NOVA_CACHE/stamps/kernel-built"
 fi
 
-# 3. build
-if ! stamp_ok kernel-built "$config_id" || [ ! -f "$KOUT/arch/x86/boot/bzImage" ]; then
+# 3. our QR encoder in place of the in-tree one (scripts/gen-panic-qr.py); rewritten only when
+#    it changes, so make rebuilds just that object and the link
+qr_tmp=$(mktemp)
+python3 "$NOVA_ROOT/scripts/gen-panic-qr.py" "$NOVA_ROOT/drivers/gpu/drm-panic-qr" > "$qr_tmp" \
+    || { rm -f "$qr_tmp"; die "could not generate drm_panic_qr.rs from drivers/gpu/drm-panic-qr"; }
+qr_target=$KSRC/drivers/gpu/drm/drm_panic_qr.rs
+cmp -s "$qr_tmp" "$qr_target" || cp "$qr_tmp" "$qr_target"
+build_id="$config_id $(sha256sum < "$qr_tmp" | cut -c1-16)"
+rm -f "$qr_tmp"
+
+# 4. build
+if ! stamp_ok kernel-built "$build_id" || [ ! -f "$KOUT/arch/x86/boot/bzImage" ]; then
     log "building the kernel (-j$JOBS, log in $KOUT/build.log)"
     start=$(date +%s)
     if ! make "${K[@]}" -j"$JOBS" all > "$KOUT/build.log" 2>&1; then
@@ -61,5 +71,5 @@ if ! stamp_ok kernel-built "$config_id" || [ ! -f "$KOUT/arch/x86/boot/bzImage" 
         die "kernel build failed (full log: $KOUT/build.log)"
     fi
     log "kernel built in $(( $(date +%s) - start )) s"
-    stamp_set kernel-built "$config_id"
+    stamp_set kernel-built "$build_id"
 fi

@@ -57,5 +57,12 @@ fi
 vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
 vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
 
+# --- the panic screen: our QR encoder in the kernel, decoded from QEMU screendumps
+for res in 640x480 1024x768 1920x1080; do
+    log "panic screen at $res"
+    bash tests/vm/panic-check.sh "$res" | tee "$logdir/panic-$res.log"
+    count "$logdir/panic-$res.log"
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
