@@ -41,8 +41,7 @@ macro_rules! nova_ioctl {
         ) -> c_int {
             // SAFETY: the DRM core calls ioctl handlers with a device of this driver (the table
             // is only reachable through `NovaDrmDriver::IOCTLS`) that it keeps alive for the call.
-            let dev: &drm::Device<NovaDrmDriver, drm::Ioctl> =
-                unsafe { drm::Device::from_raw(raw_dev) };
+            let dev = unsafe { drm::Device::<NovaDrmDriver, drm::Ioctl>::from_raw(raw_dev) };
             let Some(guard) = dev.registration_guard() else {
                 return ENODEV.to_errno();
             };
