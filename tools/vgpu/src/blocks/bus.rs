@@ -3,8 +3,8 @@
 //! read/write (facts §3; open-gpu-kernel-modules `ampere/ga100/dev_bus.h` L27-30).
 //!
 //! Firmware reports through them: FWSEC-FRTS puts its error code in `SW_SCRATCH(0xE)` bits
-//! 31:16 and FWSEC-SB in `SW_SCRATCH(0x15)` bits 15:0 (0 = success; facts §3). Nothing here
-//! writes them yet; a future FWSEC model will, through [`ScratchHandle`].
+//! 31:16 and FWSEC-SB in `SW_SCRATCH(0x15)` bits 15:0 (0 = success; facts §3). The FWSEC model
+//! ([`super::falcon::fwsec`]) writes them through [`ScratchHandle`].
 //!
 //! Model choices (not in the facts): power-on value 0; an FLR clears them.
 

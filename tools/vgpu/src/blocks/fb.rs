@@ -12,8 +12,9 @@
 //! the header also defines `_ADDR_HI_MASK` 0x7F, i.e. address bits 46:40, but the field is
 //! 23:0 and that is what is stored) and `turing/tu102/dev_fb.h` L34-39 (WPR2).
 //!
-//! WPR2 is carved by FWSEC-FRTS (facts §7.4 step 7) and torn down by Booter-unload; the future
-//! falcon models set it through [`Wpr2Handle`]. Model choices (not in the facts): an FLR resets
+//! WPR2 is carved by FWSEC-FRTS (facts §7.4 step 7) and torn down by Booter-unload; the
+//! FWSEC model ([`super::falcon::fwsec`]) sets it through [`Wpr2Handle`] (Booter is not modelled
+//! yet). Model choices (not in the facts): an FLR resets
 //! the flush registers to INIT but leaves WPR2 alone (a WPR2 that survives is what the driver's
 //! "already set, reset the GPU" check looks for).
 
