@@ -168,7 +168,11 @@ fn frts(e: &Env<'_>, m: &Mapper) -> Outcome {
         Some(b) if m.cmd_in_size >= FRTS_CMD_SIZE => b,
         _ => return fail(e, cmd, FWSEC_ERR_NO_MAPPER, "command-in buffer too small"),
     };
-    let w = |o: usize| u32::from_le_bytes([buf[o], buf[o + 1], buf[o + 2], buf[o + 3]]);
+    // Offsets are constants inside the 44 bytes `get` returned; `get` keeps it panic-free.
+    let w = |o: usize| {
+        buf.get(o..o + 4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
     // read_vbios: ver, hdr, u64 addr, size, flags (24 bytes); frts_region at +24.
     if w(0) != READ_VBIOS_VER || w(4) != READ_VBIOS_HDR {
         return fail(
