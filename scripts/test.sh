@@ -57,6 +57,18 @@ fi
 vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
 vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
 
+# --- fault knobs of the vGPU: NAME, vGPU flags, errno, message nova-core must log
+fault_suite() {
+    local name=$1 flags=$2 errno=$3 msg=$4 script
+    script=$NOVA_CACHE/test-logs/fault-$name.sh
+    { printf 'export EXPECT_ERRNO=%s\n' "$errno"; printf 'export EXPECT_MSG=%q\n' "$msg"; cat tests/vm/probe-fails.sh; } > "$script"
+    vm_suite "fault-$name" "$script" "$flags"
+}
+fault_suite fwsec-fail "--fwsec-fail" 5 "FWSEC-FRTS failed: mailbox0 0x0, FRTS error code 0xff"
+fault_suite falcon-hang "--falcon-hang" 110 "GSP falcon: timed out after 2000000 us waiting for the CPU to halt"
+fault_suite vbios-truncated "--vbios-variant truncated" 22 "VBIOS: "
+fault_suite vbios-bad-pcir "--vbios-variant bad-pcir-signature" 22 "VBIOS: "
+
 # --- the panic screen: our QR encoder in the kernel, decoded from QEMU screendumps
 for res in 640x480 1024x768 1920x1080; do
     log "panic screen at $res"

@@ -79,7 +79,7 @@ for _ in $(seq 100); do
     kill -0 "$vgpu_pid" 2>/dev/null || break
     sleep 0.05
 done
-[ -S "$SOCK" ] || die "the vGPU did not create its socket $SOCK: $(tail -3 "$RUN/vgpu.log" | tr '\n' ' ')"
+[ -S "$SOCK" ] || die "the vGPU did not create its socket $SOCK: $(head -2 "$RUN/vgpu.log" | tr '\n' ' ')"
 
 # --- QEMU, inside the chroot, with the bind mounts private to this process tree
 devjson='{"driver":"vfio-user-pci","id":"vgpu0","socket":{"type":"unix","path":"'"$SOCK"'"}}'

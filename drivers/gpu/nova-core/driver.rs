@@ -17,7 +17,7 @@ use kernel::{
 use crate::{
     chip::{self, IdentifyError},
     fb::{self, SysmemFlush},
-    gfw,
+    fwsec, gfw,
     handoff::{DrmHandoff, AUXILIARY_NAME},
     regs::{NV_PMC_BOOT_0, NV_PMC_BOOT_42},
 };
@@ -153,6 +153,27 @@ impl pci::Driver for NovaCoreDriver {
             vram_size >> 20,
             sysmem_flush.dma_address()
         );
+
+        match fwsec::current_wpr2(&bar) {
+            // Until the unload path (Booter-unload) releases WPR2, a second probe finds it set.
+            Some(w) => dev_info!(
+                pdev,
+                "boot: WPR2 [{:#x}, {:#x}) already set by an earlier boot; FWSEC-FRTS skipped\n",
+                w.start,
+                w.end
+            ),
+            None => {
+                let start = Instant::<Monotonic>::now();
+                let w = fwsec::run_frts(pdev.as_ref(), &bar, boot0.into_raw(), vram_size)?;
+                dev_info!(
+                    pdev,
+                    "boot: FWSEC-FRTS done in {} us, WPR2 [{:#x}, {:#x})\n",
+                    start.elapsed().as_micros_ceil(),
+                    w.start,
+                    w.end
+                );
+            }
+        }
 
         let drm = auxiliary::Registration::new(
             pdev.as_ref(),

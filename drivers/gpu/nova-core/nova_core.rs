@@ -7,10 +7,15 @@
 
 pub mod chip;
 mod driver;
+mod falcon;
 mod fb;
+pub mod fb_layout;
 pub mod firmware;
+mod fwsec;
 mod gfw;
 pub mod handoff;
+mod kfmt;
+mod prom;
 mod regs;
 pub mod vbios;
 

@@ -77,3 +77,27 @@ register! {
         31:4 val;
     }
 }
+
+// Misc registers read during the FWSEC-FRTS stage (facts sheet §3).
+register! {
+    /// `NV_PBUS_SW_SCRATCH(0xe)`: FWSEC-FRTS status in 31:16 (0 = success).
+    /// open-gpu-kernel-modules `ampere/ga100/dev_bus.h` (scratch array at 0x1400).
+    pub(crate) NV_PBUS_SW_SCRATCH_0E_FRTS_ERR(u32) @ 0x0000_1438 {
+        /// FWSEC-FRTS error code.
+        31:16 frts_err_code;
+    }
+
+    /// `NV_PDISP_VGA_WORKSPACE_BASE`: where the VBIOS keeps its VGA workspace in VRAM.
+    pub(crate) NV_PDISP_VGA_WORKSPACE_BASE(u32) @ 0x0062_5f04 {
+        /// The address is valid.
+        3:3 status_valid => bool;
+        /// Base address bits 39:16.
+        31:8 addr;
+    }
+
+    /// `NV_FUSE_STATUS_OPT_DISPLAY` (GA100 and later).
+    pub(crate) NV_FUSE_STATUS_OPT_DISPLAY(u32) @ 0x0082_0c04 {
+        /// The display engine is fused off.
+        0:0 data_disabled => bool;
+    }
+}

@@ -30,6 +30,10 @@ pub fn all() -> Vec<(&'static str, Vec<Test>)> {
             vec![("probe_fails_enodev", unknown_chip_probe_fails)],
         ),
         ("no_gfw", vec![("probe_times_out", no_gfw_probe_times_out)]),
+        (
+            "probe_fails",
+            vec![("as_expected", probe_fails_as_expected)],
+        ),
     ]
 }
 
@@ -236,6 +240,35 @@ fn no_gfw_probe_times_out() -> Result<(), String> {
     )?;
     // The documented limit is 4 s; the whole insmod must not hang far past it.
     check(waited.as_secs() < 30, || format!("insmod took {waited:?}"))?;
+    check(drm::render_nodes_of("nova").is_empty(), || {
+        "a nova render node exists".into()
+    })?;
+    run("rmmod", &["nova_core"]).map(|_| ())
+}
+
+/// Run with a vGPU fault knob. The guest script says what must happen through the environment:
+/// `EXPECT_MSG` (a substring of nova-core's error line) and `EXPECT_ERRNO` (the probe's error,
+/// which the driver core logs as "probe with driver nova_core failed with error -N").
+fn probe_fails_as_expected() -> Result<(), String> {
+    let msg = std::env::var("EXPECT_MSG").map_err(|_| "EXPECT_MSG not set")?;
+    let errno: i32 = std::env::var("EXPECT_ERRNO")
+        .ok()
+        .and_then(|e| e.parse().ok())
+        .ok_or("EXPECT_ERRNO not set")?;
+    let d = modules_dir();
+    let start = std::time::Instant::now();
+    run("insmod", &[&format!("{d}/nova-core.ko")])?;
+    let waited = start.elapsed();
+    let log = dmesg()?;
+    let line = log
+        .lines()
+        .find(|l| l.contains("nova_core") && l.contains(&msg));
+    check(line.is_some(), || {
+        format!("no nova_core line containing {msg:?}")
+    })?;
+    let core = format!("probe with driver nova_core failed with error -{errno}");
+    check(log.contains(&core), || format!("no '{core}' line"))?;
+    check(waited.as_secs() < 60, || format!("insmod took {waited:?}"))?;
     check(drm::render_nodes_of("nova").is_empty(), || {
         "a nova render node exists".into()
     })?;

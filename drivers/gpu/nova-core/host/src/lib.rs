@@ -6,6 +6,9 @@
 #[path = "../../chip.rs"]
 pub mod chip;
 
+#[path = "../../fb_layout.rs"]
+pub mod fb_layout;
+
 #[path = "../../firmware/mod.rs"]
 pub mod firmware;
 
