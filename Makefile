@@ -57,7 +57,7 @@ lint: modules
 	cargo clippy -q --workspace --all-targets -- -D warnings
 	@bash scripts/kernel-clippy.sh
 
-bench:
+bench: all
 	@bash scripts/bench.sh
 
 clean:

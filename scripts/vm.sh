@@ -10,7 +10,7 @@
 # Environment: VGPU_ARGS (extra vgpu flags, e.g. "--boot42 0x3f000000"), VM_TIMEOUT (seconds,
 # default 600), NOVA_KERNEL/VGPU_BIN/GUEST_TESTS_BIN (overrides, used by the harness's own tests),
 # VM_VGA=WxH (add QEMU's standard VGA, bochs-drm in the guest, with that preferred mode),
-# VM_APPEND (extra kernel command line), VM_PANIC=1 (the guest is expected to panic: wait for it, save a screendump as screen.ppm,
+# VM_NO_TRACE=1 (run the vGPU without its access trace), VM_APPEND (extra kernel command line), VM_PANIC=1 (the guest is expected to panic: wait for it, save a screendump as screen.ppm,
 # stop QEMU; the verdicts are then "panicked" and "clean_before_panic").
 # Outputs: $NOVA_CACHE/vm/runs/NAME/{console.log,vgpu.log,vgpu-trace.log,share/out/*}.
 . "$(dirname "$0")/lib.sh"
@@ -61,6 +61,7 @@ rm -rf "$RUN"
 mkdir -p "$RUN/share/modules" "$RUN/share/bin" "$RUN/share/out"
 cp "$MODDIR"/nova-core.ko "$MODDIR"/nova-drm.ko "$RUN/share/modules/"
 cp "$GUEST_TESTS_BIN" "$RUN/share/bin/nova-guest-tests"
+[ -x "$(dirname "$GUEST_TESTS_BIN")/nova-guest-bench" ] && cp "$(dirname "$GUEST_TESTS_BIN")/nova-guest-bench" "$RUN/share/bin/"
 cp "$script" "$RUN/share/guest.sh"
 cp "$KERNEL" "$RUN/bzImage"
 if [ -n "$interactive" ]; then
@@ -70,7 +71,9 @@ fi
 # --- the vGPU: its own process, one per run
 SOCK=$RUN/vgpu.sock
 # shellcheck disable=SC2086
-"$VGPU_BIN" --socket "$SOCK" --trace --trace-file "$RUN/vgpu-trace.log" ${VGPU_ARGS:-} 2> "$RUN/vgpu.log" &
+trace=(--trace --trace-file "$RUN/vgpu-trace.log")
+[ -n "${VM_NO_TRACE:-}" ] && trace=()
+"$VGPU_BIN" --socket "$SOCK" "${trace[@]}" ${VGPU_ARGS:-} 2> "$RUN/vgpu.log" &
 vgpu_pid=$!
 cleanup() { kill "$vgpu_pid" 2>/dev/null || true; wait "$vgpu_pid" 2>/dev/null || true; }
 trap cleanup EXIT
