@@ -7,6 +7,7 @@
 //! - [`blocks`]: one module per hardware block (PMC, ...); each only sees offsets inside its
 //!   own range and knows nothing of vfio-user.
 //! - [`irq`], [`dma`]: how the device reaches the guest (eventfds, guest memory).
+//! - [`firmware`]: the device's readers for the GSP boot firmware files Booter checks against.
 //! - [`trace`]: one line per access, filterable by block.
 //! - [`server`]: the vfio-user glue that ties it together.
 //!
@@ -17,6 +18,7 @@ pub mod bar0;
 pub mod blocks;
 pub mod chip;
 pub mod dma;
+pub mod firmware;
 pub mod irq;
 pub mod pci;
 pub mod server;
