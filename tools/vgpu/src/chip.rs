@@ -26,6 +26,8 @@ pub struct ChipProfile {
     pub vram_size: u64,
     /// The HS-ucode revision fuses (`NV_FUSE_OPT_FPF_*_UCODE1_VERSION(i)`, facts §5.3).
     pub fuses: UcodeFuses,
+    /// The ELF section of `gsp-570.144.bin` holding this chip's GSP-RM signature (facts §6.6).
+    pub gsp_signature_section: &'static str,
 }
 
 /// The fuse registers that hold the current HS-ucode revision of each engine, one per ucode id
@@ -41,16 +43,24 @@ pub struct UcodeFuses {
     pub gsp: [u32; 16],
 }
 
-/// GA102's fuses: all 0 except the GSP's for ucode id 9 (the VBIOS FWSEC's UcodeId in
-/// `nova-firmware`), which reads 1. No board value is in the facts; 1 is chosen so the fuse rule
-/// of facts §5.5 (v = 1, SignatureVersions 0xB) selects signature 1 of 3 — neither the first
-/// nor the last, so a driver that skips the rule picks the wrong one.
+/// GA102's fuses: all 0 except two that read 1. No board value is in the facts; both are
+/// chosen so that only a driver that applies the fuse rule of facts §5.5 picks the signature
+/// the boot ROM accepts:
+/// - the GSP's for ucode id 9 (the VBIOS FWSEC's UcodeId in `nova-firmware`): v = 1 with
+///   SignatureVersions 0xB selects signature 1 of 3, neither the first nor the last;
+/// - SEC2's for ucode id 3 (Booter load and unload: engine_id 0x1, ucode_id 3, fuse_ver 1,
+///   facts §6.3), `NV_FUSE_OPT_FPF_SEC2_UCODE1_VERSION(2)` at 0x824148: v = 1, index =
+///   fuse_ver - v = 0, the first of 2. In every GA10x Booter file signature 1 is all zeros;
+///   a fuse of 0 would select it ("reg = 0 → last"), and a driver that always takes the last
+///   signature would load zeros, which the boot ROM model refuses.
 pub const GA102_FUSES: UcodeFuses = {
     let mut gsp = [0; 16];
     gsp[8] = 1;
+    let mut sec2 = [0; 16];
+    sec2[2] = 1;
     UcodeFuses {
         nvdec: [0; 16],
-        sec2: [0; 16],
+        sec2,
         gsp,
     }
 };
@@ -70,6 +80,7 @@ pub const BAR0_SIZE: u64 = 16 << 20;
 /// - VRAM 24 GiB, the RTX 3090's, i.e. `NV_USABLE_FB_SIZE_IN_MB` = 24576 = 0x6000 (facts §3
 ///   "VRAM size (GA102)"; the value is arithmetic, facts §13 item 18).
 /// - HS-ucode fuses: [`GA102_FUSES`] (a model choice).
+/// - GSP-RM signature section `.fwsignature_ga10x` (facts §6.6: the one used for GA102).
 pub const GA102: ChipProfile = ChipProfile {
     name: "ga102",
     device_id: 0x2204,
@@ -82,6 +93,7 @@ pub const GA102: ChipProfile = ChipProfile {
     bar3_size: 32 << 20,
     vram_size: 24 << 30,
     fuses: GA102_FUSES,
+    gsp_signature_section: ".fwsignature_ga10x",
 };
 
 /// All profiles, for `--chip`.

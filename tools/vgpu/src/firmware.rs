@@ -695,14 +695,28 @@ impl GspFirmware {
 mod tests {
     use super::*;
 
+    /// A real 570.144 GA102 file; its size must be the fact sheet's (facts §6.1).
     fn real(name: &str) -> Vec<u8> {
         let p = file_path(&default_dir(), "ga102", name);
-        std::fs::read(&p).unwrap_or_else(|e| {
+        let f = std::fs::read(&p).unwrap_or_else(|e| {
             panic!(
                 "{}: {e}; the real firmware files are required: run `make setup`",
                 p.display()
             )
-        })
+        });
+        let want = match name {
+            "booter_load" => 61304,
+            "booter_unload" => 41080,
+            "bootloader" => 24684,
+            _ => 63571696,
+        };
+        assert_eq!(
+            f.len(),
+            want,
+            "{} is not the file of facts §6.1 (damaged?): run `make setup`",
+            p.display()
+        );
+        f
     }
 
     #[test]

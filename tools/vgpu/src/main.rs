@@ -4,10 +4,15 @@
 //! ```text
 //! vgpu --socket PATH [--chip ga102] [--boot42 0xVALUE] [--trace[=pmc,pci,irq,dma]] [--trace-file PATH]
 //!      [--vbios-variant NAME] [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang]
+//!      [--booter-fail] [--firmware-dir DIR]
 //! ```
 //! Environment equivalents (used by the test harness): `VGPU_BOOT42`, `VGPU_TRACE`,
 //! `VGPU_VBIOS_VARIANT`, `VGPU_NO_GFW_BOOT`, `VGPU_GFW_BOOT_MS`, `VGPU_FWSEC_FAIL`,
-//! `VGPU_FALCON_HANG` (the flags count as set when the variable is set and not `0`).
+//! `VGPU_FALCON_HANG`, `VGPU_BOOTER_FAIL` (the flags count as set when the variable is set and
+//! not `0`), `VGPU_FIRMWARE_DIR`.
+//! The GSP boot firmware files are read from `DIR/nvidia/<chip>/gsp/` at start-up (default
+//! `DIR` = `$NOVA_CACHE/firmware/lib/firmware`, `NOVA_CACHE` = `$HOME/.cache/nova`); a missing
+//! or malformed file is a start-up error naming it.
 //! Trace block names: `pmc`, `bus`, `fb`, `gsp`, `gc6`, `prom`, `disp`, `fuse`, `sec2`, `pci`,
 //! `irq`, `dma`.
 //! The process serves one QEMU and exits when it disconnects.
@@ -23,7 +28,8 @@ use vgpu::trace::{Filter, Tracer};
 const USAGE: &str = "usage: vgpu --socket PATH [--chip NAME] [--boot42 0xVALUE] [--trace[=BLOCK,...]] [--trace-file PATH]
             [--vbios-variant intact|no-efi|truncated|bad-bit-checksum|bad-pcir-signature|image-length-past-end|
                              falcon-table-out-of-range|fwsec-desc-unknown-version|zero-length-image]
-            [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang]";
+            [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang] [--booter-fail]
+            [--firmware-dir DIR]";
 
 /// `--vbios-variant`: the intact image, the image without EFI, or a broken variant.
 fn set_vbios_variant(opts: &mut Options, name: &str) -> Result<(), String> {
@@ -54,6 +60,7 @@ struct Args {
     opts: Options,
     trace: Filter,
     trace_file: Option<PathBuf>,
+    firmware_dir: PathBuf,
 }
 
 /// A boolean environment knob: set, non-empty and not `0`.
@@ -93,6 +100,11 @@ fn parse_args() -> Result<Args, String> {
     }
     opts.fwsec_fail = env_flag("VGPU_FWSEC_FAIL");
     opts.falcon_hang = env_flag("VGPU_FALCON_HANG");
+    opts.booter_fail = env_flag("VGPU_BOOTER_FAIL");
+    let mut firmware_dir = match std::env::var_os("VGPU_FIRMWARE_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => vgpu::firmware::default_dir(),
+    };
     let mut trace_file = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -118,6 +130,8 @@ fn parse_args() -> Result<Args, String> {
             "--gfw-boot-ms" => opts.gfw_boot = gfw_boot_after(parse_u32(&value("--gfw-boot-ms")?)?),
             "--fwsec-fail" => opts.fwsec_fail = true,
             "--falcon-hang" => opts.falcon_hang = true,
+            "--booter-fail" => opts.booter_fail = true,
+            "--firmware-dir" => firmware_dir = PathBuf::from(value("--firmware-dir")?),
             "--trace" => trace = Filter::parse(inline.as_deref()),
             "--trace-file" => trace_file = Some(PathBuf::from(value("--trace-file")?)),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -131,17 +145,29 @@ fn parse_args() -> Result<Args, String> {
         opts,
         trace,
         trace_file,
+        firmware_dir,
     })
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let mut args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
             eprintln!("vgpu: {e}");
             return ExitCode::from(2);
         }
     };
+    match vgpu::firmware::GspFirmware::load(
+        &args.firmware_dir,
+        args.chip.name,
+        args.chip.gsp_signature_section,
+    ) {
+        Ok(fw) => args.opts.firmware = Some(Arc::new(fw)),
+        Err(e) => {
+            eprintln!("vgpu: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let out: Box<dyn std::io::Write + Send> = match &args.trace_file {
         Some(p) => match std::fs::File::create(p) {
             Ok(f) => Box::new(std::io::BufWriter::new(f)),
@@ -183,9 +209,10 @@ fn main() -> ExitCode {
         || args.opts.gfw_boot != GfwBoot::default()
         || args.opts.fwsec_fail
         || args.opts.falcon_hang
+        || args.opts.booter_fail
     {
         eprintln!(
-            "vgpu: fault knobs: VBIOS {}{}, GFW boot {:?}{}{}",
+            "vgpu: fault knobs: VBIOS {}{}, GFW boot {:?}{}{}{}",
             args.opts.vbios_broken.map_or("intact", |b| b.name()),
             if args.opts.vbios_no_efi {
                 " (no EFI image)"
@@ -200,6 +227,11 @@ fn main() -> ExitCode {
             },
             if args.opts.falcon_hang {
                 ", falcons never halt"
+            } else {
+                ""
+            },
+            if args.opts.booter_fail {
+                ", booter_load fails"
             } else {
                 ""
             }

@@ -3,12 +3,13 @@
 //! answers its messages by handing them to the PCI function, BAR0 decoder, DMA and IRQ models.
 
 use crate::bar0::Bar0;
-use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon};
+use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon, GspPort};
 use crate::blocks::{
     bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, pmc::Pmc, prom::Prom, Block,
 };
 use crate::chip::{ChipProfile, BAR0_SIZE};
 use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
+use crate::firmware::GspFirmware;
 use crate::irq::Irqs;
 use crate::pci::{PciConfig, CONFIG_SIZE, MSIX_VECTORS};
 use crate::trace::Tracer;
@@ -33,6 +34,13 @@ pub struct Options {
     pub fwsec_fail: bool,
     /// A started falcon never halts (fault injection, `--falcon-hang`).
     pub falcon_hang: bool,
+    /// An accepted booter_load halts with an error (fault injection, `--booter-fail`).
+    pub booter_fail: bool,
+    /// The GSP boot firmware files (`--firmware-dir`), read once at start-up and shared. The
+    /// `vgpu` binary always loads them; without them (library users and tests that do not need
+    /// Booter) SEC2's boot ROM knows no Booter image and refuses every Booter load with
+    /// `ERR_UNKNOWN_IMAGE`.
+    pub firmware: Option<Arc<GspFirmware>>,
 }
 
 /// One vGPU instance.
@@ -44,6 +52,8 @@ pub struct Device {
     irqs: Irqs,
     dma: SharedGuestMemory,
     tracer: Arc<Tracer>,
+    /// The GSP's mailboxes and RISC-V boot state (shared with the GSP and SEC2 falcons).
+    gsp_port: GspPort,
     /// BAR1 (VRAM aperture) and BAR3 backing: memfds QEMU maps straight into the guest.
     bar1: File,
     bar3: File,
@@ -64,23 +74,30 @@ pub fn vbios_image(chip: &ChipProfile, opts: &Options) -> Vec<u8> {
 }
 
 /// The ucodes the falcon boot ROMs accept: those of the intact image of the same build
-/// configuration (a broken variant damages what the driver reads, not what NVIDIA signed).
+/// configuration (a broken variant damages what the driver reads, not what NVIDIA signed), and
+/// the Booter ucodes of the configured firmware files.
 fn known_images(chip: &ChipProfile, opts: &Options) -> KnownImages {
     let (rom, layout) = nova_firmware::build(&nova_firmware::Config {
         broken: None,
         ..vbios_config(chip, opts)
     });
-    KnownImages::from_vbios(&rom, &layout)
+    let k = KnownImages::from_vbios(&rom, &layout);
+    match &opts.firmware {
+        Some(fw) => k.with_booters(fw),
+        None => k,
+    }
 }
 
 /// The blocks of a device. Blocks that act on others get handles at construction: the falcons
-/// get the PBUS scratch and WPR2 handles, the shared guest memory for DMA and the tracer for
-/// their state-change lines; the [`Block`] trait itself stays register-only.
+/// get the PBUS scratch and WPR2 handles, the shared guest memory for DMA, the tracer for
+/// their state-change lines, and the GSP port (the GSP's mailboxes and RISC-V state, which
+/// Booter on SEC2 reaches); the [`Block`] trait itself stays register-only.
 fn blocks(
     chip: &ChipProfile,
     opts: &Options,
     guest: &SharedGuestMemory,
     tracer: &Arc<Tracer>,
+    gsp_port: &GspPort,
 ) -> Vec<Box<dyn Block>> {
     let bus = Bus::new();
     let fb = Fb::new();
@@ -91,10 +108,14 @@ fn blocks(
         guest: guest.clone(),
         tracer: tracer.clone(),
         vram_size: chip.vram_size,
+        vga_workspace: Disp::register_value(chip),
+        gsp_port: gsp_port.clone(),
+        firmware: opts.firmware.clone(),
         fuses: chip.fuses,
         knobs: falcon::Knobs {
             fwsec_fail: opts.fwsec_fail,
             hang: opts.falcon_hang,
+            booter_fail: opts.booter_fail,
         },
     };
     vec![
@@ -118,8 +139,12 @@ impl Device {
         tracer: Arc<Tracer>,
     ) -> std::io::Result<Self> {
         let dma = Arc::new(Mutex::new(GuestMemory::new()));
-        let bar0 = Bar0::new(blocks(chip, &opts, &dma, &tracer), tracer.clone())
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let gsp_port = GspPort::new();
+        let bar0 = Bar0::new(
+            blocks(chip, &opts, &dma, &tracer, &gsp_port),
+            tracer.clone(),
+        )
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(Device {
             chip,
             pci: PciConfig::new(chip),
@@ -127,6 +152,7 @@ impl Device {
             irqs: Irqs::new(),
             dma,
             tracer,
+            gsp_port,
             bar1: memfd(c"vgpu-bar1", chip.bar1_size)?,
             bar3: memfd(c"vgpu-bar3", chip.bar3_size)?,
             opts,
@@ -220,6 +246,12 @@ impl Device {
     /// Options in force.
     pub fn options(&self) -> &Options {
         &self.opts
+    }
+
+    /// The GSP's mailboxes and GSP-RM boot state ([`crate::blocks::falcon::GspBoot`] once
+    /// booter_load started it), for models of GSP-RM and for tests.
+    pub fn gsp(&self) -> &GspPort {
+        &self.gsp_port
     }
 }
 
@@ -457,7 +489,7 @@ mod tests {
         // blocks and to nothing else.
         let guest = Arc::new(Mutex::new(GuestMemory::new()));
         let t = Arc::new(Tracer::off());
-        for b in blocks(&GA102, &Options::default(), &guest, &t) {
+        for b in blocks(&GA102, &Options::default(), &guest, &t, &GspPort::new()) {
             for &(s, e) in b.ranges() {
                 for (name, fs, fe) in [("gsp", 0x110000, 0x114000), ("sec2", 0x840000, 0x844000)] {
                     if b.name() == name {

@@ -25,10 +25,15 @@ pub struct Disp {
 impl Disp {
     /// The register for `chip`: a valid workspace in the last MiB of VRAM.
     pub fn new(chip: &ChipProfile) -> Self {
-        let base = chip.vram_size.saturating_sub(1 << 20);
         Disp {
-            workspace: ((base >> 16) << 8) as u32 | STATUS_VALID,
+            workspace: Self::register_value(chip),
         }
+    }
+
+    /// `NV_PDISP_VGA_WORKSPACE_BASE` as `chip` reads it (what Booter's FB layout check uses).
+    pub fn register_value(chip: &ChipProfile) -> u32 {
+        let base = chip.vram_size.saturating_sub(1 << 20);
+        ((base >> 16) << 8) as u32 | STATUS_VALID
     }
 
     /// The workspace base address the register encodes.

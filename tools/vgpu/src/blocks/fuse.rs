@@ -8,8 +8,8 @@
 //! | 0x824140 + 4i, i < 16 | `NV_FUSE_OPT_FPF_SEC2_UCODE1_VERSION(i)` |
 //! | 0x8241C0 + 4i, i < 16 | `NV_FUSE_OPT_FPF_GSP_UCODE1_VERSION(i)` |
 //!
-//! Read-only; values from the chip profile ([`crate::chip::UcodeFuses`]); an FLR changes
-//! nothing. 0x824180-0x8241BF (between SEC2 and GSP) is not modelled and stays unclaimed.
+//! Read-only; values from the chip profile ([`crate::chip::UcodeFuses`]; GA102: GSP(8) = 1 and
+//! SEC2(2) = 1, the rest 0); an FLR changes nothing. 0x824180-0x8241BF (between SEC2 and GSP) is not modelled and stays unclaimed.
 
 use super::Block;
 use crate::chip::{ChipProfile, UcodeFuses};
@@ -148,10 +148,13 @@ mod tests {
             Some("NV_FUSE_OPT_FPF_NVDEC_UCODE1_VERSION(0)")
         );
         assert_eq!(f.reg_name(0x824180), None);
-        // GA102: the GSP fuse for ucode id 9 reads 1, the others 0.
+        // GA102: the GSP fuse for ucode id 9 and the SEC2 fuse for ucode id 3 (Booter) read 1,
+        // the others 0.
         let mut g = Fuse::new(&GA102);
         assert_eq!(g.read32(GSP_UCODE1_VERSION + 4 * 8), 1);
         assert_eq!(g.read32(GSP_UCODE1_VERSION), 0);
-        assert_eq!(g.read32(SEC2_UCODE1_VERSION + 8), 0);
+        assert_eq!(g.read32(SEC2_UCODE1_VERSION + 8), 1);
+        assert_eq!(g.read32(SEC2_UCODE1_VERSION + 4), 0);
+        assert_eq!(g.read32(NVDEC_UCODE1_VERSION + 8), 0);
     }
 }

@@ -6,7 +6,9 @@
 //! falcon.rst` "Root of trust establishment") and runs it only if the check passes. The model
 //! has no falcon instruction set: it recognises the images it knows byte for byte — the VBIOS
 //! FWSEC ucodes built by `nova-firmware`, taken from the intact image of the same build
-//! configuration — and runs the behaviour of the one it found ([`super::fwsec`]).
+//! configuration, and the Booter ucodes of the configured firmware files
+//! ([`crate::firmware`]) — and runs the behaviour of the one it found ([`super::fwsec`],
+//! [`super::booter`]).
 //!
 //! Rules, in order (each failure halts the falcon at once with the code in MAILBOX0):
 //! 1. The falcon core must be selected (`RISCV_BCR_CTRL.CORE_SELECT` = falcon), else
@@ -15,30 +17,42 @@
 //! 3. Nothing written to IMEM or DMEM since the last reset/scrub: the falcon halts and leaves the
 //!    mailboxes as the driver wrote them (there is no code that could report anything).
 //! 4. `MOD_SEL.ALGO` must be RSA3K (1): else [`ERR_MOD_SEL`].
-//! 5. IMEM at IMEMPhysBase and DMEM at DMEMPhysBase must hold a known ucode, ignoring only the
-//!    bytes a driver patches (facts §4.5, §5.5): the 384-byte signature slot at PKCDataOffset,
-//!    `init_cmd` in the DMEM mapper and the command-in buffer. Else [`ERR_UNKNOWN_IMAGE`]
-//!    (this covers partial and truncated loads, and images read from a damaged ROM).
+//! 5. IMEM and DMEM must hold a known ucode where its loader puts it, ignoring only the bytes a
+//!    driver patches (facts §4.5, §5.5). FWSEC: IMEM at IMEMPhysBase, DMEM at DMEMPhysBase;
+//!    patchable are the 384-byte signature slot at PKCDataOffset, `init_cmd` in the DMEM mapper
+//!    and the command-in buffer. Booter (facts §6.3, §6.4): IMEM at 0 holds application 0's
+//!    code (`blob[app[0].offset .. + app[0].size]`), DMEM at 0 the OS data segment
+//!    (`blob[os_data_offset .. + os_data_size]`); patchable is only the signature slot at
+//!    DMEM `*patch_loc - os_data_offset`. The non-secure OS code segment is not part of a GA102
+//!    load (facts §6.4), so IMEM beyond application 0 is not looked at. Else
+//!    [`ERR_UNKNOWN_IMAGE`] (this covers partial and truncated loads, and images read from a
+//!    damaged ROM).
 //! 6. Every IMEM block of the image must come from a secure DMA load (DMATRFCMD SEC set), else
 //!    [`ERR_IMEM_NOT_SECURE`] (facts §5.4: no PIO path for HS images on GA102).
 //! 7. `BROM_ENGIDMASK` and `BROM_CURR_UCODE_ID` must equal the descriptor's EngineIdMask and
 //!    UcodeId, else [`ERR_BROM_PARAMS`].
 //! 8. The descriptor's EngineIdMask must include this engine (GSP bit 10, SEC2 bit 0; facts
-//!    §5.3), else [`ERR_WRONG_ENGINE`]: the FWSEC (EngineIdMask 0x400) halts this way on SEC2.
+//!    §5.3), else [`ERR_WRONG_ENGINE`]: the FWSEC (EngineIdMask 0x400) halts this way on SEC2,
+//!    Booter (EngineIdMask 0x1) on the GSP.
 //! 9. The 384 bytes at DMEM `BROM_PARAADDR(0)` must be the signature the fuse rule of facts §5.5
-//!    selects for this chip: `reg` = the engine's `UCODE<UcodeId>_VERSION` fuse, `v` = 1-based
-//!    position of its highest set bit (0 for 0), bit v of SignatureVersions must be set, index =
-//!    popcount(SignatureVersions & ((1 << v) - 1)). Else [`ERR_BAD_SIGNATURE`]; the debug
-//!    FWSEC is rejected here with [`ERR_DEBUG_SIGNED`] (a production chip does not accept
-//!    debug-signed ucode).
-//! 10. `BOOTVEC` must be the image's entry point (0 for FWSEC, facts §4.4), else
-//!     [`ERR_BOOTVEC`].
+//!    selects for this chip, and not all zeros (no RSA signature is). `reg` = the engine's
+//!    `UCODE<UcodeId>_VERSION` fuse, `v` = 1-based position of its highest set bit (0 for 0).
+//!    FWSEC: bit v of SignatureVersions must be set, index =
+//!    popcount(SignatureVersions & ((1 << v) - 1)). Booter: reg = 0 selects the last
+//!    signature, else index = fuse_ver - v (facts §5.5 "Booter load/unload"; "highest-set-bit
+//!    position" read as the same 1-based position as the FWSEC row, which is also what makes
+//!    reg = 0 give fuse_ver - 0 = the last of the 570.144 files' two signatures). Else
+//!    [`ERR_BAD_SIGNATURE`]; the debug FWSEC is rejected here with [`ERR_DEBUG_SIGNED`] (a
+//!    production chip does not accept debug-signed ucode).
+//! 10. `BOOTVEC` must be the image's entry point, else [`ERR_BOOTVEC`]: 0 for FWSEC (facts
+//!     §4.4), application 0's offset for Booter (0x100; facts §6.4, §7.4 step 10).
 //!
 //! Error codes are the model's own (the real boot ROM's are not in the facts); they all read
 //! 0xBAD0_00xx so they cannot be mistaken for success (0).
 
 use super::mem::Memory;
 use crate::chip::UcodeFuses;
+use crate::firmware::{BooterFile, GspFirmware};
 use nova_firmware::format::{desc, dmap, SIGNATURE_SIZE};
 use nova_firmware::{FwsecLayout, VbiosLayout};
 
@@ -70,6 +84,19 @@ pub enum Ucode {
     FwsecProd,
     /// The debug FWSEC (application 0x45).
     FwsecDebug,
+    /// `booter_load-570.144.bin`.
+    BooterLoad,
+    /// `booter_unload-570.144.bin`.
+    BooterUnload,
+}
+
+/// How an image's signature index follows from the fuse (facts §5.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigRule {
+    /// FWSEC descriptor v3: by SignatureVersions.
+    Versions(u16),
+    /// HS header v2 (Booter): by the metadata's fuse_ver.
+    FuseVer(u32),
 }
 
 /// A ucode as signed: its descriptor fields and intact IMEM/DMEM images.
@@ -93,9 +120,11 @@ pub struct KnownUcode {
     pub engine_id_mask: u16,
     /// UcodeId.
     pub ucode_id: u8,
-    /// SignatureVersions.
-    pub signature_versions: u16,
-    /// The signatures, in ROM order.
+    /// How the fuses select a signature.
+    pub rule: SigRule,
+    /// The entry point `BOOTVEC` must hold.
+    pub entry: u32,
+    /// The signatures, in ROM (or file) order.
     pub signatures: Vec<Vec<u8>>,
     /// DMEM ranges a driver may change without breaking the signature (signature slot,
     /// `init_cmd`, command-in buffer).
@@ -134,7 +163,8 @@ impl KnownUcode {
             interface_offset: field(desc::INTERFACE_OFFSET)?,
             engine_id_mask: rd16(rom, d + desc::ENGINE_ID_MASK)?,
             ucode_id: *rom.get(d + desc::UCODE_ID)?,
-            signature_versions: rd16(rom, d + desc::SIGNATURE_VERSIONS)?,
+            rule: SigRule::Versions(rd16(rom, d + desc::SIGNATURE_VERSIONS)?),
+            entry: 0,
             signatures,
             patchable: vec![
                 pkc..pkc + SIGNATURE_SIZE,
@@ -142,6 +172,37 @@ impl KnownUcode {
                 l.cmd_in_offset..l.cmd_in_offset + l.cmd_in_size,
             ],
         })
+    }
+
+    /// A Booter ucode as a GA102 loader places it (facts §6.4): IMEM 0 = application 0's code,
+    /// DMEM 0 = the OS data segment, signature slot at `*patch_loc - os_data_offset`.
+    pub fn from_booter(which: Ucode, b: &BooterFile) -> Self {
+        let pkc = b.signature_dmem_offset() as usize;
+        KnownUcode {
+            which,
+            imem: b.imem_image().to_vec(),
+            dmem: b.dmem_image().to_vec(),
+            imem_base: 0,
+            dmem_base: 0,
+            pkc_data_offset: pkc,
+            interface_offset: 0,
+            engine_id_mask: b.engine_id as u16,
+            ucode_id: b.ucode_id as u8,
+            rule: SigRule::FuseVer(b.fuse_ver),
+            entry: b.boot_vector(),
+            signatures: b.signatures.clone(),
+            patchable: std::iter::once(pkc..pkc + SIGNATURE_SIZE).collect(),
+        }
+    }
+
+    /// The signature index this chip's `fuses` select, if the image has one for them.
+    pub fn signature_index(&self, fuses: &UcodeFuses) -> Option<usize> {
+        let fuse = fuse_for(fuses, self.engine_id_mask, self.ucode_id)?;
+        match self.rule {
+            SigRule::Versions(v) => signature_index(fuse, v),
+            SigRule::FuseVer(f) => booter_signature_index(fuse, f, self.signatures.len()),
+        }
+        .filter(|&i| i < self.signatures.len())
     }
 
     /// Whether `imem`/`dmem` hold this ucode (patchable DMEM bytes excepted).
@@ -189,9 +250,25 @@ impl KnownImages {
         KnownImages { ucodes }
     }
 
+    /// Adds the Booter ucodes of `fw`.
+    pub fn with_booters(mut self, fw: &GspFirmware) -> Self {
+        self.ucodes
+            .push(KnownUcode::from_booter(Ucode::BooterLoad, &fw.booter_load));
+        self.ucodes.push(KnownUcode::from_booter(
+            Ucode::BooterUnload,
+            &fw.booter_unload,
+        ));
+        self
+    }
+
     /// The production FWSEC, if known.
     pub fn fwsec(&self) -> Option<&KnownUcode> {
-        self.ucodes.iter().find(|u| u.which == Ucode::FwsecProd)
+        self.get(Ucode::FwsecProd)
+    }
+
+    /// A known ucode.
+    pub fn get(&self, which: Ucode) -> Option<&KnownUcode> {
+        self.ucodes.iter().find(|u| u.which == which)
     }
 }
 
@@ -239,6 +316,18 @@ pub fn signature_index(fuse: u32, versions: u16) -> Option<usize> {
         return None;
     }
     Some((versions & ((1u16 << v) - 1)).count_ones() as usize)
+}
+
+/// The Booter signature index (facts §5.5): fuse 0 selects the last of `count` signatures,
+/// else index = `fuse_ver` - v with v the 1-based position of the fuse's highest set bit; None
+/// if that is negative or past the signatures.
+pub fn booter_signature_index(fuse: u32, fuse_ver: u32, count: usize) -> Option<usize> {
+    if fuse == 0 {
+        return count.checked_sub(1);
+    }
+    let v = 32 - fuse.leading_zeros();
+    let i = fuse_ver.checked_sub(v)? as usize;
+    (i < count).then_some(i)
 }
 
 /// The fuse register for a ucode (facts §5.3): by the descriptor's EngineIdMask (SEC2 bit 0,
@@ -302,14 +391,21 @@ pub fn verify(known: &KnownImages, s: &BootState<'_>) -> Verdict {
     if u.which == Ucode::FwsecDebug {
         return reject(ERR_DEBUG_SIGNED, "debug-signed FWSEC on a production chip");
     }
-    let want = fuse_for(s.fuses, u.engine_id_mask, u.ucode_id)
-        .and_then(|f| signature_index(f, u.signature_versions));
-    let Some(idx) = want else {
+    let Some(idx) = u.signature_index(s.fuses) else {
         return reject(
             ERR_BAD_SIGNATURE,
             "no signature for this chip's fuse revision",
         );
     };
+    if slot.iter().all(|&b| b == 0) {
+        return Verdict::Reject(
+            ERR_BAD_SIGNATURE,
+            format!(
+                "all-zero signature at DMEM {:#x} (the fuses select {idx})",
+                s.paraaddr0
+            ),
+        );
+    }
     if u.signatures.get(idx).map(Vec::as_slice) != Some(slot) {
         let why = match u.signatures.iter().position(|g| g.as_slice() == slot) {
             Some(other) => format!("signature {other} loaded, the fuses select {idx}"),
@@ -317,10 +413,10 @@ pub fn verify(known: &KnownImages, s: &BootState<'_>) -> Verdict {
         };
         return Verdict::Reject(ERR_BAD_SIGNATURE, why);
     }
-    if s.bootvec != 0 {
+    if s.bootvec != u.entry {
         return Verdict::Reject(
             ERR_BOOTVEC,
-            format!("BOOTVEC {:#x}, entry point 0", s.bootvec),
+            format!("BOOTVEC {:#x}, entry point {:#x}", s.bootvec, u.entry),
         );
     }
     Verdict::Run(u.which)
@@ -343,6 +439,18 @@ mod tests {
         assert_eq!(signature_index(0b100, 0xb), Some(2));
         assert_eq!(signature_index(0x8000, 0xffff), None, "v = 16");
         assert_eq!(signature_index(u32::MAX, 0xffff), None);
+    }
+
+    #[test]
+    fn booter_fuse_rule_of_facts_5_5() {
+        // fuse_ver 1, two signatures (the 570.144 files).
+        assert_eq!(booter_signature_index(0, 1, 2), Some(1), "0: the last");
+        assert_eq!(booter_signature_index(1, 1, 2), Some(0), "v = 1");
+        assert_eq!(booter_signature_index(2, 1, 2), None, "v = 2 > fuse_ver");
+        assert_eq!(booter_signature_index(u32::MAX, 1, 2), None);
+        assert_eq!(booter_signature_index(1, 5, 2), None, "past the signatures");
+        assert_eq!(booter_signature_index(0, 1, 0), None);
+        assert_eq!(booter_signature_index(0b100, 3, 4), Some(0));
     }
 
     #[test]

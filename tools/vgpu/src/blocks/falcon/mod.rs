@@ -8,6 +8,8 @@
 //! - [`dma`]: the DMA engine (DMATRF*, FBIF) reading and writing guest memory.
 //! - [`brom`]: the boot ROM model that decides what a started falcon runs.
 //! - [`fwsec`]: the VBIOS FWSEC behaviour (FRTS and SB commands).
+//! - [`booter`]: the Booter behaviour on SEC2 (booter_load starts GSP-RM, booter_unload clears
+//!   WPR2), and the [`GspPort`] through which it reaches the GSP.
 //!
 //! ## Registers and behaviour
 //! - `ENGINE.RESET` (0x3C0): writing 1 holds the engine in reset — IMEM/DMEM scrubbed to 0,
@@ -40,9 +42,13 @@
 //!   IMEM 0x6000 + DMEM 0x2000). `HWCFG1` (0x12C): CORE_REV 7, SECURITY_MODEL 3 (heavy secure),
 //!   CORE_REV_SUBVERSION 0 (model choice: the facts give the fields, not GA102's values).
 //!   `HWCFG2.RISCV` (10) = 1 on both engines (both have a PRISCV block, facts §5.1).
-//! - `RISCV_CPUCTL` (0x1388): HALTED (4) mirrors the core's state, ACTIVE_STAT (7) reads 0 —
-//!   no RISC-V code runs in this model (GSP-RM is not modelled); writes are ignored.
+//! - `RISCV_CPUCTL` (0x1388): ACTIVE_STAT (7) reads 1 on the GSP once booter_load started
+//!   GSP-RM (facts §7.4 steps 11, 13) until the next ENGINE.RESET or FLR of the GSP, with HALTED
+//!   (4) 0 meanwhile; otherwise ACTIVE_STAT reads 0 and HALTED mirrors the falcon core's state.
+//!   No RISC-V instruction runs: GSP-RM itself is not modelled. Writes are ignored.
 //!   `RISCV_IRQMASK` (0x1528) reads IRQMASK (same core; model choice).
+//! - `MAILBOX0/1` of the GSP live in its [`GspPort`] so Booter on SEC2 can read them (the
+//!   LIBOS-argument address, facts §7.4 step 9); both engines' mailboxes behave the same.
 //! - `RISCV_BCR_CTRL` (0x1668): CORE_SELECT (4) and BRFETCH (8) read/write, VALID (0) reads 1
 //!   once the register was written; INIT is CORE_SELECT falcon, BRFETCH 1, VALID 0
 //!   (`ga102/dev_riscv_pri.h`).
@@ -52,13 +58,16 @@
 //!
 //! ## Fault knobs
 //! [`Knobs::fwsec_fail`] makes FWSEC report [`fwsec::FWSEC_ERR_INJECTED`];
-//! [`Knobs::hang`] makes a started falcon never halt (until ENGINE.RESET or FLR).
+//! [`Knobs::hang`] makes a started falcon (GSP or SEC2, whatever it was loaded with) never halt
+//! (until ENGINE.RESET or FLR); [`Knobs::booter_fail`] makes an accepted booter_load halt with
+//! [`booter::ERR_BOOTER_INJECTED`].
 //!
 //! ## Trace
 //! Register accesses carry the names of [`regs`]; state changes get their own lines, e.g.
 //! `GSP falcon: reset`, `GSP falcon: start at BOOTVEC 0x0`,
 //! `GSP falcon: FWSEC-FRTS ok, WPR2 [0x5ffe00000,0x5fff00000)`, `GSP falcon: halt mailbox0=0x0`.
 
+pub mod booter;
 pub mod brom;
 pub mod dma;
 pub mod fwsec;
@@ -73,7 +82,9 @@ use super::fb::Wpr2Handle;
 use super::Block;
 use crate::chip::UcodeFuses;
 use crate::dma::SharedGuestMemory;
+use crate::firmware::GspFirmware;
 use crate::trace::Tracer;
+pub use booter::{GspBoot, GspPort};
 use brom::{KnownImages, Ucode, Verdict};
 use dma::DmaRegs;
 use mem::{DmemPort, ImemPort, Memory};
@@ -154,6 +165,8 @@ pub struct Knobs {
     pub fwsec_fail: bool,
     /// A started falcon never halts.
     pub hang: bool,
+    /// An accepted booter_load halts with [`booter::ERR_BOOTER_INJECTED`].
+    pub booter_fail: bool,
 }
 
 /// What a falcon reaches outside itself.
@@ -169,8 +182,14 @@ pub struct Wiring {
     pub guest: SharedGuestMemory,
     /// The trace.
     pub tracer: Arc<Tracer>,
-    /// VRAM size in bytes (FRTS range check).
+    /// VRAM size in bytes (FRTS range check, Booter's FB layout check).
     pub vram_size: u64,
+    /// `NV_PDISP_VGA_WORKSPACE_BASE` as the CPU reads it (Booter's FB layout check).
+    pub vga_workspace: u32,
+    /// The GSP's mailboxes and RISC-V state: the GSP falcon's own, Booter on SEC2 reaches it.
+    pub gsp_port: GspPort,
+    /// The GSP boot firmware files (Booter's comparisons); None: Booter images are unknown.
+    pub firmware: Option<Arc<GspFirmware>>,
     /// HS-ucode fuses (signature selection).
     pub fuses: UcodeFuses,
     /// Fault knobs.
@@ -199,7 +218,6 @@ struct Core {
     irqstat: u32,
     irqmask: u32,
     irqdest: u32,
-    mailbox: [u32; 2],
     os: u32,
     rm: u32,
     debuginfo: u32,
@@ -225,7 +243,6 @@ impl Core {
             irqstat: 0,
             irqmask: 0,
             irqdest: 0,
-            mailbox: [0; 2],
             os: 0,
             rm: 0,
             debuginfo: 0,
@@ -244,6 +261,8 @@ impl Core {
 pub struct Falcon {
     engine: Engine,
     w: Wiring,
+    /// MAILBOX0/1 and RISC-V state: `w.gsp_port` on the GSP, a private one on SEC2.
+    port: GspPort,
     core: Core,
     reset: ResetState,
     /// [`SCRUB_TIME`], shorter or longer in tests.
@@ -256,9 +275,14 @@ pub struct Falcon {
 impl Falcon {
     /// The `engine` falcon at power-on: out of reset, scrubbed, halted, falcon core selected.
     pub fn new(engine: Engine, w: Wiring) -> Self {
+        let port = match engine {
+            Engine::Gsp => w.gsp_port.clone(),
+            Engine::Sec2 => GspPort::new(),
+        };
         Falcon {
             engine,
             w,
+            port,
             core: Core::new(),
             reset: ResetState::Ready,
             scrub_time: SCRUB_TIME,
@@ -293,6 +317,23 @@ impl Falcon {
     /// DMEM contents.
     pub fn dmem(&self) -> &Memory {
         &self.core.dmem
+    }
+
+    /// GSP-RM's boot state if booter_load started it (GSP only; always None on SEC2).
+    pub fn gsp_boot(&self) -> Option<GspBoot> {
+        self.port.boot()
+    }
+
+    /// MAILBOX0 (i = 0) / MAILBOX1 (i = 1).
+    pub fn mailbox(&self, i: usize) -> u32 {
+        self.port.mailbox(i)
+    }
+
+    /// Back to INIT for the mailboxes and the RISC-V core (ENGINE.RESET, FLR).
+    fn reset_port(&mut self) {
+        if self.port.reset() {
+            self.note(format_args!("GSP-RM stopped (RISC-V core reset)"));
+        }
     }
 
     fn note(&self, msg: std::fmt::Arguments<'_>) {
@@ -345,6 +386,7 @@ impl Falcon {
                 self.core = Core::new();
                 self.reset = ResetState::Held;
                 self.note(format_args!("reset"));
+                self.reset_port();
             }
             (false, ResetState::Held) => {
                 self.reset = ResetState::Scrubbing {
@@ -360,10 +402,10 @@ impl Falcon {
     fn halt(&mut self, mailbox0: Option<u32>) {
         self.core.running = false;
         if let Some(v) = mailbox0 {
-            self.core.mailbox[0] = v;
+            self.port.set_mailbox(0, v);
         }
         self.core.irqstat |= IRQ_HALT;
-        self.note(format_args!("halt mailbox0={:#x}", self.core.mailbox[0]));
+        self.note(format_args!("halt mailbox0={:#x}", self.port.mailbox(0)));
     }
 
     fn start(&mut self) {
@@ -415,6 +457,82 @@ impl Falcon {
                 self.halt(Some(0));
             }
             Verdict::Run(Ucode::FwsecDebug) => self.halt(Some(brom::ERR_DEBUG_SIGNED)),
+            Verdict::Run(Ucode::BooterLoad) => {
+                let code = self.run_booter_load();
+                self.halt(Some(code));
+            }
+            Verdict::Run(Ucode::BooterUnload) => {
+                let code = self.run_booter_unload();
+                self.halt(Some(code));
+            }
+        }
+    }
+
+    /// booter_load after the boot ROM accepted it: MAILBOX0 to halt with.
+    fn run_booter_load(&mut self) -> u32 {
+        self.note(format_args!("boot ROM accepted booter_load (heavy secure)"));
+        if self.w.knobs.booter_fail {
+            self.note(format_args!("booter_load fails (--booter-fail)"));
+            return booter::ERR_BOOTER_INJECTED;
+        }
+        let Some(fw) = self.w.firmware.clone() else {
+            return brom::ERR_UNKNOWN_IMAGE;
+        };
+        let meta_addr = u64::from(self.port.mailbox(1)) << 32 | u64::from(self.port.mailbox(0));
+        let guest = self.w.guest.lock().unwrap_or_else(|e| e.into_inner());
+        let r = booter::load(&booter::LoadEnv {
+            fw: &fw,
+            guest: &guest,
+            meta_addr,
+            wpr2: &self.w.wpr2,
+            vram_size: self.w.vram_size,
+            vga_workspace: self.w.vga_workspace,
+        });
+        drop(guest);
+        match r {
+            Ok(l) => {
+                let libos_args = u64::from(self.w.gsp_port.mailbox(1)) << 32
+                    | u64::from(self.w.gsp_port.mailbox(0));
+                self.note(format_args!(
+                    "booter_load: GspFwWprMeta at {meta_addr:#x} ok; radix3: {} pages match .fwimage ({:.1} ms); bootloader and {} match; WPR2 [{:#x},{:#x})",
+                    l.pages,
+                    l.radix3_time.as_secs_f64() * 1e3,
+                    fw.gsp.signature_section(),
+                    l.wpr2.0,
+                    l.wpr2.1
+                ));
+                self.note(format_args!(
+                    "booter_load: GSP-RM started on the GSP RISC-V core, LIBOS args at {libos_args:#x}"
+                ));
+                self.w.gsp_port.set_boot(GspBoot {
+                    libos_args,
+                    wpr_meta_addr: meta_addr,
+                    meta: l.meta,
+                    wpr2: l.wpr2,
+                });
+                0
+            }
+            Err(f) => {
+                self.note(format_args!("booter_load failed: {}", f.why));
+                f.code
+            }
+        }
+    }
+
+    /// booter_unload after the boot ROM accepted it: MAILBOX0 to halt with.
+    fn run_booter_unload(&mut self) -> u32 {
+        self.note(format_args!(
+            "boot ROM accepted booter_unload (heavy secure)"
+        ));
+        match booter::unload([self.port.mailbox(0), self.port.mailbox(1)], &self.w.wpr2) {
+            Ok(what) => {
+                self.note(format_args!("{what}"));
+                0
+            }
+            Err(f) => {
+                self.note(format_args!("booter_unload failed: {}", f.why));
+                f.code
+            }
         }
     }
 
@@ -481,8 +599,8 @@ impl Falcon {
             Reg::Plain(IRQSTAT) => c.irqstat,
             Reg::Plain(IRQMASK) => c.irqmask,
             Reg::Plain(IRQDEST) => c.irqdest,
-            Reg::Plain(MAILBOX0) => c.mailbox[0],
-            Reg::Plain(MAILBOX1) => c.mailbox[1],
+            Reg::Plain(MAILBOX0) => self.port.mailbox(0),
+            Reg::Plain(MAILBOX1) => self.port.mailbox(1),
             Reg::Plain(OS) => c.os,
             Reg::Plain(RM) => c.rm,
             Reg::Plain(DEBUGINFO) => c.debuginfo,
@@ -524,7 +642,9 @@ impl Falcon {
             Reg::Plain(BROM_CURR_UCODE_ID) => c.ucode_id,
             Reg::Plain(BROM_ENGIDMASK) => c.engidmask,
             Reg::Plain(RISCV_CPUCTL) => {
-                if c.running {
+                if self.port.active() {
+                    RISCV_CPUCTL_ACTIVE_STAT
+                } else if c.running {
                     0
                 } else {
                     RISCV_CPUCTL_HALTED
@@ -563,8 +683,8 @@ impl Falcon {
             Reg::Plain(IRQMSET) => c.irqmask |= val,
             Reg::Plain(IRQMCLR) => c.irqmask &= !val,
             Reg::Plain(IRQDEST) => c.irqdest = val,
-            Reg::Plain(MAILBOX0) => c.mailbox[0] = val,
-            Reg::Plain(MAILBOX1) => c.mailbox[1] = val,
+            Reg::Plain(MAILBOX0) => self.port.set_mailbox(0, val),
+            Reg::Plain(MAILBOX1) => self.port.set_mailbox(1, val),
             Reg::Plain(OS) => c.os = val,
             Reg::Plain(RM) => c.rm = val,
             Reg::Plain(DEBUGINFO) => c.debuginfo = val,
@@ -706,6 +826,7 @@ impl Block for Falcon {
 
     fn reset(&mut self) {
         self.core = Core::new();
+        self.reset_port();
         self.reset = ResetState::Ready;
         self.bcr = BCR_INIT;
         self.engine_mailbox = [0; 4];

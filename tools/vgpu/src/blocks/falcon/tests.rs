@@ -63,6 +63,9 @@ fn rig_with(engine: Engine, knobs: Knobs) -> Rig {
         guest: guest.clone(),
         tracer,
         vram_size: GA102.vram_size,
+        vga_workspace: crate::blocks::disp::Disp::register_value(&GA102),
+        gsp_port: GspPort::new(),
+        firmware: None,
         fuses: GA102.fuses,
         knobs,
     };
