@@ -58,16 +58,26 @@ vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
 vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
 
 # --- fault knobs of the vGPU: NAME, vGPU flags, errno, message nova-core must log
+# An optional fifth argument is a shell command the guest runs first (e.g. to damage a file).
 fault_suite() {
-    local name=$1 flags=$2 errno=$3 msg=$4 script
+    local name=$1 flags=$2 errno=$3 msg=$4 prelude=${5:-} script
     script=$NOVA_CACHE/test-logs/fault-$name.sh
-    { printf 'export EXPECT_ERRNO=%s\n' "$errno"; printf 'export EXPECT_MSG=%q\n' "$msg"; cat tests/vm/probe-fails.sh; } > "$script"
+    {
+        printf '%s\n' "$prelude"
+        printf 'export EXPECT_ERRNO=%s\n' "$errno"
+        printf 'export EXPECT_MSG=%q\n' "$msg"
+        cat tests/vm/probe-fails.sh
+    } > "$script"
     vm_suite "fault-$name" "$script" "$flags"
 }
 fault_suite fwsec-fail "--fwsec-fail" 5 "FWSEC-FRTS failed: mailbox0 0x0, FRTS error code 0xff"
 fault_suite falcon-hang "--falcon-hang" 110 "GSP falcon: timed out after 2000000 us waiting for the CPU to halt"
 fault_suite vbios-truncated "--vbios-variant truncated" 22 "VBIOS: "
 fault_suite vbios-bad-pcir "--vbios-variant bad-pcir-signature" 22 "VBIOS: "
+unload_fw=/mnt/firmware/nvidia/ga102/gsp/booter_unload-570.144.bin
+fault_suite firmware-missing "" 2 "cannot load firmware nvidia/ga102/gsp/booter_unload-570.144.bin" "rm $unload_fw"
+fault_suite firmware-truncated "" 22 "nvidia/ga102/gsp/booter_unload-570.144.bin: bad HS image: " \
+    "dd if=$unload_fw of=/tmp/f bs=4000 count=1 2>/dev/null && cat /tmp/f > $unload_fw"
 
 # --- the panic screen: our QR encoder in the kernel, decoded from QEMU screendumps
 for res in 640x480 1024x768 1920x1080; do

@@ -35,6 +35,8 @@ TIMEOUT=${VM_TIMEOUT:-600}
 for m in nova-core.ko nova-drm.ko; do
     [ -f "$MODDIR/$m" ] || die "module $MODDIR/$m not found: run 'make modules'"
 done
+FWDIR=${NOVA_FIRMWARE_DIR:-$NOVA_CACHE/firmware/lib/firmware}
+[ -f "$FWDIR/nvidia/ga102/gsp/booter_unload-570.144.bin" ] || die "GPU firmware not found in $FWDIR: run 'make setup'"
 [ -x "$CHROOT/usr/bin/qemu-system-x86_64" ] || die "QEMU not found in the chroot $CHROOT: run 'make setup'"
 [ -x "$CHROOT/bin/busybox" ] || die "busybox not found in the chroot $CHROOT: run 'make setup'"
 command -v unshare >/dev/null || die "unshare (util-linux) not found"
@@ -63,6 +65,11 @@ cp "$MODDIR"/nova-core.ko "$MODDIR"/nova-drm.ko "$RUN/share/modules/"
 cp "$GUEST_TESTS_BIN" "$RUN/share/bin/nova-guest-tests"
 [ -x "$(dirname "$GUEST_TESTS_BIN")/nova-guest-bench" ] && cp "$(dirname "$GUEST_TESTS_BIN")/nova-guest-bench" "$RUN/share/bin/"
 cp "$script" "$RUN/share/guest.sh"
+# The GPU firmware the modules request, found through firmware_class.path (hard links: the GSP
+# image alone is 63 MB).
+mkdir -p "$RUN/share/firmware/nvidia/ga102/gsp"
+cp -l "$FWDIR"/nvidia/ga102/gsp/*-570.144.bin "$RUN/share/firmware/nvidia/ga102/gsp/" 2>/dev/null \
+    || cp "$FWDIR"/nvidia/ga102/gsp/*-570.144.bin "$RUN/share/firmware/nvidia/ga102/gsp/"
 cp "$KERNEL" "$RUN/bzImage"
 if [ -n "$interactive" ]; then
     echo 'exec setsid cttyhack sh -l' >> "$RUN/share/guest.sh"
@@ -96,7 +103,7 @@ on_panic=-1
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -M q35,memory-backend=mem -m 1G -smp 2
     -object memory-backend-memfd,id=mem,size=1G,share=on
     -nographic -no-reboot -nic none -vga none -kernel "$RUN/bzImage" -initrd "$initrd"
-    -append "$consoles panic=$on_panic oops=panic loglevel=4 modprobe.blacklist=nouveau ${VM_APPEND:-}"
+    -append "$consoles panic=$on_panic oops=panic loglevel=4 modprobe.blacklist=nouveau firmware_class.path=/mnt/firmware ${VM_APPEND:-}"
     -device "$devjson"
     -virtfs "local,path=$RUN/share,mount_tag=share,security_model=none")
 if [ -n "${VM_VGA:-}" ]; then

@@ -6,6 +6,7 @@ use kernel::{
     auxiliary,
     device::Core,
     dma::{self, DmaMask},
+    firmware::Firmware,
     io::Io,
     pci::{self, Class, ClassMask, Vendor},
     prelude::*,
@@ -15,15 +16,21 @@ use kernel::{
 };
 
 use crate::{
+    booter,
     chip::{self, IdentifyError},
     fb::{self, SysmemFlush},
+    fb_layout::FbRange,
     fwsec, gfw,
     handoff::{DrmHandoff, AUXILIARY_NAME},
+    prom::VbiosImage,
     regs::{NV_PMC_BOOT_0, NV_PMC_BOOT_42},
 };
 
 /// DMA addressing width of Turing, Ampere and Ada (facts sheet §3).
 const DMA_BITS: u32 = 47;
+
+/// GA102, the chip whose GSP boot is implemented so far.
+const GA102_CHIPSET: u16 = 0x172;
 
 /// Size of BAR0, the register window, on every supported chip.
 pub(crate) const BAR0_SIZE: usize = SZ_16M;
@@ -34,15 +41,28 @@ pub(crate) type Bar0<'a> = pci::Bar<'a, BAR0_SIZE>;
 /// The PCI driver type.
 pub(crate) struct NovaCoreDriver;
 
+/// The Booter-unload image of GA102 (facts sheet §6.1).
+const BOOTER_UNLOAD: &CStr = c"nvidia/ga102/gsp/booter_unload-570.144.bin";
+
 /// Per-GPU state, alive while the PCI function is bound.
 pub(crate) struct NovaCore<'bound> {
     /// Kept mapped for the lifetime of the binding (GSP boot and everything after use it).
-    _bar: Bar0<'bound>,
+    bar: Bar0<'bound>,
+    /// `NV_PMC_BOOT_0`, written into each falcon after its reset.
+    boot0: u32,
+    /// What the unload path needs, loaded at probe so that unbind cannot fail on a missing file.
+    unload: Option<UnloadImages>,
     /// The system-memory flush page, registered with the GPU while we are bound.
     _sysmem_flush: SysmemFlush,
     /// The auxiliary device nova-drm binds to; unregistered first on unbind (field order).
     #[allow(clippy::type_complexity)]
     _drm: auxiliary::Registration<'bound, CovariantForLt!(DrmHandoff)>,
+}
+
+/// The VBIOS (for FWSEC-SB) and the Booter-unload firmware.
+struct UnloadImages {
+    vbios: VbiosImage,
+    booter_unload: Firmware,
 }
 
 kernel::pci_device_table!(
@@ -154,17 +174,51 @@ impl pci::Driver for NovaCoreDriver {
             sysmem_flush.dma_address()
         );
 
-        match fwsec::current_wpr2(&bar) {
-            // Until the unload path (Booter-unload) releases WPR2, a second probe finds it set.
-            Some(w) => dev_info!(
+        let unload = if id.chip.chipset == GA102_CHIPSET {
+            let start = Instant::<Monotonic>::now();
+            let vbios = VbiosImage::read(pdev.as_ref(), &bar)?;
+            dev_info!(
+                pdev,
+                "boot: VBIOS read ({} bytes) in {} us\n",
+                vbios.len(),
+                start.elapsed().as_micros_ceil()
+            );
+            let booter_unload =
+                Firmware::request(BOOTER_UNLOAD, pdev.as_ref()).inspect_err(|e| {
+                    dev_err!(pdev, "cannot load firmware {}: {:?}\n", BOOTER_UNLOAD, e);
+                })?;
+            booter::check(pdev.as_ref(), BOOTER_UNLOAD, booter_unload.data())?;
+            Some(UnloadImages {
+                vbios,
+                booter_unload,
+            })
+        } else {
+            dev_info!(
+                pdev,
+                "boot: GSP boot is implemented for GA102 only so far; stopping here\n"
+            );
+            None
+        };
+
+        match (&unload, fwsec::current_wpr2(&bar)) {
+            (None, _) => {}
+            // A WPR2 left set by a driver that did not unload cleanly: GSP cannot boot again
+            // until the GPU is reset.
+            (Some(_), Some(w)) => dev_info!(
                 pdev,
                 "boot: WPR2 [{:#x}, {:#x}) already set by an earlier boot; FWSEC-FRTS skipped\n",
                 w.start,
                 w.end
             ),
-            None => {
+            (Some(images), None) => {
                 let start = Instant::<Monotonic>::now();
-                let w = fwsec::run_frts(pdev.as_ref(), &bar, boot0.into_raw(), vram_size)?;
+                let w = fwsec::run_frts(
+                    pdev.as_ref(),
+                    &bar,
+                    boot0.into_raw(),
+                    &images.vbios,
+                    vram_size,
+                )?;
                 dev_info!(
                     pdev,
                     "boot: FWSEC-FRTS done in {} us, WPR2 [{:#x}, {:#x})\n",
@@ -185,9 +239,62 @@ impl pci::Driver for NovaCoreDriver {
         )?;
 
         Ok(NovaCore {
-            _bar: bar,
+            bar,
+            boot0: boot0.into_raw(),
+            unload,
             _sysmem_flush: sysmem_flush,
             _drm: drm,
         })
+    }
+
+    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        this.unload_firmware(pdev);
+    }
+}
+
+impl NovaCore<'_> {
+    /// The unload path (facts sheet §7.4, unload steps 3-4): FWSEC-SB on the GSP falcon, then,
+    /// if WPR2 is set, Booter-unload on SEC2 with both mailboxes 0xff, which must release WPR2.
+    /// Failures are logged; the next probe then finds WPR2 set.
+    fn unload_firmware(&self, pdev: &pci::Device<Core<'_>>) {
+        let Some(images) = &self.unload else { return };
+        let dev = pdev.as_ref();
+        let start = Instant::<Monotonic>::now();
+        if fwsec::run_sb(dev, &self.bar, self.boot0, &images.vbios).is_err() {
+            return;
+        }
+        let Some(w) = fwsec::current_wpr2(&self.bar) else {
+            dev_info!(pdev, "unload: FWSEC-SB done; WPR2 was not set\n");
+            return;
+        };
+        let file = images.booter_unload.data();
+        match booter::run(
+            dev,
+            &self.bar,
+            self.boot0,
+            "booter_unload",
+            file,
+            0xff,
+            0xff,
+        ) {
+            Ok((0, _)) if fwsec::current_wpr2(&self.bar).is_none() => dev_info!(
+                pdev,
+                "unload: WPR2 [{:#x}, {:#x}) released in {} us\n",
+                w.start,
+                w.end,
+                start.elapsed().as_micros_ceil()
+            ),
+            Ok((mbox0, _)) => {
+                let left = fwsec::current_wpr2(&self.bar).unwrap_or(FbRange { start: 0, end: 0 });
+                dev_err!(
+                    pdev,
+                    "unload: booter_unload returned mailbox0 {:#x}; WPR2 now [{:#x}, {:#x})\n",
+                    mbox0,
+                    left.start,
+                    left.end
+                )
+            }
+            Err(e) => dev_err!(pdev, "unload: booter_unload failed: {:?}\n", e),
+        }
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Boot stage FWSEC-FRTS: run the VBIOS's FWSEC ucode on the GSP falcon to carve out WPR2 with
-//! the FRTS region at its base (facts sheet §4.5, §5.4-5.5, §7.2, §7.4 steps 6-8).
+//! FWSEC, the VBIOS's heavy-secure ucode, run on the GSP falcon: FRTS carves out WPR2 with the
+//! FRTS region at its base at boot, SB is the command of the unload path (facts sheet §4.5,
+//! §5.4-5.5, §7.2, §7.4 steps 6-8 and unload step 3).
 
 use kernel::{
     device,
@@ -15,10 +16,13 @@ use crate::{
     fb_layout::{self, FbRange},
     prom::VbiosImage,
     regs::{
-        NV_FUSE_STATUS_OPT_DISPLAY, NV_PBUS_SW_SCRATCH_0E_FRTS_ERR, NV_PDISP_VGA_WORKSPACE_BASE,
-        NV_PFB_PRI_MMU_WPR2_ADDR_HI, NV_PFB_PRI_MMU_WPR2_ADDR_LO,
+        NV_FUSE_STATUS_OPT_DISPLAY, NV_PBUS_SW_SCRATCH_0E_FRTS_ERR, NV_PBUS_SW_SCRATCH_15_SB_ERR,
+        NV_PDISP_VGA_WORKSPACE_BASE, NV_PFB_PRI_MMU_WPR2_ADDR_HI, NV_PFB_PRI_MMU_WPR2_ADDR_LO,
     },
-    vbios::{falcon::FalconUcodeDesc, fwsec::FwsecCommand},
+    vbios::{
+        falcon::FalconUcodeDesc,
+        fwsec::{FwsecCommand, LoadTarget},
+    },
 };
 
 /// DMA transfer granule of the falcon.
@@ -36,11 +40,12 @@ pub(crate) fn current_wpr2(bar: &Bar0<'_>) -> Option<FbRange> {
     )
 }
 
-/// Runs FWSEC-FRTS. Returns the WPR2 range it set.
+/// Runs FWSEC-FRTS from `vbios`. Returns the WPR2 range it set.
 pub(crate) fn run_frts(
     dev: &device::Device<device::Bound>,
     bar: &Bar0<'_>,
     boot0: u32,
+    vbios: &VbiosImage,
     fb_size: u64,
 ) -> Result<FbRange> {
     let ws = bar.read(NV_PDISP_VGA_WORKSPACE_BASE).into_raw();
@@ -53,10 +58,72 @@ pub(crate) fn run_frts(
         );
         EINVAL
     })?;
+    let cmd = FwsecCommand::Frts {
+        frts_addr: frts.start,
+        frts_size: frts.len(),
+    };
+    let mbox0 = run(dev, bar, boot0, vbios, cmd)?;
+    let err = bar
+        .read(NV_PBUS_SW_SCRATCH_0E_FRTS_ERR)
+        .frts_err_code()
+        .get();
+    if mbox0 != 0 || err != 0 {
+        dev_err!(
+            dev,
+            "FWSEC-FRTS failed: mailbox0 {:#x}, FRTS error code {:#x}\n",
+            mbox0,
+            err
+        );
+        return Err(EIO);
+    }
+    match current_wpr2(bar) {
+        Some(w) if w.start == frts.start => Ok(w),
+        other => {
+            let w = other.unwrap_or(FbRange { start: 0, end: 0 });
+            dev_err!(
+                dev,
+                "FWSEC-FRTS reported success but WPR2 is [{:#x}, {:#x}), expected to start at FRTS {:#x}\n",
+                w.start,
+                w.end,
+                frts.start
+            );
+            Err(EIO)
+        }
+    }
+}
 
-    let image = VbiosImage::read(dev, bar)?;
-    let vbios = image.parse()?;
-    let fw = vbios.fwsec;
+/// Runs FWSEC-SB from `vbios` (the unload path, facts sheet §7.4 unload step 3).
+pub(crate) fn run_sb(
+    dev: &device::Device<device::Bound>,
+    bar: &Bar0<'_>,
+    boot0: u32,
+    vbios: &VbiosImage,
+) -> Result {
+    let mbox0 = run(dev, bar, boot0, vbios, FwsecCommand::Sb)?;
+    let err = bar.read(NV_PBUS_SW_SCRATCH_15_SB_ERR).sb_err_code().get();
+    if mbox0 != 0 || err != 0 {
+        dev_err!(
+            dev,
+            "FWSEC-SB failed: mailbox0 {:#x}, SB error code {:#x}\n",
+            mbox0,
+            err
+        );
+        return Err(EIO);
+    }
+    Ok(())
+}
+
+/// Patches `cmd` into a DMA copy of the FWSEC ucode, runs it on the GSP falcon and returns
+/// MAILBOX0.
+fn run(
+    dev: &device::Device<device::Bound>,
+    bar: &Bar0<'_>,
+    boot0: u32,
+    vbios: &VbiosImage,
+    cmd: FwsecCommand,
+) -> Result<u32> {
+    let parsed = vbios.parse()?;
+    let fw = parsed.fwsec;
     let FalconUcodeDesc::V3(desc) = fw.desc else {
         dev_err!(
             dev,
@@ -78,22 +145,14 @@ pub(crate) fn run_frts(
     let sig = {
         let copy = buf.get_mut(..ucode.len()).ok_or(EINVAL)?;
         copy.copy_from_slice(ucode);
-        fw.patch(
-            copy,
-            FwsecCommand::Frts {
-                frts_addr: frts.start,
-                frts_size: frts.len(),
-            },
-            Some(fuse),
-        )
-        .map_err(|e| {
+        fw.patch(copy, cmd, Some(fuse)).map_err(|e| {
             dev_err!(dev, "FWSEC: patching failed: {}\n", e);
             EINVAL
         })?
     };
     let buf: Coherent<[u8]> = buf.into();
     let (imem, dmem) = fw.load_targets().ok_or(EINVAL)?;
-    let seg = |t: crate::vbios::fwsec::LoadTarget| -> Result<Segment> {
+    let seg = |t: LoadTarget| -> Result<Segment> {
         Ok(Segment {
             src: t.src,
             dst: t.dst,
@@ -115,7 +174,7 @@ pub(crate) fn run_frts(
     dev_dbg!(
         dev,
         "FWSEC: VBIOS {} bytes read, ucode {:#x} bytes, signature {:?} for fuse {:#x}\n",
-        image.len(),
+        vbios.len(),
         len,
         sig,
         fuse
@@ -127,29 +186,5 @@ pub(crate) fn run_frts(
         .run(0, 0)?;
     let (mbox0, _) = halted.mailboxes();
     let _ = halted.into_idle();
-    let err = bar
-        .read(NV_PBUS_SW_SCRATCH_0E_FRTS_ERR)
-        .frts_err_code()
-        .get();
-    if mbox0 != 0 || err != 0 {
-        dev_err!(
-            dev,
-            "FWSEC-FRTS failed: mailbox0 {:#x}, FRTS error code {:#x}\n",
-            mbox0,
-            err
-        );
-        return Err(EIO);
-    }
-    match current_wpr2(bar) {
-        Some(w) if w.start == frts.start => Ok(w),
-        other => {
-            dev_err!(
-                dev,
-                "FWSEC-FRTS reported success but WPR2 is {:?}, expected to start at FRTS {:#x}\n",
-                other,
-                frts.start
-            );
-            Err(EIO)
-        }
-    }
+    Ok(mbox0)
 }

@@ -5,6 +5,7 @@
 //! boots the GSP firmware and manages GPU memory. Userspace-facing work is nova-drm's, which
 //! binds to the auxiliary device nova-core registers (see [`handoff`]).
 
+mod booter;
 pub mod chip;
 mod driver;
 mod falcon;
@@ -28,4 +29,10 @@ kernel::module_pci_driver! {
     authors: ["The nova developers"],
     description: "nova core driver for NVIDIA GPUs (GSP-based, Turing and later)",
     license: "GPL v2",
+    firmware: [
+        "nvidia/ga102/gsp/booter_load-570.144.bin",
+        "nvidia/ga102/gsp/booter_unload-570.144.bin",
+        "nvidia/ga102/gsp/bootloader-570.144.bin",
+        "nvidia/ga102/gsp/gsp-570.144.bin",
+    ],
 }

@@ -87,6 +87,12 @@ register! {
         31:16 frts_err_code;
     }
 
+    /// `NV_PBUS_SW_SCRATCH(0x15)`: FWSEC-SB status in 15:0 (0 = success).
+    pub(crate) NV_PBUS_SW_SCRATCH_15_SB_ERR(u32) @ 0x0000_1454 {
+        /// FWSEC-SB error code.
+        15:0 sb_err_code;
+    }
+
     /// `NV_PDISP_VGA_WORKSPACE_BASE`: where the VBIOS keeps its VGA workspace in VRAM.
     pub(crate) NV_PDISP_VGA_WORKSPACE_BASE(u32) @ 0x0062_5f04 {
         /// The address is valid.
