@@ -695,9 +695,14 @@ impl GspFirmware {
 mod tests {
     use super::*;
 
-    /// A real 570.144 GA102 file; its size must be the fact sheet's (facts §6.1).
+    /// A real 570.144 GA102 file (from `VGPU_FIRMWARE_DIR` if set, as the binary would);
+    /// its size must be the fact sheet's (facts §6.1).
     fn real(name: &str) -> Vec<u8> {
-        let p = file_path(&default_dir(), "ga102", name);
+        let dir = match std::env::var_os("VGPU_FIRMWARE_DIR") {
+            Some(d) if !d.is_empty() => PathBuf::from(d),
+            _ => default_dir(),
+        };
+        let p = file_path(&dir, "ga102", name);
         let f = std::fs::read(&p).unwrap_or_else(|e| {
             panic!(
                 "{}: {e}; the real firmware files are required: run `make setup`",
