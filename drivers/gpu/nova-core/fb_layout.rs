@@ -78,6 +78,99 @@ pub fn wpr2_from_regs(lo: u32, hi: u32) -> Option<FbRange> {
     })
 }
 
+/// 4 KiB.
+const SZ_4K: u64 = 4 << 10;
+/// 64 KiB.
+const SZ_64K: u64 = 64 << 10;
+/// 1 GiB.
+const SZ_1G: u64 = 1 << 30;
+/// Size of the non-WPR heap below WPR2 (facts §7.1 `nonWprHeapSize`, GA102).
+pub const NON_WPR_HEAP_SIZE: u64 = SZ_1M;
+
+const fn align_down(v: u64, a: u64) -> u64 {
+    v & !(a - 1)
+}
+
+/// GSP-RM's WPR2 heap size for `fb_size` bytes of VRAM with LIBOS3 (GA102 and later; facts §7.2):
+/// the 22 MiB OS carve-out, 8 MiB of base RM, 96 MiB for one client and 96 KiB per started GiB
+/// of VRAM rounded up to 1 MiB, at least 88 MiB and below 280 MiB.
+pub fn wpr_heap_size(fb_size: u64) -> u64 {
+    let per_gb = (fb_size.div_ceil(SZ_1G) * (96 << 10)).next_multiple_of(SZ_1M);
+    let size = (22 << 20) + (8 << 20) + (96 << 20) + per_gb;
+    size.clamp(88 << 20, (280 << 20) - SZ_1M)
+}
+
+/// Where everything GSP-RM needs goes at the top of VRAM (facts §7.2), from the top down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GspFbLayout {
+    /// All usable VRAM.
+    pub fb: FbRange,
+    /// The VBIOS VGA workspace.
+    pub vga_workspace: FbRange,
+    /// FWSEC's FRTS region.
+    pub frts: FbRange,
+    /// The RISC-V bootloader payload.
+    pub boot: FbRange,
+    /// The `.fwimage` ELF image.
+    pub elf: FbRange,
+    /// GSP-RM's heap inside WPR2.
+    pub wpr2_heap: FbRange,
+    /// WPR2 itself.
+    pub wpr2: FbRange,
+    /// The heap below WPR2.
+    pub non_wpr_heap: FbRange,
+}
+
+impl GspFbLayout {
+    /// Computes the layout, or `None` when VRAM is too small for it.
+    pub fn new(
+        fb_size: u64,
+        vga_workspace_reg: u32,
+        display_present: bool,
+        boot_size: u64,
+        elf_size: u64,
+    ) -> Option<Self> {
+        let vga_workspace = vga_workspace(fb_size, vga_workspace_reg, display_present);
+        let frts = frts(fb_size, vga_workspace_reg, display_present)?;
+        let boot_start = align_down(frts.start.checked_sub(boot_size)?, SZ_4K);
+        let boot = FbRange {
+            start: boot_start,
+            end: boot_start + boot_size,
+        };
+        let elf_start = align_down(boot.start.checked_sub(elf_size)?, SZ_64K);
+        let elf = FbRange {
+            start: elf_start,
+            end: elf_start + elf_size,
+        };
+        let heap_start = align_down(elf.start.checked_sub(wpr_heap_size(fb_size))?, SZ_1M);
+        let wpr2_heap = FbRange {
+            start: heap_start,
+            end: align_down(elf.start, SZ_1M),
+        };
+        let wpr2 = FbRange {
+            start: align_down(heap_start.checked_sub(256)?, SZ_1M),
+            end: frts.end,
+        };
+        let non_wpr_heap = FbRange {
+            start: wpr2.start.checked_sub(NON_WPR_HEAP_SIZE)?,
+            end: wpr2.start,
+        };
+        Some(GspFbLayout {
+            fb: FbRange {
+                start: 0,
+                end: fb_size,
+            },
+            vga_workspace,
+            frts,
+            boot,
+            elf,
+            wpr2_heap,
+            wpr2,
+            non_wpr_heap,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +216,70 @@ mod tests {
     fn tiny_or_zero_vram() {
         assert_eq!(frts(0, 0, false), None);
         assert_eq!(frts(SZ_1M, 0, false), None);
+    }
+
+    #[test]
+    fn heap_size_of_a_24_gib_board() {
+        // 22 + 8 + 96 + 24 x 96 KiB (2.25 MiB, rounded up to 3) = 129 MiB (facts §7.2 example).
+        assert_eq!(wpr_heap_size(GIB24), 129 << 20);
+        assert_eq!(wpr_heap_size(0), 126 << 20);
+        assert_eq!(wpr_heap_size(4096 << 30), (280 << 20) - SZ_1M);
+    }
+
+    #[test]
+    fn gsp_layout_of_a_24_gib_board() {
+        let reg = (0x5fff0 << 8) | (1 << 3);
+        let elf_size = 0x3c9_9000; // .fwimage of gsp-570.144.bin
+        let l = GspFbLayout::new(GIB24, reg, true, 0x6000, elf_size).unwrap();
+        assert_eq!(
+            l.frts,
+            FbRange {
+                start: 0x5_ffe0_0000,
+                end: 0x5_fff0_0000
+            }
+        );
+        assert_eq!(
+            l.boot,
+            FbRange {
+                start: 0x5_ffdf_a000,
+                end: 0x5_ffe0_0000
+            }
+        );
+        assert_eq!(l.elf.start % SZ_64K, 0);
+        assert!(l.elf.end <= l.boot.start && l.boot.start - l.elf.end < SZ_64K);
+        assert_eq!(l.wpr2_heap.end, l.elf.start & !(SZ_1M - 1));
+        assert_eq!(l.wpr2_heap.start % SZ_1M, 0);
+        assert!(l.wpr2_heap.len() >= wpr_heap_size(GIB24) - SZ_1M);
+        assert_eq!(l.wpr2.end, l.frts.end);
+        assert_eq!(l.wpr2.start % SZ_1M, 0);
+        assert!(l.wpr2.start < l.wpr2_heap.start);
+        assert_eq!(
+            l.non_wpr_heap,
+            FbRange {
+                start: l.wpr2.start - SZ_1M,
+                end: l.wpr2.start
+            }
+        );
+        // Everything is ordered top-down without overlap.
+        let order = [
+            l.non_wpr_heap,
+            l.wpr2_heap,
+            l.elf,
+            l.boot,
+            l.frts,
+            l.vga_workspace,
+        ];
+        for w in order.windows(2) {
+            assert!(w[0].end <= w[1].start, "{:x?} overlaps {:x?}", w[0], w[1]);
+        }
+    }
+
+    #[test]
+    fn gsp_layout_needs_room() {
+        assert_eq!(
+            GspFbLayout::new(64 << 20, 0, false, 0x6000, 0x3c9_9000),
+            None
+        );
     }
 
     #[test]

@@ -14,3 +14,6 @@ pub mod firmware;
 
 #[path = "../../vbios/mod.rs"]
 pub mod vbios;
+
+/// GSP boot structures (the kernel's `gsp` module holds these pure files and its own glue).
+pub mod gsp;

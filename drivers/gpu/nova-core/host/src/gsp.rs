@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The pure files of nova-core's `gsp` module (the kernel module adds its own glue around them).
+
+#[path = "../../gsp/libos.rs"]
+pub mod libos;
+#[path = "../../gsp/queue.rs"]
+pub mod queue;
+#[path = "../../gsp/wpr_meta.rs"]
+pub mod wpr_meta;
