@@ -7,7 +7,16 @@
 . "$(dirname "$0")/lib.sh"
 
 FW=$NOVA_CACHE/firmware
-stamp_ok firmware "$FIRMWARE_PKG_VERSION" && [ -f "$FW/lib/firmware/nvidia/ga102/gsp/gsp-570.144.bin" ] && exit 0
+GSP_DIR=$FW/lib/firmware/nvidia/ga102/gsp
+# SHA-256 of the GA102 r570.144 files (facts sheet §6.1): a damaged cache is unpacked again.
+SUMS="4497e3eff7e95c774b8a569d17b27c08c9650158d10b229d2be81cdcad9a085b  booter_load-570.144.bin
+8e63db5b78d7d3e349f20a2d11099c3d7109081393cb09ffc0a28133324ae009  booter_unload-570.144.bin
+82428f532240727e95bb3083fbaaba9b2cc7b937314323f2d546ce7245f27fad  bootloader-570.144.bin
+a8c3ebeed280323aedb51c061f321e73379cce7a9ae643a33dd03915df027f7f  gsp-570.144.bin"
+intact() { [ -d "$GSP_DIR" ] && (cd "$GSP_DIR" && sha256sum --quiet -c - <<< "$SUMS" >/dev/null 2>&1); }
+if stamp_ok firmware "$FIRMWARE_PKG_VERSION" && intact; then
+    exit 0
+fi
 [ -x "$CHROOT/usr/bin/apt-get" ] || die "the chroot is missing: run scripts/setup-chroot.sh first"
 
 mirror=$(debian_mirror)
@@ -35,5 +44,5 @@ mkdir -p "$FW.tmp/lib"
 rm -rf "$FW"
 mv "$FW.tmp" "$FW"
 rm -f "$deb"
-[ -f "$FW/lib/firmware/nvidia/ga102/gsp/gsp-570.144.bin" ] || die "the package has no nvidia/ga102/gsp/gsp-570.144.bin"
+intact || die "the GA102 570.144 files of firmware-nvidia-graphics $FIRMWARE_PKG_VERSION do not match their known SHA-256"
 stamp_set firmware "$FIRMWARE_PKG_VERSION"

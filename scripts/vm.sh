@@ -65,11 +65,10 @@ cp "$MODDIR"/nova-core.ko "$MODDIR"/nova-drm.ko "$RUN/share/modules/"
 cp "$GUEST_TESTS_BIN" "$RUN/share/bin/nova-guest-tests"
 [ -x "$(dirname "$GUEST_TESTS_BIN")/nova-guest-bench" ] && cp "$(dirname "$GUEST_TESTS_BIN")/nova-guest-bench" "$RUN/share/bin/"
 cp "$script" "$RUN/share/guest.sh"
-# The GPU firmware the modules request, found through firmware_class.path (hard links: the GSP
-# image alone is 63 MB).
+# The GPU firmware the modules request, found through firmware_class.path. Copies, never hard
+# links: guest tests damage their copy on purpose, and the cache must stay intact.
 mkdir -p "$RUN/share/firmware/nvidia/ga102/gsp"
-cp -l "$FWDIR"/nvidia/ga102/gsp/*-570.144.bin "$RUN/share/firmware/nvidia/ga102/gsp/" 2>/dev/null \
-    || cp "$FWDIR"/nvidia/ga102/gsp/*-570.144.bin "$RUN/share/firmware/nvidia/ga102/gsp/"
+cp "$FWDIR"/nvidia/ga102/gsp/*-570.144.bin "$RUN/share/firmware/nvidia/ga102/gsp/"
 cp "$KERNEL" "$RUN/bzImage"
 if [ -n "$interactive" ]; then
     echo 'exec setsid cttyhack sh -l' >> "$RUN/share/guest.sh"
