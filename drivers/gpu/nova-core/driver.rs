@@ -21,6 +21,7 @@ use crate::{
     fb::{self, SysmemFlush},
     fb_layout::FbRange,
     fwsec, gfw,
+    gsp::{self, GspFiles, GspMemory},
     handoff::{DrmHandoff, AUXILIARY_NAME},
     prom::VbiosImage,
     regs::{NV_PMC_BOOT_0, NV_PMC_BOOT_42},
@@ -52,6 +53,8 @@ pub(crate) struct NovaCore<'bound> {
     boot0: u32,
     /// What the unload path needs, loaded at probe so that unbind cannot fail on a missing file.
     unload: Option<UnloadImages>,
+    /// GSP-RM's system memory, kept mapped while it runs (dropped after the unload path).
+    _gsp: Option<GspMemory>,
     /// The system-memory flush page, registered with the GPU while we are bound.
     _sysmem_flush: SysmemFlush,
     /// The auxiliary device nova-drm binds to; unregistered first on unbind (field order).
@@ -59,8 +62,9 @@ pub(crate) struct NovaCore<'bound> {
     _drm: auxiliary::Registration<'bound, CovariantForLt!(DrmHandoff)>,
 }
 
-/// The VBIOS (for FWSEC-SB) and the Booter-unload firmware.
+/// The VBIOS (for FWSEC-SB), the Booter-unload firmware and the GSP boot files.
 struct UnloadImages {
+    gsp_files: GspFiles,
     vbios: VbiosImage,
     booter_unload: Firmware,
 }
@@ -189,6 +193,7 @@ impl pci::Driver for NovaCoreDriver {
                 })?;
             booter::check(pdev.as_ref(), BOOTER_UNLOAD, booter_unload.data())?;
             Some(UnloadImages {
+                gsp_files: GspFiles::request(pdev.as_ref())?,
                 vbios,
                 booter_unload,
             })
@@ -200,6 +205,7 @@ impl pci::Driver for NovaCoreDriver {
             None
         };
 
+        let mut gsp = None;
         match (&unload, fwsec::current_wpr2(&bar)) {
             (None, _) => {}
             // A WPR2 left set by a driver that did not unload cleanly: GSP cannot boot again
@@ -226,6 +232,22 @@ impl pci::Driver for NovaCoreDriver {
                     w.start,
                     w.end
                 );
+                let start = Instant::<Monotonic>::now();
+                let mem = gsp::boot(
+                    pdev.as_ref(),
+                    &bar,
+                    boot0.into_raw(),
+                    vram_size,
+                    &images.gsp_files,
+                )?;
+                dev_info!(
+                    pdev,
+                    "boot: GSP-RM started by booter_load in {} us (WPR2 heap {} MiB, ELF at {:#x})\n",
+                    start.elapsed().as_micros_ceil(),
+                    mem.layout.wpr2_heap.len() >> 20,
+                    mem.layout.elf.start
+                );
+                gsp = Some(mem);
             }
         }
 
@@ -242,6 +264,7 @@ impl pci::Driver for NovaCoreDriver {
             bar,
             boot0: boot0.into_raw(),
             unload,
+            _gsp: gsp,
             _sysmem_flush: sysmem_flush,
             _drm: drm,
         })

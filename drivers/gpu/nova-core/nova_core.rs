@@ -14,6 +14,7 @@ pub mod fb_layout;
 pub mod firmware;
 mod fwsec;
 mod gfw;
+pub mod gsp;
 pub mod handoff;
 mod kfmt;
 mod prom;

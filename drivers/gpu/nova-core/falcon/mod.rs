@@ -43,6 +43,8 @@ pub(crate) const CORE_SELECT_TIMEOUT: Delta = Delta::from_millis(10);
 pub(crate) const DMA_TIMEOUT: Delta = Delta::from_millis(2000);
 /// How long a started falcon may run before it must halt.
 pub(crate) const RUN_TIMEOUT: Delta = Delta::from_millis(2000);
+/// How long GSP-RM's RISC-V core may take to become active after Booter started it.
+pub(crate) const RISCV_ACTIVE_TIMEOUT: Delta = Delta::from_millis(5000);
 
 /// A falcon engine: where its registers are.
 pub(crate) trait Engine: RegisterBase<PFalconBase> + RegisterBase<PFalcon2Base> {
@@ -63,7 +65,6 @@ impl Engine for Gsp {
 }
 
 /// The SEC2 falcon (PFALCON 0x840000, PFALCON2 0x841000; `dev_sec_pri.h`).
-#[expect(dead_code, reason = "Booter runs on SEC2, the next boot stage")]
 pub(crate) struct Sec2;
 impl RegisterBase<PFalconBase> for Sec2 {
     const BASE: usize = 0x0084_0000;
@@ -81,6 +82,9 @@ pub(crate) struct Idle;
 pub(crate) struct Ready;
 /// State: an image is in IMEM/DMEM and the boot ROM is programmed.
 pub(crate) struct Loaded;
+/// State: reset with its RISC-V core selected and the boot arguments in its mailboxes, waiting
+/// for Booter (on SEC2) to start GSP-RM on it.
+pub(crate) struct RiscvReady;
 /// State: ran and halted; holds the mailboxes it left.
 pub(crate) struct Halted {
     /// MAILBOX0 after the halt (0 means success for FWSEC and Booter).
@@ -218,6 +222,42 @@ impl<'a, E: Engine> Falcon<'a, E, Idle> {
             NV_PFALCON_FALCON_RM::zeroed().with_value(boot0),
         );
         Ok(self.into_state(Ready))
+    }
+
+    /// Resets the engine into its RISC-V core (BCR_CTRL = VALID | CORE_SELECT RISC-V | BRFETCH,
+    /// facts §5.4 "Reset into RISC-V") and leaves the two boot arguments in its mailboxes.
+    pub(crate) fn reset_into_riscv(
+        self,
+        mailbox0: u32,
+        mailbox1: u32,
+    ) -> Result<Falcon<'a, E, RiscvReady>> {
+        let bar = self.bar;
+        bar.write(
+            NV_PFALCON_FALCON_ENGINE::of::<E>(),
+            NV_PFALCON_FALCON_ENGINE::zeroed().with_reset(true),
+        );
+        fsleep(Delta::from_micros(10));
+        bar.write(
+            NV_PFALCON_FALCON_ENGINE::of::<E>(),
+            NV_PFALCON_FALCON_ENGINE::zeroed(),
+        );
+        self.wait_scrubbed()?;
+        bar.write(
+            NV_PRISCV_RISCV_BCR_CTRL::of::<E>(),
+            NV_PRISCV_RISCV_BCR_CTRL::zeroed()
+                .with_valid(true)
+                .with_core_select_riscv(true)
+                .with_brfetch(true),
+        );
+        bar.write(
+            NV_PFALCON_FALCON_MAILBOX0::of::<E>(),
+            NV_PFALCON_FALCON_MAILBOX0::zeroed().with_value(mailbox0),
+        );
+        bar.write(
+            NV_PFALCON_FALCON_MAILBOX1::of::<E>(),
+            NV_PFALCON_FALCON_MAILBOX1::zeroed().with_value(mailbox1),
+        );
+        Ok(self.into_state(RiscvReady))
     }
 
     fn wait_scrubbed(&self) -> Result {
@@ -380,6 +420,25 @@ impl<'a, E: Engine> Falcon<'a, E, Loaded> {
             .value()
             .get();
         Ok(self.into_state(Halted { mailbox0, mailbox1 }))
+    }
+}
+
+impl<'a, E: Engine> Falcon<'a, E, RiscvReady> {
+    /// After Booter started GSP-RM: tells it the bootloader's application version (the OS
+    /// register, facts §7.4 step 12) and waits for the RISC-V core to be active (step 13).
+    pub(crate) fn wait_active(self, app_version: u32) -> Result<Self> {
+        let bar = self.bar;
+        bar.write(
+            NV_PFALCON_FALCON_OS::of::<E>(),
+            NV_PFALCON_FALCON_OS::zeroed().with_value(app_version),
+        );
+        self.poll(
+            "the RISC-V core to become active",
+            || bar.read(NV_PRISCV_RISCV_CPUCTL::of::<E>()),
+            |r| r.active_stat(),
+            RISCV_ACTIVE_TIMEOUT,
+        )?;
+        Ok(self)
     }
 }
 

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Booting GSP-RM (facts sheet §7): everything the CPU prepares in system memory, then the GSP
+//! falcon reset into RISC-V with the LIBOS arguments, Booter-load on SEC2, and the wait for the
+//! RISC-V core to come up.
+//!
+//! The structures' contents come from the pure, host-tested files of this module
+//! ([`wpr_meta`], [`libos`], [`queue`]) and the firmware parsers; this file only allocates,
+//! maps and programs.
+
+pub mod libos;
+pub mod queue;
+pub mod wpr_meta;
+
+use kernel::{
+    alloc::VVec,
+    device,
+    dma::{Coherent, CoherentBox, DataDirection},
+    firmware::Firmware,
+    io::Io,
+    prelude::*,
+    scatterlist::{Owned, SGTable},
+};
+
+use crate::{
+    booter,
+    driver::Bar0,
+    falcon::{Falcon, Gsp, Idle, RiscvReady},
+    fb_layout::GspFbLayout,
+    firmware::{
+        gsp::{GspFirmware, SignatureFamily},
+        radix3::{build_radix3, contiguous_pages, Radix3Buffers, Radix3Layout},
+        riscv::RiscvBootloader,
+    },
+    fwsec,
+    regs::{NV_FUSE_STATUS_OPT_DISPLAY, NV_PDISP_VGA_WORKSPACE_BASE},
+};
+
+/// Size of each LIBOS log buffer.
+const LOG_SIZE: usize = 64 << 10;
+/// Page size of the structures GSP-RM reads.
+const PAGE: usize = 4096;
+
+/// The firmware files of a GSP boot.
+pub(crate) struct GspFiles {
+    /// `gsp-570.144.bin`.
+    pub(crate) gsp: Firmware,
+    /// `bootloader-570.144.bin`.
+    pub(crate) bootloader: Firmware,
+    /// `booter_load-570.144.bin`.
+    pub(crate) booter_load: Firmware,
+}
+
+/// Names of the GA102 files.
+pub(crate) const GSP_FILE: &CStr = c"nvidia/ga102/gsp/gsp-570.144.bin";
+/// RISC-V bootloader.
+pub(crate) const BOOTLOADER_FILE: &CStr = c"nvidia/ga102/gsp/bootloader-570.144.bin";
+/// Booter-load.
+pub(crate) const BOOTER_LOAD_FILE: &CStr = c"nvidia/ga102/gsp/booter_load-570.144.bin";
+
+impl GspFiles {
+    /// Requests the three files, naming a missing one.
+    pub(crate) fn request(dev: &device::Device) -> Result<Self> {
+        let get = |name: &CStr| {
+            Firmware::request(name, dev).inspect_err(|e| {
+                dev_err!(dev, "cannot load firmware {}: {:?}\n", name, e);
+            })
+        };
+        Ok(GspFiles {
+            gsp: get(GSP_FILE)?,
+            bootloader: get(BOOTLOADER_FILE)?,
+            booter_load: get(BOOTER_LOAD_FILE)?,
+        })
+    }
+}
+
+/// Everything GSP-RM reads from system memory; it must stay mapped while GSP-RM runs.
+pub(crate) struct GspMemory {
+    _fwimage: Pin<KBox<SGTable<Owned<VVec<u8>>>>>,
+    _radix3: Coherent<[u8]>,
+    _bootloader: Coherent<[u8]>,
+    _signature: Coherent<[u8]>,
+    _wpr_meta: Coherent<[u8]>,
+    _libos: Coherent<[u8]>,
+    _rmargs: Coherent<[u8]>,
+    _logs: KVec<Coherent<[u8]>>,
+    /// The message-queue area shared with GSP-RM.
+    _queues: Coherent<[u8]>,
+    /// Where things went in VRAM.
+    pub(crate) layout: GspFbLayout,
+}
+
+/// Allocates `size` zeroed bytes of coherent memory and lets `fill` write them, given their bus
+/// address, before the device learns about the buffer.
+fn coherent_with(
+    dev: &device::Device<device::Bound>,
+    size: usize,
+    fill: impl FnOnce(u64, &mut [u8]) -> Result,
+) -> Result<Coherent<[u8]>> {
+    let c: Coherent<[u8]> = CoherentBox::<[u8]>::zeroed_slice(dev, size, GFP_KERNEL)?.into();
+    let addr = c.dma_address();
+    // SAFETY: `c` was allocated just above and its address has not been handed to the device
+    // yet, so neither the device nor any other reference can access the memory while `fill`
+    // holds this one; it ends before `c` is returned.
+    fill(addr, unsafe { c.as_mut() })?;
+    Ok(c)
+}
+
+fn copy_of(
+    dev: &device::Device<device::Bound>,
+    bytes: &[u8],
+    size: usize,
+) -> Result<Coherent<[u8]>> {
+    coherent_with(dev, size, |_, b| {
+        b.get_mut(..bytes.len())
+            .ok_or(EINVAL)?
+            .copy_from_slice(bytes);
+        Ok(())
+    })
+}
+
+/// A LIBOS log buffer: word 0 is the write pointer, words 1.. the bus address of each page.
+fn log_buffer(dev: &device::Device<device::Bound>) -> Result<Coherent<[u8]>> {
+    coherent_with(dev, LOG_SIZE, |addr, b| {
+        for (i, pte) in contiguous_pages(addr, LOG_SIZE / PAGE).enumerate() {
+            let at = (i + 1) * 8;
+            b.get_mut(at..at + 8)
+                .ok_or(EINVAL)?
+                .copy_from_slice(&pte.to_le_bytes());
+        }
+        Ok(())
+    })
+}
+
+/// Boots GSP-RM up to its RISC-V core running (facts §7.4 steps 4, 9-13). FWSEC-FRTS must have
+/// set WPR2 already.
+pub(crate) fn boot(
+    dev: &device::Device<device::Bound>,
+    bar: &Bar0<'_>,
+    boot0: u32,
+    fb_size: u64,
+    files: &GspFiles,
+) -> Result<GspMemory> {
+    let fw_err = |name: &CStr, e: crate::firmware::FwError| {
+        dev_err!(dev, "{}: {}\n", name, e);
+        EINVAL
+    };
+    let gsp = GspFirmware::parse(files.gsp.data(), SignatureFamily::Ga10x)
+        .map_err(|e| fw_err(GSP_FILE, e))?;
+    let bl =
+        RiscvBootloader::parse(files.bootloader.data()).map_err(|e| fw_err(BOOTLOADER_FILE, e))?;
+    booter::check(dev, BOOTER_LOAD_FILE, files.booter_load.data())?;
+
+    let image = gsp.image();
+    let signature = gsp.signature_bytes();
+    let ws = bar.read(NV_PDISP_VGA_WORKSPACE_BASE).into_raw();
+    let display = !bar.read(NV_FUSE_STATUS_OPT_DISPLAY).data_disabled();
+    let layout = GspFbLayout::new(
+        fb_size,
+        ws,
+        display,
+        bl.image().len() as u64,
+        image.len() as u64,
+    )
+    .ok_or_else(|| {
+        dev_err!(
+            dev,
+            "GSP: {:#x} bytes of VRAM cannot hold the GSP-RM layout\n",
+            fb_size
+        );
+        EINVAL
+    })?;
+    match fwsec::current_wpr2(bar) {
+        Some(w) if w.start == layout.frts.start => {}
+        _ => {
+            dev_err!(
+                dev,
+                "GSP: WPR2 is not the one FWSEC-FRTS carves at {:#x}\n",
+                layout.frts.start
+            );
+            return Err(EINVAL);
+        }
+    }
+
+    // `.fwimage`, page by page through a scatter-gather mapping, and its radix3 table.
+    let r3 = Radix3Layout::for_image_size(image.len()).map_err(|e| fw_err(GSP_FILE, e))?;
+    let mut copy = VVec::with_capacity(r3.fw_pages * PAGE, GFP_KERNEL)?;
+    copy.extend_from_slice(image, GFP_KERNEL)?;
+    copy.resize(r3.fw_pages * PAGE, 0, GFP_KERNEL)?;
+    let fwimage = KBox::pin_init(
+        SGTable::new(dev, copy, DataDirection::ToDevice, GFP_KERNEL),
+        GFP_KERNEL,
+    )?;
+    let radix3 = coherent_with(
+        dev,
+        r3.lvl0_size() + r3.lvl1_size() + r3.lvl2_size(),
+        |addr, b| {
+            let (lvl0, rest) = b.split_at_mut(r3.lvl0_size());
+            let (lvl1, lvl2) = rest.split_at_mut(r3.lvl1_size());
+            let lvl1_addr = addr + r3.lvl0_size() as u64;
+            let lvl2_addr = lvl1_addr + r3.lvl1_size() as u64;
+            let pages = fwimage
+                .iter()
+                .flat_map(|sg| contiguous_pages(sg.dma_address(), sg.dma_len() as usize / PAGE));
+            build_radix3(
+                &r3,
+                Radix3Buffers { lvl0, lvl1, lvl2 },
+                lvl1_addr,
+                contiguous_pages(lvl2_addr, r3.lvl2_pages),
+                pages,
+            )
+            .map_err(|e| fw_err(GSP_FILE, e))
+        },
+    )?;
+
+    let bootloader = copy_of(dev, bl.image(), bl.image().len().next_multiple_of(PAGE))?;
+    let sig = copy_of(dev, signature, signature.len().next_multiple_of(PAGE))?;
+    let meta = wpr_meta::build(
+        &wpr_meta::SysmemImages {
+            radix3_addr: radix3.dma_address(),
+            elf_size: image.len() as u64,
+            bootloader_addr: bootloader.dma_address(),
+            bootloader_size: bl.image().len() as u64,
+            bootloader_code_offset: u64::from(bl.desc.monitor_code_offset),
+            bootloader_data_offset: u64::from(bl.desc.monitor_data_offset),
+            bootloader_manifest_offset: u64::from(bl.desc.manifest_offset),
+            signature_addr: sig.dma_address(),
+            signature_size: signature.len() as u64,
+        },
+        &layout,
+    );
+    let wpr_meta = copy_of(dev, &meta, PAGE)?;
+
+    // The message queues and the LIBOS arguments that point GSP-RM at them.
+    let queues = coherent_with(dev, queue::AREA_SIZE, |addr, b| {
+        let (pte, rest) = b.split_at_mut(queue::PAGE);
+        if !queue::write_pte_page(pte, addr) || !queue::write_cmdq_header(rest) {
+            return Err(EINVAL);
+        }
+        Ok(())
+    })?;
+    let qargs = libos::QueueArgs {
+        shared_mem_pa: queues.dma_address(),
+        pte_count: queue::AREA_PAGES as u32,
+        cmdq_offset: queue::CMDQ_OFFSET as u64,
+        statq_offset: queue::STATQ_OFFSET as u64,
+    };
+    let rmargs = coherent_with(dev, PAGE, |_, b| {
+        if libos::write_rmargs(b, &qargs) {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    })?;
+    let mut logs = KVec::new();
+    for _ in 0..3 {
+        logs.push(log_buffer(dev)?, GFP_KERNEL)?;
+    }
+    let region = |name: &[u8], c: &Coherent<[u8]>| libos::Region {
+        id8: libos::id8(name),
+        pa: c.dma_address(),
+        size: c.size() as u64,
+    };
+    let regions = [
+        region(b"LOGINIT", &logs[0]),
+        region(b"LOGINTR", &logs[1]),
+        region(b"LOGRM", &logs[2]),
+        region(b"RMARGS", &rmargs),
+    ];
+    let libos = coherent_with(dev, PAGE, |_, b| {
+        if libos::write_regions(b, &regions) {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    })?;
+
+    // GSP falcon into RISC-V with the LIBOS arguments, then Booter-load on SEC2 (§7.4 9-11).
+    let la = libos.dma_address();
+    let gsp_falcon: Falcon<'_, Gsp, RiscvReady> =
+        Falcon::<Gsp, Idle>::new(dev, bar).reset_into_riscv(la as u32, (la >> 32) as u32)?;
+    let ma = wpr_meta.dma_address();
+    let (mbox0, mbox1) = booter::run(
+        dev,
+        bar,
+        boot0,
+        "booter_load",
+        files.booter_load.data(),
+        ma as u32,
+        (ma >> 32) as u32,
+    )?;
+    if mbox0 != 0 {
+        dev_err!(
+            dev,
+            "GSP: booter_load failed: mailbox0 {:#x}, mailbox1 {:#x}\n",
+            mbox0,
+            mbox1
+        );
+        return Err(EIO);
+    }
+    gsp_falcon.wait_active(bl.desc.app_version)?;
+
+    Ok(GspMemory {
+        _fwimage: fwimage,
+        _radix3: radix3,
+        _bootloader: bootloader,
+        _signature: sig,
+        _wpr_meta: wpr_meta,
+        _libos: libos,
+        _rmargs: rmargs,
+        _logs: logs,
+        _queues: queues,
+        layout,
+    })
+}
