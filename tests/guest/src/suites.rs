@@ -174,7 +174,22 @@ fn reload_ten_cycles() -> Result<(), String> {
             .map_err(|e| format!("cycle {i}: errno {e}"))?;
         check(chip == 0x172, || format!("cycle {i}: chipset {chip:#x}"))?;
     }
-    Ok(())
+    // Every unbind released WPR2 and every probe booted GSP-RM again.
+    let log = dmesg()?;
+    let released = log
+        .lines()
+        .filter(|l| l.contains("unload: WPR2 [0x5ffe00000, 0x5fff00000) released in"))
+        .count();
+    let booted = log
+        .lines()
+        .filter(|l| l.contains("boot: GSP-RM started by booter_load in"))
+        .count();
+    check(released >= 10 && booted >= 11, || {
+        format!("{released} WPR2 releases and {booted} GSP-RM boots in the log")
+    })?;
+    check(!log.contains("already set by an earlier boot"), || {
+        "a probe found WPR2 still set".into()
+    })
 }
 
 /// Run with a vGPU whose BOOT_42 names no real chip (VGPU_BOOT42=0x3f000000).
