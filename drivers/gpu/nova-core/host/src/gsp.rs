@@ -5,5 +5,7 @@
 pub mod libos;
 #[path = "../../gsp/queue.rs"]
 pub mod queue;
+#[path = "../../gsp/rpc.rs"]
+pub mod rpc;
 #[path = "../../gsp/wpr_meta.rs"]
 pub mod wpr_meta;
