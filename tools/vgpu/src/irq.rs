@@ -2,10 +2,17 @@
 //! Interrupt delivery. QEMU hands the device one eventfd per vector (vfio-user SET_IRQS); raising
 //! an interrupt is writing 1 to it. Which of INTx, MSI or MSI-X is used follows the guest's
 //! configuration-space settings, as on hardware.
+//!
+//! Blocks do not own the eventfds: a block that interrupts the host asserts an [`IrqLine`]
+//! from inside a register access, and the [`crate::server::Device`] delivers it right after
+//! that access returns. The GSP's interrupt (GSP-RM's SWGEN0 notification, facts §7.4) uses
+//! [`GSP_VECTOR`].
 
 use crate::pci::{PciConfig, MSIX_VECTORS};
 use std::fs::File;
 use std::io::Write;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use vfio_bindings::bindings::vfio::{
     VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_PCI_INTX_IRQ_INDEX,
     VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX,
@@ -20,6 +27,34 @@ pub enum Delivered {
     Msi,
     /// Legacy INTx.
     Intx,
+}
+
+/// The vector the GSP falcon's interrupt is delivered on: MSI-X vector 0 when the guest enabled
+/// MSI-X, else the single MSI vector, else INTx (whichever the guest configured, see
+/// [`Irqs::raise`]). With GSP-RM the engine-to-vector table is a run-time property (facts §2.3,
+/// §13 item 10); the model has one interrupt source towards the host, so it takes the first.
+pub const GSP_VECTOR: u32 = 0;
+
+/// An interrupt output of a block towards the host. Asserting it counts an edge; the device
+/// takes the count after the access and raises the vector. Cloning shares the line.
+#[derive(Clone, Default, Debug)]
+pub struct IrqLine(Arc<AtomicU32>);
+
+impl IrqLine {
+    /// A line with nothing pending.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Signals one interrupt.
+    pub fn assert(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The number of interrupts signalled since the last call.
+    pub fn take(&self) -> u32 {
+        self.0.swap(0, Ordering::SeqCst)
+    }
 }
 
 /// The eventfds of every vector.
@@ -177,5 +212,15 @@ mod tests {
         pci.write(4, &[0x00, 0x04]);
         assert_eq!(irqs.raise(0, &pci), None);
         assert_eq!(irqs.delivered, 2);
+    }
+
+    #[test]
+    fn irq_line_counts_edges() {
+        let l = IrqLine::new();
+        let m = l.clone();
+        l.assert();
+        m.assert();
+        assert_eq!(l.take(), 2);
+        assert_eq!(m.take(), 0);
     }
 }

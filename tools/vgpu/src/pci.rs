@@ -3,6 +3,10 @@
 //!
 //! QEMU's vfio-user client virtualises the BAR registers and the MSI-X table itself; what it
 //! reads from here is the identity, the capability layout and the bits the guest may write.
+//! QEMU still forwards every configuration write, so the BAR registers here are writable with
+//! the address bits their sizes allow (as on hardware): [`PciConfig::bar_bases`] is the
+//! device's own record of where the guest placed BAR0, BAR1 and BAR3 (GSP-RM compares it with
+//! what the driver reports in `GSP_SET_SYSTEM_INFO`, facts §9.4).
 //!
 //! Layout (facts sheet §1.4, from open-gpu-doc `dev_nv_xve3g_fn0.ref.txt` and the lspci of an
 //! RTX 3090): PM at 0x60, MSI at 0x68 (1 vector, 64-bit, not maskable), PCI Express at 0x78,
@@ -10,7 +14,8 @@
 //! (8 vectors, table and PBA in BAR0) because the test driver needs per-vector interrupts. That
 //! is a documented deviation (tools/vgpu/README.md).
 
-use crate::chip::ChipProfile;
+use crate::chip::{ChipProfile, BAR0_SIZE};
+use std::sync::{Arc, Mutex};
 
 /// Size of the configuration space (PCI Express extended).
 pub const CONFIG_SIZE: usize = 4096;
@@ -74,6 +79,14 @@ impl PciConfig {
         put16(&mut c, 0x2e, chip.subsystem.1);
         put8(&mut c, 0x34, cap::PM as u8);
         put8(&mut c, 0x3d, 0x01); // interrupt pin INTA
+
+        // BAR address bits: those above the BAR's size (facts §1.3: BAR0 16 MiB, base field
+        // 31:24; BAR1/BAR3 64-bit with their sizes from the profile).
+        put32(&mut w, 0x10, bar_mask(BAR0_SIZE));
+        put32(&mut w, 0x14, bar_mask(chip.bar1_size));
+        put32(&mut w, 0x18, 0xffff_ffff);
+        put32(&mut w, 0x1c, bar_mask(chip.bar3_size));
+        put32(&mut w, 0x20, 0xffff_ffff);
 
         // Command: memory space, bus master, parity, SERR, INTx disable.
         put16(&mut w, 0x04, 0x0546);
@@ -161,6 +174,27 @@ impl PciConfig {
         flr
     }
 
+    fn u32_at(&self, o: usize) -> u32 {
+        u32::from_le_bytes([
+            self.bytes[o],
+            self.bytes[o + 1],
+            self.bytes[o + 2],
+            self.bytes[o + 3],
+        ])
+    }
+
+    /// Where the guest placed BAR0, BAR1 and BAR3 (Linux resource indices 0, 1, 3): the address
+    /// bits of the BAR registers, 0 while unprogrammed.
+    pub fn bar_bases(&self) -> BarBases {
+        let lo = |o: usize| u64::from(self.u32_at(o) & !0xf);
+        let hi = |o: usize| u64::from(self.u32_at(o)) << 32;
+        BarBases {
+            bar0: lo(0x10),
+            bar1: hi(0x18) | lo(0x14),
+            bar3: hi(0x20) | lo(0x1c),
+        }
+    }
+
     fn u16_at(&self, o: usize) -> u16 {
         u16::from_le_bytes([self.bytes[o], self.bytes[o + 1]])
     }
@@ -189,6 +223,45 @@ impl PciConfig {
     /// Back to the reset state (function-level reset), keeping nothing the guest wrote.
     pub fn reset(&mut self, chip: &ChipProfile) {
         *self = PciConfig::new(chip);
+    }
+}
+
+/// The writable address bits of a memory BAR of `size` bytes (a power of two, at least 16).
+fn bar_mask(size: u64) -> u32 {
+    (!(size.max(16) - 1) & 0xffff_fff0) as u32
+}
+
+/// BAR base addresses as the guest programmed them (0 = not programmed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BarBases {
+    /// BAR0 (registers).
+    pub bar0: u64,
+    /// BAR1 (VRAM aperture, Linux resource 1).
+    pub bar1: u64,
+    /// Linux BAR3 (NVIDIA "BAR2", instance memory).
+    pub bar3: u64,
+}
+
+/// A shared, read-only view of [`BarBases`] for models that are not part of the PCI function
+/// (GSP-RM). The [`crate::server::Device`] refreshes it after every configuration write and
+/// reset. Cloning shares the view.
+#[derive(Clone, Default)]
+pub struct BarView(Arc<Mutex<BarBases>>);
+
+impl BarView {
+    /// A view with every BAR unprogrammed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current bases.
+    pub fn get(&self) -> BarBases {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records new bases.
+    pub fn set(&self, b: BarBases) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = b;
     }
 }
 
@@ -255,6 +328,37 @@ mod tests {
         // Table size field is read-only.
         c.write((cap::MSIX + 2) as u64, &[0xff, 0xff]);
         assert_eq!(rd(&c, (cap::MSIX + 2) as u64, 2), 0xc007);
+    }
+
+    #[test]
+    fn bars_keep_the_address_bits_their_size_allows() {
+        let mut c = PciConfig::new(&GA102);
+        assert_eq!(c.bar_bases(), BarBases::default());
+        // Sizing: all ones reads back the size mask and the type bits.
+        c.write(0x10, &[0xff; 4]);
+        assert_eq!(rd(&c, 0x10, 4), 0xff00_0000);
+        c.write(0x14, &[0xff; 4]);
+        assert_eq!(rd(&c, 0x14, 4), 0xf000_000c);
+        c.write(0x1c, &[0xff; 4]);
+        assert_eq!(rd(&c, 0x1c, 4), 0xfe00_000c);
+        c.write(0x10, &0xf300_0000u32.to_le_bytes());
+        c.write(0x14, &0x2000_0000u32.to_le_bytes());
+        c.write(0x18, &0x4u32.to_le_bytes());
+        c.write(0x1c, &0x0600_0000u32.to_le_bytes());
+        c.write(0x20, &0x4u32.to_le_bytes());
+        assert_eq!(
+            c.bar_bases(),
+            BarBases {
+                bar0: 0xf300_0000,
+                bar1: 0x4_2000_0000,
+                bar3: 0x4_0600_0000
+            }
+        );
+        let v = BarView::new();
+        v.set(c.bar_bases());
+        assert_eq!(v.clone().get().bar0, 0xf300_0000);
+        c.reset(&GA102);
+        assert_eq!(c.bar_bases(), BarBases::default());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! answers its messages by handing them to the PCI function, BAR0 decoder, DMA and IRQ models.
 
 use crate::bar0::Bar0;
+use crate::blocks::falcon::gsprm::{RpcCounters, RpcStats};
 use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon, GspPort};
 use crate::blocks::{
     bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, pmc::Pmc, prom::Prom, Block,
@@ -10,8 +11,8 @@ use crate::blocks::{
 use crate::chip::{ChipProfile, BAR0_SIZE};
 use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
 use crate::firmware::GspFirmware;
-use crate::irq::Irqs;
-use crate::pci::{PciConfig, CONFIG_SIZE, MSIX_VECTORS};
+use crate::irq::{IrqLine, Irqs, GSP_VECTOR};
+use crate::pci::{BarView, PciConfig, CONFIG_SIZE, MSIX_VECTORS};
 use crate::trace::Tracer;
 use std::fs::File;
 use std::os::fd::AsRawFd;
@@ -57,6 +58,20 @@ pub struct Device {
     /// BAR1 (VRAM aperture) and BAR3 backing: memfds QEMU maps straight into the guest.
     bar1: File,
     bar3: File,
+    /// The GSP falcon's interrupt line towards the host.
+    gsp_irq: IrqLine,
+    /// GSP-RM's counters and doorbell-to-reply times.
+    rpc_stats: RpcStats,
+    /// The BAR bases the guest programmed, as GSP-RM sees them.
+    bars: BarView,
+}
+
+/// What the device shares with its blocks beyond guest memory and the trace.
+struct Links {
+    gsp_port: GspPort,
+    gsp_irq: IrqLine,
+    rpc_stats: RpcStats,
+    bars: BarView,
 }
 
 /// The `nova-firmware` build configuration for `chip` and `opts`.
@@ -93,11 +108,11 @@ fn known_images(chip: &ChipProfile, opts: &Options) -> KnownImages {
 /// their state-change lines, and the GSP port (the GSP's mailboxes and RISC-V state, which
 /// Booter on SEC2 reaches); the [`Block`] trait itself stays register-only.
 fn blocks(
-    chip: &ChipProfile,
+    chip: &'static ChipProfile,
     opts: &Options,
     guest: &SharedGuestMemory,
     tracer: &Arc<Tracer>,
-    gsp_port: &GspPort,
+    links: &Links,
 ) -> Vec<Box<dyn Block>> {
     let bus = Bus::new();
     let fb = Fb::new();
@@ -109,7 +124,7 @@ fn blocks(
         tracer: tracer.clone(),
         vram_size: chip.vram_size,
         vga_workspace: Disp::register_value(chip),
-        gsp_port: gsp_port.clone(),
+        gsp_port: links.gsp_port.clone(),
         firmware: opts.firmware.clone(),
         fuses: chip.fuses,
         knobs: falcon::Knobs {
@@ -117,6 +132,10 @@ fn blocks(
             hang: opts.falcon_hang,
             booter_fail: opts.booter_fail,
         },
+        chip,
+        bars: links.bars.clone(),
+        irq: links.gsp_irq.clone(),
+        rpc_stats: links.rpc_stats.clone(),
     };
     vec![
         Box::new(Pmc::new(chip, opts.boot42)),
@@ -139,12 +158,14 @@ impl Device {
         tracer: Arc<Tracer>,
     ) -> std::io::Result<Self> {
         let dma = Arc::new(Mutex::new(GuestMemory::new()));
-        let gsp_port = GspPort::new();
-        let bar0 = Bar0::new(
-            blocks(chip, &opts, &dma, &tracer, &gsp_port),
-            tracer.clone(),
-        )
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let links = Links {
+            gsp_port: GspPort::new(),
+            gsp_irq: IrqLine::new(),
+            rpc_stats: RpcStats::new(),
+            bars: BarView::new(),
+        };
+        let bar0 = Bar0::new(blocks(chip, &opts, &dma, &tracer, &links), tracer.clone())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(Device {
             chip,
             pci: PciConfig::new(chip),
@@ -152,10 +173,13 @@ impl Device {
             irqs: Irqs::new(),
             dma,
             tracer,
-            gsp_port,
+            gsp_port: links.gsp_port,
             bar1: memfd(c"vgpu-bar1", chip.bar1_size)?,
             bar3: memfd(c"vgpu-bar3", chip.bar3_size)?,
             opts,
+            gsp_irq: links.gsp_irq,
+            rpc_stats: links.rpc_stats,
+            bars: links.bars,
         })
     }
 
@@ -231,7 +255,31 @@ impl Device {
         self.tracer
             .line("pci", format_args!("function-level reset"));
         self.pci.reset(self.chip);
+        self.bars.set(self.pci.bar_bases());
         self.bar0.reset();
+    }
+
+    /// After a BAR0 access: delivers the GSP's interrupt, then completes a doorbell-to-reply
+    /// measurement.
+    fn after_bar0_access(&mut self) {
+        let n = self.gsp_irq.take();
+        if n > 0 {
+            self.raise_irq(GSP_VECTOR);
+        }
+        if let Some(d) = self.rpc_stats.complete() {
+            self.tracer.line(
+                "rpc",
+                format_args!(
+                    "doorbell-to-reply {:.1} µs (reply posted, interrupt raised)",
+                    d.as_secs_f64() * 1e6
+                ),
+            );
+        }
+    }
+
+    /// GSP-RM's counters and doorbell-to-reply times.
+    pub fn rpc_stats(&self) -> RpcCounters {
+        self.rpc_stats.get()
     }
 
     /// Guest memory as the device sees it (shared with the falcons' DMA engines).
@@ -268,7 +316,10 @@ impl ServerBackend for Device {
                         .access("pci", false, offset, n, u32::from_le_bytes(v), "config");
                 }
             }
-            VFIO_PCI_BAR0_REGION_INDEX => self.bar0.read(offset, data),
+            VFIO_PCI_BAR0_REGION_INDEX => {
+                self.bar0.read(offset, data);
+                self.after_bar0_access();
+            }
             _ => {
                 self.tracer.line(
                     "pci",
@@ -293,8 +344,12 @@ impl ServerBackend for Device {
                 if self.pci.write(offset, data) {
                     self.function_reset();
                 }
+                self.bars.set(self.pci.bar_bases());
             }
-            VFIO_PCI_BAR0_REGION_INDEX => self.bar0.write(offset, data),
+            VFIO_PCI_BAR0_REGION_INDEX => {
+                self.bar0.write(offset, data);
+                self.after_bar0_access();
+            }
             _ => self.tracer.line(
                 "pci",
                 format_args!("write to region {region} at {offset:#x}: no such region"),
@@ -489,7 +544,13 @@ mod tests {
         // blocks and to nothing else.
         let guest = Arc::new(Mutex::new(GuestMemory::new()));
         let t = Arc::new(Tracer::off());
-        for b in blocks(&GA102, &Options::default(), &guest, &t, &GspPort::new()) {
+        let links = Links {
+            gsp_port: GspPort::new(),
+            gsp_irq: IrqLine::new(),
+            rpc_stats: RpcStats::new(),
+            bars: BarView::new(),
+        };
+        for b in blocks(&GA102, &Options::default(), &guest, &t, &links) {
             for &(s, e) in b.ranges() {
                 for (name, fs, fe) in [("gsp", 0x110000, 0x114000), ("sec2", 0x840000, 0x844000)] {
                     if b.name() == name {

@@ -6,6 +6,9 @@
 // Each test crate uses a different part of the rig.
 #![allow(dead_code)]
 
+pub mod boot;
+pub mod rm;
+
 use std::fs::File;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -109,7 +112,7 @@ impl Write for Buf {
 pub fn gpu_with(opts: Options, ram_size: u64) -> Gpu {
     let trace = Buf::default();
     let tracer = Arc::new(Tracer::new(
-        Filter::parse(Some("gsp,sec2")),
+        Filter::parse(Some("gsp,sec2,rpc,irq,pci")),
         Box::new(trace.clone()),
     ));
     let mut dev = Device::new(&GA102, opts, tracer).unwrap();

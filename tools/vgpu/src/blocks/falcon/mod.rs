@@ -10,6 +10,8 @@
 //! - [`fwsec`]: the VBIOS FWSEC behaviour (FRTS and SB commands).
 //! - [`booter`]: the Booter behaviour on SEC2 (booter_load starts GSP-RM, booter_unload clears
 //!   WPR2), and the [`GspPort`] through which it reaches the GSP.
+//! - [`gsprm`]: GSP-RM r570.144 on the GSP once booter_load started it: LIBOS arguments, the
+//!   message queues, the RPCs.
 //!
 //! ## Registers and behaviour
 //! - `ENGINE.RESET` (0x3C0): writing 1 holds the engine in reset — IMEM/DMEM scrubbed to 0,
@@ -33,8 +35,15 @@
 //!   anything rejected halts at once with an error code in MAILBOX0. On every halt IRQSTAT.HALT
 //!   is set.
 //! - `IRQSTAT` (0x008) HALT 4, SWGEN0 6, SWGEN1 7, cleared by writing 1s to `IRQSCLR` (0x004);
-//!   `IRQMSET`/`IRQMCLR` set/clear bits of `IRQMASK`; `IRQDEST` read/write. Plain state: no
-//!   interrupt is delivered to the host. `INTR_RETRIGGER(i)` writes do nothing.
+//!   `IRQMSET`/`IRQMCLR` set/clear bits of `IRQMASK`; `IRQDEST` read/write. On the GSP, GSP-RM
+//!   raises SWGEN0 whenever it posted messages (facts §7.4); if `IRQMASK.SWGEN0` is set the
+//!   falcon asserts its host interrupt line ([`Wiring::irq`]), which the device delivers on
+//!   [`crate::irq::GSP_VECTOR`]; an `IRQMSET` that unmasks a pending SWGEN0 asserts it too.
+//!   GSP-RM sets `IRQMASK.SWGEN0` and `IRQDEST.SWGEN0` itself when it starts (its own
+//!   interrupt set-up; model choice: the facts only say the CPU masks IRQSTAT with
+//!   `RISCV_IRQMASK`). HALT and SWGEN1 never interrupt the host. `INTR_RETRIGGER(i)` writes do
+//!   nothing.
+//! - `NV_PGSP_QUEUE_HEAD(0)` (0xC00): a write is the CPU's doorbell to GSP-RM ([`gsprm`]).
 //! - `MAILBOX0/1`, `OS`, `RM`, `DEBUGINFO`, `BOOTVEC`, `MOD_SEL` (7:0), `BROM_CURR_UCODE_ID`
 //!   (7:0), `BROM_ENGIDMASK`, `BROM_PARAADDR(i)` (i < 4), `RISCV_IRQDEST`: read/write state.
 //! - `HWCFG` (0x108): IMEM_SIZE 8:0 and DMEM_SIZE 17:9 in 256-byte blocks, both 64 KiB
@@ -71,6 +80,7 @@ pub mod booter;
 pub mod brom;
 pub mod dma;
 pub mod fwsec;
+pub mod gsprm;
 pub mod mem;
 pub mod regs;
 
@@ -80,9 +90,11 @@ mod tests;
 use super::bus::ScratchHandle;
 use super::fb::Wpr2Handle;
 use super::Block;
-use crate::chip::UcodeFuses;
+use crate::chip::{ChipProfile, UcodeFuses};
 use crate::dma::SharedGuestMemory;
 use crate::firmware::GspFirmware;
+use crate::irq::IrqLine;
+use crate::pci::BarView;
 use crate::trace::Tracer;
 pub use booter::{GspBoot, GspPort};
 use brom::{KnownImages, Ucode, Verdict};
@@ -194,6 +206,14 @@ pub struct Wiring {
     pub fuses: UcodeFuses,
     /// Fault knobs.
     pub knobs: Knobs,
+    /// The chip (GSP-RM checks the system info against it and reports its identity).
+    pub chip: &'static ChipProfile,
+    /// Where the guest placed the BARs (GSP-RM's `GSP_SET_SYSTEM_INFO` check).
+    pub bars: BarView,
+    /// The GSP's interrupt line towards the host.
+    pub irq: IrqLine,
+    /// GSP-RM's counters (shared with the device, which completes the timing).
+    pub rpc_stats: gsprm::RpcStats,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,6 +290,8 @@ pub struct Falcon {
     bcr: u32,
     engine_mailbox: [u32; 4],
     queue_head: [u32; 8],
+    /// GSP-RM, from the first GSP access after booter_load started it until the GSP's reset.
+    rm: Option<gsprm::GspRm>,
 }
 
 impl Falcon {
@@ -289,6 +311,52 @@ impl Falcon {
             bcr: BCR_INIT,
             engine_mailbox: [0; 4],
             queue_head: [0; 8],
+            rm: None,
+        }
+    }
+
+    /// GSP-RM, if it runs (GSP only).
+    pub fn gsp_rm(&self) -> Option<&gsprm::GspRm> {
+        self.rm.as_ref()
+    }
+
+    /// Before each GSP register access: starts GSP-RM on the first access after booter_load
+    /// started it, forgets it once the RISC-V core was reset, and lets a running GSP-RM retry
+    /// replies a full status queue held back.
+    fn rm_tick(&mut self) {
+        if self.engine != Engine::Gsp {
+            return;
+        }
+        if !self.port.active() {
+            self.rm = None;
+            return;
+        }
+        if let Some(rm) = &mut self.rm {
+            rm.poll();
+        } else if let Some(boot) = self.port.boot() {
+            // GSP-RM's own interrupt set-up: its message notification towards the host.
+            self.core.irqmask |= IRQ_SWGEN0;
+            self.core.irqdest |= IRQ_SWGEN0;
+            let cfg = gsprm::Config {
+                guest: self.w.guest.clone(),
+                tracer: self.w.tracer.clone(),
+                chip: self.w.chip,
+                bars: self.w.bars.clone(),
+                port: self.port.clone(),
+                stats: self.w.rpc_stats.clone(),
+            };
+            self.rm = Some(gsprm::GspRm::start(cfg, boot));
+        }
+        self.rm_notify();
+    }
+
+    /// GSP-RM posted messages: SWGEN0, and the host interrupt if it is unmasked.
+    fn rm_notify(&mut self) {
+        if self.rm.as_mut().is_some_and(|rm| rm.take_notify()) {
+            self.core.irqstat |= IRQ_SWGEN0;
+            if self.core.irqmask & IRQ_SWGEN0 != 0 {
+                self.w.irq.assert();
+            }
         }
     }
 
@@ -384,6 +452,7 @@ impl Falcon {
             (true, ResetState::Held) | (false, ResetState::Ready) => {}
             (true, _) => {
                 self.core = Core::new();
+                self.rm = None;
                 self.reset = ResetState::Held;
                 self.note(format_args!("reset"));
                 self.reset_port();
@@ -680,7 +749,13 @@ impl Falcon {
         let c = &mut self.core;
         match reg {
             Reg::Plain(IRQSCLR) => c.irqstat &= !val,
-            Reg::Plain(IRQMSET) => c.irqmask |= val,
+            Reg::Plain(IRQMSET) => {
+                let unmasked = val & !c.irqmask;
+                c.irqmask |= val;
+                if self.engine == Engine::Gsp && unmasked & c.irqstat & IRQ_SWGEN0 != 0 {
+                    self.w.irq.assert();
+                }
+            }
             Reg::Plain(IRQMCLR) => c.irqmask &= !val,
             Reg::Plain(IRQDEST) => c.irqdest = val,
             Reg::Plain(MAILBOX0) => self.port.set_mailbox(0, val),
@@ -788,6 +863,14 @@ impl Falcon {
                 if let Some(q) = self.queue_head.get_mut(i) {
                     *q = val;
                 }
+                if i == 0 && self.engine == Engine::Gsp {
+                    match &mut self.rm {
+                        Some(rm) => rm.doorbell(),
+                        None => self.note(format_args!(
+                            "QUEUE_HEAD(0) doorbell: GSP-RM is not running"
+                        )),
+                    }
+                }
             }
         }
     }
@@ -810,13 +893,16 @@ impl Block for Falcon {
     }
 
     fn read32(&mut self, off: u32) -> u32 {
+        self.rm_tick();
         self.decode(off).map_or(0, |r| self.read_reg(r))
     }
 
     fn write32(&mut self, off: u32, val: u32) {
+        self.rm_tick();
         if let Some(r) = self.decode(off) {
             self.write_reg(r, val);
         }
+        self.rm_notify();
     }
 
     fn reg_name(&self, off: u32) -> Option<&'static str> {
@@ -826,6 +912,7 @@ impl Block for Falcon {
 
     fn reset(&mut self) {
         self.core = Core::new();
+        self.rm = None;
         self.reset_port();
         self.reset = ResetState::Ready;
         self.bcr = BCR_INIT;

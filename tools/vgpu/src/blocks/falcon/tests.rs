@@ -68,6 +68,10 @@ fn rig_with(engine: Engine, knobs: Knobs) -> Rig {
         firmware: None,
         fuses: GA102.fuses,
         knobs,
+        chip: &GA102,
+        bars: crate::pci::BarView::new(),
+        irq: crate::irq::IrqLine::new(),
+        rpc_stats: gsprm::RpcStats::new(),
     };
     let mut f = Falcon::new(engine, w);
     // Scrubbing ends by read count here; the wall-time rule has its own test.

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+//! End to end: GSP-RM r570.144 on the vGPU, driven the way facts §7.3-§10 describe it by the
+//! test-side client of `common/rm.rs`, after a real boot through booter_load (`common/boot.rs`,
+//! real firmware files: run `make setup`).
+
+mod common;
+
+use common::boot::*;
+use common::rm::*;
+use common::*;
+
+const IRQSCLR_SWGEN0: u32 = 0x40;
+
+#[test]
+fn start_up_initialises_the_status_queue() {
+    let (g, _rm) = boot_rm();
+    // Facts §8.1: GSP-RM initialises its own tx header.
+    let h: Vec<u32> = (0..8).map(|i| g.area32(MSGQ + 4 * i)).collect();
+    assert_eq!(
+        h,
+        [0, 0x40000, 0x1000, 63, 0, 1, 0x20, 0x1000],
+        "{}",
+        g.trace()
+    );
+    assert_eq!(
+        g.area32(MSGQ + 0x20),
+        0,
+        "its read pointer in the command queue"
+    );
+    let t = g.trace();
+    assert!(
+        t.contains("GSP-RM running: LIBOS args at 0x40301000, RMARGS at 0x40530000; shared area at 0x40600000 (129 pages)"),
+        "{t}"
+    );
+}
+
+#[test]
+fn init_handshake_with_interrupts_and_timing() {
+    let (mut g, mut rm) = boot_rm();
+    let irq = g.enable_msix();
+    let si = g.system_info();
+    let s = rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    // The reply is posted and notified before the doorbell write returns.
+    assert_ne!(g.rd(GSP + IRQSTAT) & 0x40, 0, "SWGEN0");
+    assert_eq!(irq_count(&irq), 1, "MSI-X vector 0");
+    g.wr(GSP + IRQSCLR, IRQSCLR_SWGEN0);
+    assert_eq!(g.rd(GSP + IRQSTAT) & 0x40, 0);
+    let a = rm.recv(&g).unwrap();
+    assert_eq!(
+        (a.function, a.sequence, a.result),
+        (GSP_SET_SYSTEM_INFO, s, 0)
+    );
+    assert_eq!(a.payload, si, "reply carries the payload back");
+    let b = rm.call(&mut g, SET_REGISTRY, &default_registry());
+    assert_eq!(b.result, 0);
+    let d = rm.recv(&g).unwrap();
+    assert_eq!(
+        (d.function, d.result, d.payload.len()),
+        (GSP_INIT_DONE, 0, 0)
+    );
+    assert_eq!((a.seq, b.seq, d.seq), (0, 1, 2), "status queue seqNum");
+    assert!(rm.recv(&g).is_none());
+    assert_eq!(
+        irq_count(&irq),
+        1,
+        "one interrupt for the reply and GSP_INIT_DONE"
+    );
+
+    let st = g.dev.rpc_stats();
+    assert_eq!((st.doorbells, st.rpcs, st.messages), (2, 2, 3));
+    assert_eq!(st.timed, 2);
+    // More samples: 50 NOPs, each rung and answered.
+    for _ in 0..50 {
+        let m = rm.call(&mut g, NOP, &[1, 2, 3, 4]);
+        assert_eq!(m.result, 0);
+    }
+    let st = g.dev.rpc_stats();
+    assert_eq!(st.timed, 52);
+    eprintln!(
+        "doorbell-to-reply over {} doorbells: min {:.1} µs, mean {:.1} µs, max {:.1} µs",
+        st.timed,
+        st.min.as_secs_f64() * 1e6,
+        st.total.as_secs_f64() * 1e6 / st.timed as f64,
+        st.max.as_secs_f64() * 1e6
+    );
+    assert!(st.min <= st.max && st.max.as_millis() < 1000);
+    let t = g.trace();
+    assert!(
+        t.contains("rpc    <- GSP_SET_SYSTEM_INFO seq 0 len 0x3c0"),
+        "{t}"
+    );
+    assert!(t.contains("rpc    -> GSP_SET_SYSTEM_INFO seq 0 result 0x0 len 0x3c0"));
+    assert!(t.contains("rpc    -> GSP_INIT_DONE seq 0 result 0x0 len 0x20"));
+    assert!(t.contains(
+        "registry: RMSecBusResetEnable=1, RMForcePcieConfigSave=1, RMDevidCheckIgnore=1"
+    ));
+    assert!(t.contains("rpc    doorbell-to-reply"));
+    assert!(t.contains("irq    raise vector 0: Some(Msix(0))"));
+}
+
+#[test]
+fn commands_queued_before_gsp_rm_runs() {
+    // nouveau queues SET_SYSTEM_INFO and SET_REGISTRY before the GSP runs (facts §7.4 step 5).
+    let (mut g, mut rm) = boot_rm_with(rm_options(), |g, rm| {
+        let si = g.system_info();
+        rm.put(g, GSP_SET_SYSTEM_INFO, &si, Flaw::None);
+        rm.put(g, SET_REGISTRY, &default_registry(), Flaw::None);
+        rm.commit(g);
+        rm.ring(g);
+    });
+    let f: Vec<u32> = std::iter::from_fn(|| rm.recv(&g))
+        .map(|m| m.function)
+        .collect();
+    assert_eq!(
+        f,
+        [GSP_SET_SYSTEM_INFO, SET_REGISTRY, GSP_INIT_DONE],
+        "{}",
+        g.trace()
+    );
+    assert!(g
+        .trace()
+        .contains("QUEUE_HEAD(0) doorbell: GSP-RM is not running"));
+    assert_eq!(rm.call(&mut g, NOP, &[]).result, 0);
+}
+
+#[test]
+fn static_info_before_init_done_is_refused() {
+    let (mut g, mut rm) = boot_rm();
+    let m = rm.call(&mut g, GET_GSP_STATIC_INFO, &[]);
+    assert_eq!(m.result, NV_ERR_INVALID_STATE);
+}
+
+#[test]
+fn unknown_function() {
+    let (mut g, mut rm) = ready();
+    let m = rm.call(&mut g, INVALIDATE_TLB, &[7; 12]);
+    assert_eq!(m.result, RPC_UNKNOWN_FUNCTION);
+    assert_eq!(m.payload, [7; 12]);
+    // An event number sent by the CPU is no function either.
+    assert_eq!(
+        rm.call(&mut g, GSP_INIT_DONE, &[]).result,
+        RPC_UNKNOWN_FUNCTION
+    );
+    assert!(g
+        .trace()
+        .contains("INVALIDATE_TLB: not a function this GSP-RM model serves"));
+}
+
+#[test]
+fn bad_elements_from_the_cpu() {
+    let (mut g, mut rm) = ready();
+    for (flaw, what) in [
+        (
+            Flaw::BadChecksum,
+            "bad checksum: the element XORs to 0x00000001",
+        ),
+        (Flaw::BadSignature, "signature 0x58505256"),
+        (Flaw::BadSeq, "seqNum 7, expected 6"),
+    ] {
+        let s = rm.send_flawed(&mut g, NOP, &[5; 8], flaw);
+        let m = rm.recv(&g).unwrap();
+        assert_eq!(
+            (m.function, m.sequence, m.result),
+            (NOP, s, RPC_INVALID_MESSAGE_FORMAT),
+            "{flaw:?}"
+        );
+        assert!(g.trace().contains(what), "{flaw:?}: {}", g.trace());
+        if flaw == Flaw::BadSeq {
+            // GSP-RM resynchronises to the element's number.
+            rm.tx_seq += 1;
+        }
+        // The next good command works.
+        assert_eq!(rm.call(&mut g, NOP, &[]).result, 0);
+    }
+    assert_eq!(g.dev.rpc_stats().bad_elements, 3);
+}
+
+#[test]
+fn both_queues_wrap() {
+    let (mut g, mut rm) = ready();
+    // 3 messages so far: status queue at entry 3, command queue at entry 2.
+    for i in 0..150u32 {
+        let m = rm.call(&mut g, NOP, &i.to_le_bytes());
+        assert_eq!(m.payload, i.to_le_bytes());
+    }
+    assert_eq!((rm.wp, rm.rp), ((2 + 150) % 63, (3 + 150) % 63));
+    assert_eq!(rm.rx_seq, 153);
+
+    // A burst the CPU does not drain: 62 commands fill the command queue; the 62 replies fit
+    // the status queue only if the CPU reads, so GSP-RM stops when it is full.
+    let free = rm.free(&g);
+    assert_eq!(free, 62);
+    for i in 0..62u32 {
+        rm.put(&g, NOP, &i.to_le_bytes(), Flaw::None);
+    }
+    rm.commit(&g);
+    rm.ring(&mut g);
+    let mut got = 0u32;
+    while let Some(m) = rm.recv(&g) {
+        assert_eq!(m.payload, got.to_le_bytes());
+        got += 1;
+    }
+    assert_eq!(got, 62, "62 replies fit in 62 free entries");
+    // Now 70 commands with the CPU reading only after the doorbell: the queue stalls at 62.
+    for i in 0..62u32 {
+        rm.put(&g, NOP, &i.to_le_bytes(), Flaw::None);
+    }
+    rm.commit(&g);
+    rm.ring(&mut g);
+    for i in 0..8u32 {
+        // Room for these only after the GSP consumed the first batch.
+        assert!(rm.free(&g) > 0);
+        rm.put(&g, NOP, &(100 + i).to_le_bytes(), Flaw::None);
+    }
+    rm.commit(&g);
+    rm.ring(&mut g);
+    let mut n = 0;
+    loop {
+        match rm.recv(&g) {
+            Some(_) => n += 1,
+            None => {
+                // Any GSP register access lets GSP-RM retry the held replies.
+                g.rd(GSP + IRQSTAT);
+                if !rm.pending(&g) {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(n, 70, "{}", g.trace());
+    assert!(g.trace().contains("status queue: 1 entry to post, 0 free"));
+}
+
+#[test]
+fn multi_element_command_across_the_ring_end() {
+    let (mut g, mut rm) = ready();
+    // Move the command queue to entry 61 so the next 3-entry element wraps (61, 62, 0); the
+    // reply then starts at 62 and wraps too.
+    while rm.wp != 61 {
+        rm.call(&mut g, NOP, &[]);
+    }
+    let start = rm.wp;
+    assert_eq!(rm.rp, 62);
+    // An RM control with 8 KiB of parameters: 3 entries each way.
+    let mut p = words(&[
+        0xc1e0_0001,
+        0x5d1e_0001,
+        0x2080_0000,
+        0xffff_ffff,
+        0x2000,
+        0,
+    ]);
+    p.extend((0..0x2000u32).map(|i| (i * 7) as u8));
+    let m = rm.call(&mut g, GSP_RM_CONTROL, &p);
+    assert_eq!(m.result, RPC_UNKNOWN_FUNCTION);
+    assert_eq!(m.elem_count, 3);
+    assert_eq!(&m.payload[24..], &p[24..], "parameters come back");
+    assert_eq!(rm.wp, (start + 3) % 63);
+    assert_eq!((m.entry, rm.rp), (62, 2));
+    assert!(g.trace().contains("len 0x2038 [element"), "{}", g.trace());
+}
+
+#[test]
+fn continuation_records_both_ways() {
+    let (mut g, mut rm) = ready();
+    // 100 KiB of control parameters: a full element plus one CONTINUATION_RECORD.
+    let size = 100 << 10;
+    let mut p = words(&[0xc1e0_0001, 0x5d1e_0001, 0x2080_0000, 0xffff_ffff, size, 0]);
+    p.extend((0..size).map(|i| (i % 251) as u8));
+    let m = rm.call(&mut g, GSP_RM_CONTROL, &p);
+    assert_eq!(m.result, RPC_UNKNOWN_FUNCTION);
+    assert_eq!(m.elem_count, 16, "a full first element");
+    assert_eq!(m.payload, p);
+    let t = g.trace();
+    assert!(
+        t.contains("GSP_RM_CONTROL: 0xffb0 of 0x19018 payload bytes, continuation records follow"),
+        "{t}"
+    );
+    assert!(t.contains("GSP_RM_CONTROL reassembled: 0x19018 payload bytes"));
+    // A continuation record nobody asked for.
+    let m = rm.call(&mut g, CONTINUATION_RECORD, &[1; 16]);
+    assert_eq!(m.result, RPC_INVALID_MESSAGE_FORMAT);
+}
+
+#[test]
+fn unloading_guest_driver_sets_mailbox_bit_31() {
+    let (mut g, mut rm) = ready();
+    assert_eq!(g.rd(GSP + MAILBOX0) & 1 << 31, 0);
+    let m = rm.call(&mut g, UNLOADING_GUEST_DRIVER, &[0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(m.result, 0);
+    assert!(
+        g.poll(GSP + MAILBOX0, 10, |v| v & 1 << 31 != 0).is_some(),
+        "facts §7.4 unload step 2\n{}",
+        g.trace()
+    );
+    // GSP-RM answers nothing more.
+    rm.send(&mut g, NOP, &[]);
+    assert!(rm.recv(&g).is_none());
+    assert!(g.trace().contains("doorbell ignored: GSP-RM unloaded"));
+    // Unload steps 3-4 follow as before: FWSEC-SB on the reset GSP, then booter_unload.
+    assert_eq!(g.run_fwsec(GSP, SB, Deviation::None), Some(0));
+    assert_eq!(
+        g.run_booter(SEC2, &files().unload, (0xff, 0xff), Dev::None),
+        Some(0)
+    );
+    assert_eq!(g.rd(WPR2_HI), 0);
+}
+
+#[test]
+fn bad_unload_level() {
+    let (mut g, mut rm) = ready();
+    let m = rm.call(&mut g, UNLOADING_GUEST_DRIVER, &[0, 0, 0, 0, 5, 0, 0, 0]);
+    assert_eq!(m.result, NV_ERR_INVALID_ARGUMENT);
+    assert_eq!(g.rd(GSP + MAILBOX0) & 1 << 31, 0);
+    assert_eq!(rm.call(&mut g, NOP, &[]).result, 0);
+}
+
+#[test]
+fn bad_system_info_stops_the_init() {
+    let (mut g, mut rm) = boot_rm();
+    let mut si = g.system_info();
+    set64(&mut si, 0, BAR0_GPA + 0x100_0000);
+    let m = rm.call(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    assert_eq!(m.result, NV_ERR_INVALID_ARGUMENT);
+    rm.send(&mut g, SET_REGISTRY, &default_registry());
+    assert!(rm.recv(&g).is_none(), "no GSP_INIT_DONE");
+    let t = g.trace();
+    assert!(t.contains("GspSystemInfo.gpuPhysAddr (+0) = 0xf3000000, expected 0xf2000000 (BAR0 as the guest programmed it)"), "{t}");
+    assert!(t.contains("GSP-RM halted: GSP_SET_SYSTEM_INFO refused"));
+}
+
+#[test]
+fn bad_registry_stops_the_init() {
+    let (mut g, mut rm) = boot_rm();
+    let si = g.system_info();
+    assert_eq!(rm.call(&mut g, GSP_SET_SYSTEM_INFO, &si).result, 0);
+    let mut r = default_registry();
+    r[12] = 4; // type of entry 0
+    assert_eq!(
+        rm.call(&mut g, SET_REGISTRY, &r).result,
+        NV_ERR_INVALID_ARGUMENT
+    );
+    assert!(rm.recv(&g).is_none());
+    assert!(g
+        .trace()
+        .contains("registry entry 0 (RMSecBusResetEnable): type 4"));
+}
+
+fn halted_at_start(edit: impl FnOnce(&mut Gpu), why: &str) {
+    let (mut g, mut rm) = boot_rm_with(rm_options(), |g, _| edit(g));
+    let t = g.trace();
+    assert!(t.contains("GSP-RM halted: start-up: "), "{t}");
+    assert!(t.contains(why), "want {why:?} in\n{t}");
+    assert_eq!(g.area32(MSGQ + 28), 0, "status queue never initialised");
+    rm.send(&mut g, NOP, &[]);
+    assert!(g.trace().contains("doorbell ignored: GSP-RM halted"));
+    assert_eq!(g.rd(GSP + IRQSTAT) & 0x40, 0, "no notification");
+}
+
+#[test]
+fn missing_rmargs() {
+    halted_at_start(
+        |g| g.ram.write(LIBOS_GPA + 3 * 32, &[0; 32]).unwrap(),
+        "no RMARGS region (id8 0x0000524d41524753)",
+    );
+}
+
+#[test]
+fn log_buffer_page_list() {
+    halted_at_start(
+        |g| g.ram.write(LOG_GPA + LOG_SIZE + 16, &[0; 8]).unwrap(),
+        "LIBOS region LOGINTR: page-list word 2 = 0x0",
+    );
+}
+
+#[test]
+fn wrong_command_queue_header() {
+    halted_at_start(
+        |g| g.area_write(CMDQ + 12, &64u32.to_le_bytes()),
+        "command queue msgqTxHeader.msgCount = 0x40, expected 0x3f",
+    );
+}
+
+#[test]
+fn wrong_first_pte() {
+    halted_at_start(
+        |g| g.area_write(0, &(SHARED_GPA + 0x1000).to_le_bytes()),
+        "shared-area PTE 0 = 0x40601000, expected the PTE page itself",
+    );
+}
+
+#[test]
+fn resume_arguments_are_not_modelled() {
+    halted_at_start(
+        |g| g.ram.write(RMARGS_GPA + 40, &[1]).unwrap(),
+        "bInPMTransition = 1",
+    );
+}
