@@ -28,6 +28,10 @@ pub struct ChipProfile {
     pub fuses: UcodeFuses,
     /// The ELF section of `gsp-570.144.bin` holding this chip's GSP-RM signature (facts §6.6).
     pub gsp_signature_section: &'static str,
+    /// The marketing name GSP-RM reports (`GspStaticConfigInfo.gpuNameString`).
+    pub gpu_name: &'static str,
+    /// The chip name GSP-RM reports (`gpuShortNameString`).
+    pub gpu_short_name: &'static str,
 }
 
 /// The fuse registers that hold the current HS-ucode revision of each engine, one per ucode id
@@ -81,6 +85,8 @@ pub const BAR0_SIZE: u64 = 16 << 20;
 ///   "VRAM size (GA102)"; the value is arithmetic, facts §13 item 18).
 /// - HS-ucode fuses: [`GA102_FUSES`] (a model choice).
 /// - GSP-RM signature section `.fwsignature_ga10x` (facts §6.6: the one used for GA102).
+/// - Names GSP-RM reports: "NVIDIA GeForce RTX 3090" (pci.ids: 0x2204 is "GA102 [GeForce RTX
+///   3090]", facts §1.1, with NVIDIA's vendor prefix: model choice) and "GA102".
 pub const GA102: ChipProfile = ChipProfile {
     name: "ga102",
     device_id: 0x2204,
@@ -94,6 +100,8 @@ pub const GA102: ChipProfile = ChipProfile {
     vram_size: 24 << 30,
     fuses: GA102_FUSES,
     gsp_signature_section: ".fwsignature_ga10x",
+    gpu_name: "NVIDIA GeForce RTX 3090",
+    gpu_short_name: "GA102",
 };
 
 /// All profiles, for `--chip`.

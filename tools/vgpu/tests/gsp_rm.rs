@@ -124,6 +124,45 @@ fn commands_queued_before_gsp_rm_runs() {
 }
 
 #[test]
+fn static_info() {
+    let (mut g, mut rm) = ready();
+    let m = rm.call(&mut g, GET_GSP_STATIC_INFO, &[]);
+    assert_eq!(m.result, 0);
+    let p = &m.payload;
+    assert_eq!(p.len(), 1656, "sizeof(GspStaticConfigInfo)");
+    // The driver's own FB layout (facts §7.2).
+    let l = g.layout(files());
+    let vram = 24u64 << 30;
+    assert_eq!(l.fb_end, vram);
+    assert_eq!(l.non_wpr, 0x5_f3e0_0000, "the README's example");
+    assert_eq!(le32(p, 344), 2, "numFBRegions");
+    let r0 = 352;
+    assert_eq!(le64(p, r0), 0);
+    assert_eq!(
+        le64(p, r0 + 8),
+        l.non_wpr - 1,
+        "usable up to the non-WPR heap"
+    );
+    assert_eq!(le64(p, r0 + 16), 0, "reserved");
+    assert_eq!((p[r0 + 28], p[r0 + 29], p[r0 + 30]), (1, 1, 0));
+    let r1 = r0 + 48;
+    assert_eq!((le64(p, r1), le64(p, r1 + 8)), (l.non_wpr, vram - 1));
+    assert_eq!(p[r1 + 30], 1, "protected");
+    assert_eq!(le64(p, 1224), vram, "fb_length");
+    assert_eq!(&p[1260..1284], b"NVIDIA GeForce RTX 3090\0");
+    assert_eq!(&p[1324..1330], b"GA102\0");
+    assert_eq!(u16::from_le_bytes([p[1388], p[1389]]), u16::from(b'N'));
+    let (bar1_pde, bar2_pde) = (le64(p, 1536), le64(p, 1544));
+    assert!(bar1_pde % 4096 == 0 && bar2_pde % 4096 == 0);
+    assert!((l.non_wpr..l.wpr_start).contains(&bar1_pde));
+    assert_eq!(p[1552], 1, "bVbiosValid");
+    assert_eq!((le32(p, 1556), le32(p, 1560)), (0x10de, 0x147d));
+    let internal = (le32(p, 1600), le32(p, 1604), le32(p, 1608));
+    assert!(internal.0 != 0 && internal.1 != 0 && internal.2 != 0);
+    assert_eq!((le64(p, 1640), le64(p, 1648)), (l.non_wpr, l.frts));
+}
+
+#[test]
 fn static_info_before_init_done_is_refused() {
     let (mut g, mut rm) = boot_rm();
     let m = rm.call(&mut g, GET_GSP_STATIC_INFO, &[]);

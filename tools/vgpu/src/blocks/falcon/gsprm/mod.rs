@@ -44,13 +44,15 @@
 //! ## RPCs
 //! Replies copy the command's function and sequence, set rpc_result (and
 //! rpc_result_private) and carry the command's payload with the outputs filled in (OG
-//! `rpc_headers.h`: length and function unchanged, result set).
+//! `rpc_headers.h`: length and function unchanged, result set), except
+//! `GET_GSP_STATIC_INFO`, which always returns a full `GspStaticConfigInfo`.
 //!
 //! | Function | Checks | Reply |
 //! |---|---|---|
 //! | GSP_SET_SYSTEM_INFO (72) | [`system::check_system_info`] | NV_OK; on failure the status and GSP-RM halts (no GSP_INIT_DONE) |
 //! | SET_REGISTRY (73) | [`system::check_registry`] | NV_OK; on failure the status and GSP-RM halts |
 //! | (both done) | | event GSP_INIT_DONE (0x1001), no payload; no CPU sequencer on a cold boot |
+//! | GET_GSP_STATIC_INFO (65) | | [`static_info::build`] |
 //! | UNLOADING_GUEST_DRIVER (47) | 8-byte payload, newLevel 0, 3 or 7 | NV_OK; then GSP MAILBOX0 bit 31 set and GSP-RM stops (facts §7.4 unload step 2) |
 //! | NOP (0) | | NV_OK |
 //! | any other | | `NV_VGPU_MSG_RESULT_RPC_UNKNOWN_FUNCTION` |
@@ -67,6 +69,7 @@ pub mod bytes;
 pub mod libos;
 pub mod queue;
 pub mod rpc;
+pub mod static_info;
 pub mod system;
 
 use super::booter::{GspBoot, GspPort};
@@ -606,7 +609,7 @@ impl GspRm {
         }
     }
 
-    fn execute(&mut self, hdr: Header, p: Vec<u8>) {
+    fn execute(&mut self, hdr: Header, mut p: Vec<u8>) {
         self.cfg.stats.count(|c| c.rpcs += 1);
         let f = hdr.function;
         let early = [
@@ -653,6 +656,17 @@ impl GspRm {
                 }
                 Err(r) => self.init_refused("SET_REGISTRY", r),
             },
+            func::GET_GSP_STATIC_INFO => {
+                p = static_info::build(self.cfg.chip, &self.boot.meta);
+                let (bar1, bar2) = static_info::pde_bases(&self.boot.meta);
+                self.note(format_args!(
+                    "GspStaticConfigInfo: {:#x} bytes, fb_length {:#x}, usable [0, {:#x}), bar1PdeBase {bar1:#x}, bar2PdeBase {bar2:#x}",
+                    p.len(),
+                    self.boot.meta.fb_size,
+                    self.boot.meta.rsvd_start
+                ));
+                status::NV_OK
+            }
             func::UNLOADING_GUEST_DRIVER => self.unloading(&p),
             _ => {
                 self.note(format_args!(
