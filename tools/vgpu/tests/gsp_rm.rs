@@ -160,6 +160,12 @@ fn static_info() {
     let internal = (le32(p, 1600), le32(p, 1604), le32(p, 1608));
     assert!(internal.0 != 0 && internal.1 != 0 && internal.2 != 0);
     assert_eq!((le64(p, 1640), le64(p, 1648)), (l.non_wpr, l.frts));
+    // The internal subdevice answers controls.
+    let mut c = words(&[internal.0, internal.2, 0x2080_2a08, 0, 4, 0]);
+    c.extend([0u8; 4]);
+    let r = rm.call(&mut g, GSP_RM_CONTROL, &c);
+    assert_eq!(r.result, 0, "{}", g.trace());
+    assert_eq!(le32(&r.payload, 24), 0x1000);
 }
 
 #[test]
@@ -167,6 +173,197 @@ fn static_info_before_init_done_is_refused() {
     let (mut g, mut rm) = boot_rm();
     let m = rm.call(&mut g, GET_GSP_STATIC_INFO, &[]);
     assert_eq!(m.result, NV_ERR_INVALID_STATE);
+}
+
+fn alloc(g: &mut Gpu, rm: &mut Rm, c: u32, parent: u32, h: u32, class: u32, params: &[u8]) -> u32 {
+    let mut p = words(&[c, parent, h, class, 0xffff_ffff, params.len() as u32, 0, 0]);
+    p.extend_from_slice(params);
+    let m = rm.call(g, GSP_RM_ALLOC, &p);
+    assert_eq!(le32(&m.payload, 16), m.result, "status field = rpc_result");
+    assert_eq!(&m.payload[32..], params);
+    m.result
+}
+
+fn control(g: &mut Gpu, rm: &mut Rm, c: u32, o: u32, cmd: u32, params: &[u8]) -> (u32, Vec<u8>) {
+    let mut p = words(&[c, o, cmd, 0xffff_ffff, params.len() as u32, 0]);
+    p.extend_from_slice(params);
+    let m = rm.call(g, GSP_RM_CONTROL, &p);
+    assert_eq!(le32(&m.payload, 12), m.result);
+    (m.result, m.payload[24..].to_vec())
+}
+
+fn free(g: &mut Gpu, rm: &mut Rm, c: u32, parent: u32, h: u32) -> u32 {
+    let m = rm.call(g, FREE, &words(&[c, parent, h, 0xffff_ffff]));
+    assert_eq!(le32(&m.payload, 12), m.result);
+    m.result
+}
+
+/// `NV_CHANNEL_ALLOC_PARAMS` (facts §10.2) for a channel on `engine` in `va`.
+fn channel_params(va: u32, engine: u32, chid: Option<u32>) -> Vec<u8> {
+    let mut p = vec![0u8; 368];
+    set64(&mut p, 8, 0x1_0000_0000);
+    set32(&mut p, 16, 1024);
+    if let Some(id) = chid {
+        set32(&mut p, 20, (id % 8) << 8 | (id / 8) << 12 | 1 << 21);
+    }
+    set32(&mut p, 28, va);
+    set32(&mut p, 128, engine);
+    set64(&mut p, 144, 0x10_0000);
+    set64(&mut p, 152, 0x1000);
+    set32(&mut p, 160, 2);
+    set32(&mut p, 164, 1);
+    p
+}
+
+#[test]
+fn rm_object_tree() {
+    let (mut g, mut rm) = ready();
+    let (cl, dev, sub, va, tsg, gr, ce) = (
+        0xc1d0_0000,
+        0xde1d_0000,
+        0x5d1d_0000,
+        0x90f1_0000,
+        0xa06c_0000,
+        0xf1f0_0000,
+        0xf1f0_0001,
+    );
+    let mut root = vec![0u8; 120];
+    set32(&mut root, 0, cl);
+    set32(&mut root, 4, 0xffff_ffff);
+    let g = &mut g;
+    let rm = &mut rm;
+    assert_eq!(alloc(g, rm, cl, 0, cl, 0x0000, &root), 0, "{}", g.trace());
+    let mut devp = vec![0u8; 56];
+    set32(&mut devp, 4, cl);
+    assert_eq!(alloc(g, rm, cl, cl, dev, 0x0080, &devp), 0);
+    assert_eq!(alloc(g, rm, cl, dev, sub, 0x2080, &[0; 4]), 0);
+    assert_eq!(alloc(g, rm, cl, dev, va, 0x90f1, &[0; 48]), 0);
+    let mut tsgp = words(&[0, 0, va, 1]);
+    tsgp.extend([0u8; 4]);
+    assert_eq!(alloc(g, rm, cl, dev, tsg, 0xa06c, &tsgp), 0);
+    assert_eq!(
+        alloc(g, rm, cl, tsg, gr, 0xc56f, &channel_params(0, 1, Some(0))),
+        0,
+        "GRAPHICS channel in the group, VA space from the group"
+    );
+    assert_eq!(
+        alloc(g, rm, cl, dev, ce, 0xc56f, &channel_params(va, 9, Some(1))),
+        0
+    );
+    assert_eq!(alloc(g, rm, cl, gr, 0x902d_0000, 0x902d, &[]), 0, "2D");
+    assert_eq!(
+        alloc(g, rm, cl, ce, 0xc7b5_0000, 0xc7b5, &words(&[0, 9])),
+        0,
+        "CE"
+    );
+    assert_eq!(
+        alloc(g, rm, cl, sub, 0xc561_0000, 0xc561, &[]),
+        0,
+        "usermode"
+    );
+
+    // Refusals.
+    assert_eq!(
+        alloc(g, rm, cl, dev, va, 0x90f1, &[0; 48]),
+        NV_ERR_INSERT_DUPLICATE_NAME
+    );
+    assert_eq!(
+        alloc(g, rm, cl, sub, 0x90f1_0001, 0x90f1, &[0; 48]),
+        NV_ERR_INVALID_OBJECT_PARENT
+    );
+    assert_eq!(
+        alloc(g, rm, cl, dev, 0x90f1_0002, 0x90f1, &[0; 40]),
+        NV_ERR_INVALID_PARAM_STRUCT
+    );
+    assert_eq!(
+        alloc(g, rm, cl, dev, 0x1234, 0xc369, &[]),
+        NV_ERR_INVALID_CLASS
+    );
+    assert_eq!(
+        alloc(g, rm, 0x4242, dev, 0x1235, 0x90f1, &[0; 48]),
+        NV_ERR_INVALID_CLIENT
+    );
+    assert_eq!(
+        alloc(g, rm, cl, ce, 0x902d_0001, 0x902d, &[]),
+        NV_ERR_INVALID_OBJECT_PARENT,
+        "2D on a COPY channel"
+    );
+    assert_eq!(
+        alloc(g, rm, cl, gr, 0xc7b5_0001, 0xc7b5, &words(&[0, 9])),
+        NV_ERR_INVALID_OBJECT_PARENT
+    );
+    assert_eq!(
+        alloc(
+            g,
+            rm,
+            cl,
+            dev,
+            0xf1f0_0002,
+            0xc56f,
+            &channel_params(0x777, 1, None)
+        ),
+        NV_ERR_INVALID_ARGUMENT,
+        "no such VA space"
+    );
+
+    // Controls on the channels (facts §10.2, §10.3).
+    assert_eq!(
+        control(g, rm, cl, gr, 0xa06f_0104, &words(&[1])).0,
+        0,
+        "BIND"
+    );
+    assert_eq!(
+        control(g, rm, cl, gr, 0xa06f_0104, &words(&[9])).0,
+        NV_ERR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        control(g, rm, cl, gr, 0xa06f_0103, &[1, 0]).0,
+        0,
+        "GPFIFO_SCHEDULE"
+    );
+    assert_eq!(
+        control(g, rm, cl, gr, 0xa06f_0103, &[1, 0, 0]).0,
+        NV_ERR_INVALID_PARAM_STRUCT
+    );
+    let (st, tok) = control(g, rm, cl, ce, 0xc36f_0108, &[0; 4]);
+    assert_eq!(st, 0);
+    assert_eq!(le32(&tok, 0), 1 << 16 | 1, "runlist of COPY0 << 16 | chid");
+    assert_eq!(
+        control(g, rm, cl, sub, 0xc36f_0108, &[0; 4]).0,
+        NV_ERR_NOT_SUPPORTED
+    );
+    assert_eq!(
+        control(g, rm, cl, 0xdead, 0xc36f_0108, &[0; 4]).0,
+        NV_ERR_INVALID_OBJECT_HANDLE
+    );
+
+    // FREE: wrong parent refused; the device takes everything under it.
+    assert_eq!(free(g, rm, cl, sub, dev), NV_ERR_INVALID_OBJECT_PARENT);
+    assert_eq!(free(g, rm, cl, tsg, gr), 0);
+    assert_eq!(
+        control(g, rm, cl, gr, 0xa06f_0103, &[1, 0]).0,
+        NV_ERR_INVALID_OBJECT_HANDLE
+    );
+    assert_eq!(free(g, rm, cl, cl, dev), 0);
+    assert_eq!(
+        control(g, rm, cl, ce, 0xc36f_0108, &[0; 4]).0,
+        NV_ERR_INVALID_OBJECT_HANDLE
+    );
+    // The channel ids are free again.
+    assert_eq!(alloc(g, rm, cl, cl, dev, 0x0080, &devp), 0);
+    assert_eq!(alloc(g, rm, cl, dev, va, 0x90f1, &[0; 48]), 0);
+    assert_eq!(
+        alloc(g, rm, cl, dev, ce, 0xc56f, &channel_params(va, 9, Some(1))),
+        0
+    );
+    assert_eq!(free(g, rm, cl, 0, cl), 0, "free the client");
+    assert_eq!(free(g, rm, cl, 0, cl), NV_ERR_INVALID_CLIENT);
+    let t = g.trace();
+    assert!(t.contains("GSP_RM_ALLOC: AMPERE_CHANNEL_GPFIFO_A 0xf1f00001 under 0xde1d0000: engine 9, runlist 1, chid 1"), "{t}");
+    assert!(
+        t.contains("FREE: NV01_DEVICE_0 0xde1d0000 freed with 6 descendant(s)"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -280,7 +477,7 @@ fn multi_element_command_across_the_ring_end() {
     }
     let start = rm.wp;
     assert_eq!(rm.rp, 62);
-    // An RM control with 8 KiB of parameters: 3 entries each way.
+    // An RM control the model does not know, with 8 KiB of parameters: 3 entries each way.
     let mut p = words(&[
         0xc1e0_0001,
         0x5d1e_0001,
@@ -291,7 +488,7 @@ fn multi_element_command_across_the_ring_end() {
     ]);
     p.extend((0..0x2000u32).map(|i| (i * 7) as u8));
     let m = rm.call(&mut g, GSP_RM_CONTROL, &p);
-    assert_eq!(m.result, RPC_UNKNOWN_FUNCTION);
+    assert_eq!(m.result, NV_ERR_NOT_SUPPORTED);
     assert_eq!(m.elem_count, 3);
     assert_eq!(&m.payload[24..], &p[24..], "parameters come back");
     assert_eq!(rm.wp, (start + 3) % 63);
@@ -307,9 +504,13 @@ fn continuation_records_both_ways() {
     let mut p = words(&[0xc1e0_0001, 0x5d1e_0001, 0x2080_0000, 0xffff_ffff, size, 0]);
     p.extend((0..size).map(|i| (i % 251) as u8));
     let m = rm.call(&mut g, GSP_RM_CONTROL, &p);
-    assert_eq!(m.result, RPC_UNKNOWN_FUNCTION);
+    assert_eq!(m.result, NV_ERR_NOT_SUPPORTED);
     assert_eq!(m.elem_count, 16, "a full first element");
-    assert_eq!(m.payload, p);
+    assert_eq!(m.payload, {
+        let mut q = p.clone();
+        set32(&mut q, 12, NV_ERR_NOT_SUPPORTED);
+        q
+    });
     let t = g.trace();
     assert!(
         t.contains("GSP_RM_CONTROL: 0xffb0 of 0x19018 payload bytes, continuation records follow"),

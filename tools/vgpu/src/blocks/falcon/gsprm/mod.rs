@@ -53,6 +53,7 @@
 //! | SET_REGISTRY (73) | [`system::check_registry`] | NV_OK; on failure the status and GSP-RM halts |
 //! | (both done) | | event GSP_INIT_DONE (0x1001), no payload; no CPU sequencer on a cold boot |
 //! | GET_GSP_STATIC_INFO (65) | | [`static_info::build`] |
+//! | GSP_RM_ALLOC (103), GSP_RM_CONTROL (76), FREE (10) | [`objects`] | status in the payload and in rpc_result |
 //! | UNLOADING_GUEST_DRIVER (47) | 8-byte payload, newLevel 0, 3 or 7 | NV_OK; then GSP MAILBOX0 bit 31 set and GSP-RM stops (facts §7.4 unload step 2) |
 //! | NOP (0) | | NV_OK |
 //! | any other | | `NV_VGPU_MSG_RESULT_RPC_UNKNOWN_FUNCTION` |
@@ -67,6 +68,7 @@
 
 pub mod bytes;
 pub mod libos;
+pub mod objects;
 pub mod queue;
 pub mod rpc;
 pub mod static_info;
@@ -259,6 +261,7 @@ pub struct GspRm {
     init_done: bool,
     unload: bool,
     halt_after: Option<String>,
+    objects: objects::Objects,
     notify: bool,
     stall_noted: bool,
 }
@@ -283,6 +286,11 @@ impl GspRm {
             init_done: false,
             unload: false,
             halt_after: None,
+            objects: objects::Objects::new(objects::Internal {
+                client: static_info::INTERNAL_CLIENT,
+                device: static_info::INTERNAL_DEVICE,
+                subdevice: static_info::INTERNAL_SUBDEVICE,
+            }),
             notify: false,
             stall_noted: false,
         };
@@ -294,6 +302,11 @@ impl GspRm {
     /// The state.
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// The object tree.
+    pub fn objects(&self) -> &objects::Objects {
+        &self.objects
     }
 
     /// The CPU rang the doorbell.
@@ -667,6 +680,9 @@ impl GspRm {
                 ));
                 status::NV_OK
             }
+            func::GSP_RM_ALLOC => self.rm_alloc(&mut p),
+            func::GSP_RM_CONTROL => self.rm_control(&mut p),
+            func::FREE => self.rm_free(&mut p),
             func::UNLOADING_GUEST_DRIVER => self.unloading(&p),
             _ => {
                 self.note(format_args!(
@@ -689,6 +705,84 @@ impl GspRm {
             self.halt_after = Some(format!("{what} refused: {}", r.why));
         }
         r.status
+    }
+
+    fn refused(&self, what: &str, r: &Refusal) {
+        self.note(format_args!("{what} failed ({:#x}): {}", r.status, r.why));
+    }
+
+    fn rm_alloc(&mut self, p: &mut [u8]) -> u32 {
+        let size = get_u32(p, 20).unwrap_or(0) as usize;
+        if p.len() < objects::ALLOC_HDR || p.len() - objects::ALLOC_HDR < size {
+            self.note(format_args!(
+                "GSP_RM_ALLOC: {:#x} payload bytes cannot hold the 32-byte header and paramsSize {size:#x}",
+                p.len()
+            ));
+            return result::RPC_INVALID_MESSAGE_FORMAT;
+        }
+        let st = match self.objects.alloc(p) {
+            Ok(what) => {
+                self.note(format_args!("GSP_RM_ALLOC: {what}"));
+                status::NV_OK
+            }
+            Err(r) => {
+                self.refused("GSP_RM_ALLOC", &r);
+                r.status
+            }
+        };
+        put_u32(p, 16, st);
+        st
+    }
+
+    fn rm_control(&mut self, p: &mut [u8]) -> u32 {
+        let size = get_u32(p, 16).unwrap_or(0) as usize;
+        if p.len() < objects::CONTROL_HDR || p.len() - objects::CONTROL_HDR < size {
+            self.note(format_args!(
+                "GSP_RM_CONTROL: {:#x} payload bytes cannot hold the 24-byte header and paramsSize {size:#x}",
+                p.len()
+            ));
+            return result::RPC_INVALID_MESSAGE_FORMAT;
+        }
+        let (c, o, cmd) = (
+            get_u32(p, 0).unwrap_or(0),
+            get_u32(p, 4).unwrap_or(0),
+            get_u32(p, 8).unwrap_or(0),
+        );
+        let params = &mut p[objects::CONTROL_HDR..objects::CONTROL_HDR + size];
+        let st = match self.objects.control(c, o, cmd, params) {
+            Ok(what) => {
+                self.note(format_args!("GSP_RM_CONTROL {cmd:#010x}: {what}"));
+                status::NV_OK
+            }
+            Err(r) => {
+                self.refused(&format!("GSP_RM_CONTROL {cmd:#010x}"), &r);
+                r.status
+            }
+        };
+        put_u32(p, 12, st);
+        st
+    }
+
+    fn rm_free(&mut self, p: &mut [u8]) -> u32 {
+        if p.len() < objects::FREE_SIZE {
+            self.note(format_args!(
+                "FREE: {:#x} payload bytes, 16 expected",
+                p.len()
+            ));
+            return result::RPC_INVALID_MESSAGE_FORMAT;
+        }
+        let st = match self.objects.free(p) {
+            Ok(what) => {
+                self.note(format_args!("FREE: {what}"));
+                status::NV_OK
+            }
+            Err(r) => {
+                self.refused("FREE", &r);
+                r.status
+            }
+        };
+        put_u32(p, 12, st);
+        st
     }
 
     fn unloading(&mut self, p: &[u8]) -> u32 {
@@ -809,8 +903,8 @@ impl GspRm {
 /// The payload size a command declares, for commands that can exceed one element.
 fn declared_len(function: u32, p: &[u8]) -> Option<usize> {
     match function {
-        func::GSP_RM_ALLOC => get_u32(p, 20).map(|s| 32 + s as usize),
-        func::GSP_RM_CONTROL => get_u32(p, 16).map(|s| 24 + s as usize),
+        func::GSP_RM_ALLOC => get_u32(p, 20).map(|s| objects::ALLOC_HDR + s as usize),
+        func::GSP_RM_CONTROL => get_u32(p, 16).map(|s| objects::CONTROL_HDR + s as usize),
         func::SET_REGISTRY => system::registry_declared_size(p),
         _ => None,
     }
@@ -1035,6 +1129,7 @@ mod tests {
             }
         }
         assert_eq!(r.state(), &State::Running);
+        assert!(r.objects().count(static_info::INTERNAL_CLIENT).is_some());
     }
 
     #[test]
