@@ -4,17 +4,19 @@
 //! ```text
 //! vgpu --socket PATH [--chip ga102] [--boot42 0xVALUE] [--trace[=pmc,pci,irq,dma]] [--trace-file PATH]
 //!      [--vbios-variant NAME] [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang]
-//!      [--booter-fail] [--firmware-dir DIR]
+//!      [--booter-fail] [--gsp-silent] [--gsp-corrupt-reply] [--gsp-oversized-reply]
+//!      [--irq-storm] [--fall-off-bus-after N] [--firmware-dir DIR]
 //! ```
 //! Environment equivalents (used by the test harness): `VGPU_BOOT42`, `VGPU_TRACE`,
 //! `VGPU_VBIOS_VARIANT`, `VGPU_NO_GFW_BOOT`, `VGPU_GFW_BOOT_MS`, `VGPU_FWSEC_FAIL`,
-//! `VGPU_FALCON_HANG`, `VGPU_BOOTER_FAIL` (the flags count as set when the variable is set and
-//! not `0`), `VGPU_FIRMWARE_DIR`.
+//! `VGPU_FALCON_HANG`, `VGPU_BOOTER_FAIL`, `VGPU_GSP_SILENT`, `VGPU_GSP_CORRUPT_REPLY`,
+//! `VGPU_GSP_OVERSIZED_REPLY`, `VGPU_IRQ_STORM` (the flags count as set when the variable is set
+//! and not `0`), `VGPU_FALL_OFF_BUS_AFTER`, `VGPU_FIRMWARE_DIR`.
 //! The GSP boot firmware files are read from `DIR/nvidia/<chip>/gsp/` at start-up (default
 //! `DIR` = `$NOVA_CACHE/firmware/lib/firmware`, `NOVA_CACHE` = `$HOME/.cache/nova`); a missing
 //! or malformed file is a start-up error naming it.
 //! Trace block names: `pmc`, `bus`, `fb`, `gsp`, `gc6`, `prom`, `disp`, `fuse`, `sec2`, `pci`,
-//! `irq`, `dma`.
+//! `irq`, `dma`, `rpc` (GSP-RM: one line per RPC each way, checks, doorbell-to-reply times).
 //! The process serves one QEMU and exits when it disconnects.
 
 use std::path::PathBuf;
@@ -29,7 +31,8 @@ const USAGE: &str = "usage: vgpu --socket PATH [--chip NAME] [--boot42 0xVALUE] 
             [--vbios-variant intact|no-efi|truncated|bad-bit-checksum|bad-pcir-signature|image-length-past-end|
                              falcon-table-out-of-range|fwsec-desc-unknown-version|zero-length-image]
             [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang] [--booter-fail]
-            [--firmware-dir DIR]";
+            [--gsp-silent] [--gsp-corrupt-reply] [--gsp-oversized-reply] [--irq-storm]
+            [--fall-off-bus-after N] [--firmware-dir DIR]";
 
 /// `--vbios-variant`: the intact image, the image without EFI, or a broken variant.
 fn set_vbios_variant(opts: &mut Options, name: &str) -> Result<(), String> {
@@ -101,6 +104,17 @@ fn parse_args() -> Result<Args, String> {
     opts.fwsec_fail = env_flag("VGPU_FWSEC_FAIL");
     opts.falcon_hang = env_flag("VGPU_FALCON_HANG");
     opts.booter_fail = env_flag("VGPU_BOOTER_FAIL");
+    opts.gsp_rm.silent = env_flag("VGPU_GSP_SILENT");
+    opts.gsp_rm.corrupt_reply = env_flag("VGPU_GSP_CORRUPT_REPLY");
+    opts.gsp_rm.oversized_reply = env_flag("VGPU_GSP_OVERSIZED_REPLY");
+    opts.irq_storm = env_flag("VGPU_IRQ_STORM");
+    if let Ok(v) = std::env::var("VGPU_FALL_OFF_BUS_AFTER") {
+        opts.fall_off_bus_after = Some(
+            parse_u32(&v)
+                .map_err(|e| format!("VGPU_FALL_OFF_BUS_AFTER: {e}"))?
+                .into(),
+        );
+    }
     let mut firmware_dir = match std::env::var_os("VGPU_FIRMWARE_DIR") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
         _ => vgpu::firmware::default_dir(),
@@ -131,6 +145,13 @@ fn parse_args() -> Result<Args, String> {
             "--fwsec-fail" => opts.fwsec_fail = true,
             "--falcon-hang" => opts.falcon_hang = true,
             "--booter-fail" => opts.booter_fail = true,
+            "--gsp-silent" => opts.gsp_rm.silent = true,
+            "--gsp-corrupt-reply" => opts.gsp_rm.corrupt_reply = true,
+            "--gsp-oversized-reply" => opts.gsp_rm.oversized_reply = true,
+            "--irq-storm" => opts.irq_storm = true,
+            "--fall-off-bus-after" => {
+                opts.fall_off_bus_after = Some(parse_u32(&value("--fall-off-bus-after")?)?.into())
+            }
             "--firmware-dir" => firmware_dir = PathBuf::from(value("--firmware-dir")?),
             "--trace" => trace = Filter::parse(inline.as_deref()),
             "--trace-file" => trace_file = Some(PathBuf::from(value("--trace-file")?)),
@@ -210,9 +231,29 @@ fn main() -> ExitCode {
         || args.opts.fwsec_fail
         || args.opts.falcon_hang
         || args.opts.booter_fail
+        || args.opts.gsp_rm != Default::default()
+        || args.opts.irq_storm
+        || args.opts.fall_off_bus_after.is_some()
     {
+        let mut gsp = String::new();
+        for (on, what) in [
+            (args.opts.gsp_rm.silent, ", GSP-RM silent"),
+            (args.opts.gsp_rm.corrupt_reply, ", GSP-RM replies corrupted"),
+            (
+                args.opts.gsp_rm.oversized_reply,
+                ", GSP-RM replies oversized",
+            ),
+            (args.opts.irq_storm, ", interrupt storm"),
+        ] {
+            if on {
+                gsp.push_str(what);
+            }
+        }
+        if let Some(n) = args.opts.fall_off_bus_after {
+            gsp.push_str(&format!(", off the bus after {n} BAR0 accesses"));
+        }
         eprintln!(
-            "vgpu: fault knobs: VBIOS {}{}, GFW boot {:?}{}{}{}",
+            "vgpu: fault knobs: VBIOS {}{}, GFW boot {:?}{}{}{}{gsp}",
             args.opts.vbios_broken.map_or("intact", |b| b.name()),
             if args.opts.vbios_no_efi {
                 " (no EFI image)"

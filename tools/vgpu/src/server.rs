@@ -3,7 +3,7 @@
 //! answers its messages by handing them to the PCI function, BAR0 decoder, DMA and IRQ models.
 
 use crate::bar0::Bar0;
-use crate::blocks::falcon::gsprm::{RpcCounters, RpcStats};
+use crate::blocks::falcon::gsprm::{self, RpcCounters, RpcStats};
 use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon, GspPort};
 use crate::blocks::{
     bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, pmc::Pmc, prom::Prom, Block,
@@ -42,6 +42,15 @@ pub struct Options {
     /// Booter) SEC2's boot ROM knows no Booter image and refuses every Booter load with
     /// `ERR_UNKNOWN_IMAGE`.
     pub firmware: Option<Arc<GspFirmware>>,
+    /// GSP-RM fault knobs (`--gsp-silent`, `--gsp-corrupt-reply`, `--gsp-oversized-reply`).
+    pub gsp_rm: gsprm::Knobs,
+    /// Interrupt storm (`--irq-storm`): the GSP's interrupt is raised after every BAR0 access
+    /// and its `IRQSTAT.SWGEN0` cannot be cleared.
+    pub irq_storm: bool,
+    /// The device falls off the bus after this many BAR0 accesses (`--fall-off-bus-after N`):
+    /// from then on every BAR0 and configuration read returns all ones, writes are dropped and
+    /// no interrupt is raised.
+    pub fall_off_bus_after: Option<u64>,
 }
 
 /// One vGPU instance.
@@ -64,6 +73,8 @@ pub struct Device {
     rpc_stats: RpcStats,
     /// The BAR bases the guest programmed, as GSP-RM sees them.
     bars: BarView,
+    /// BAR0 accesses served.
+    bar0_accesses: u64,
 }
 
 /// What the device shares with its blocks beyond guest memory and the trace.
@@ -131,11 +142,13 @@ fn blocks(
             fwsec_fail: opts.fwsec_fail,
             hang: opts.falcon_hang,
             booter_fail: opts.booter_fail,
+            irq_storm: opts.irq_storm,
         },
         chip,
         bars: links.bars.clone(),
         irq: links.gsp_irq.clone(),
         rpc_stats: links.rpc_stats.clone(),
+        gsp_rm: opts.gsp_rm,
     };
     vec![
         Box::new(Pmc::new(chip, opts.boot42)),
@@ -180,6 +193,7 @@ impl Device {
             gsp_irq: links.gsp_irq,
             rpc_stats: links.rpc_stats,
             bars: links.bars,
+            bar0_accesses: 0,
         })
     }
 
@@ -259,11 +273,49 @@ impl Device {
         self.bar0.reset();
     }
 
-    /// After a BAR0 access: delivers the GSP's interrupt, then completes a doorbell-to-reply
-    /// measurement.
+    /// Whether the device has fallen off the bus (`--fall-off-bus-after`).
+    pub fn off_bus(&self) -> bool {
+        self.opts
+            .fall_off_bus_after
+            .is_some_and(|n| self.bar0_accesses >= n)
+    }
+
+    /// Counts a BAR0 access; false once the device is off the bus (the access is not served).
+    fn bar0_access(&mut self, write: bool, offset: u64) -> bool {
+        if self.off_bus() {
+            if self.tracer.enabled("pci") {
+                self.tracer.line(
+                    "pci",
+                    format_args!(
+                        "BAR0 {} at {offset:#x}: off the bus",
+                        if write {
+                            "write dropped"
+                        } else {
+                            "read = all ones"
+                        }
+                    ),
+                );
+            }
+            return false;
+        }
+        self.bar0_accesses += 1;
+        if self.off_bus() {
+            self.tracer.line(
+                "pci",
+                format_args!(
+                    "the device falls off the bus after this access ({} BAR0 accesses, --fall-off-bus-after)",
+                    self.bar0_accesses
+                ),
+            );
+        }
+        true
+    }
+
+    /// After a BAR0 access: delivers the GSP's interrupt (or the storm's), then completes a
+    /// doorbell-to-reply measurement.
     fn after_bar0_access(&mut self) {
         let n = self.gsp_irq.take();
-        if n > 0 {
+        if n > 0 || self.opts.irq_storm {
             self.raise_irq(GSP_VECTOR);
         }
         if let Some(d) = self.rpc_stats.complete() {
@@ -275,6 +327,11 @@ impl Device {
                 ),
             );
         }
+    }
+
+    /// BAR0 accesses served so far.
+    pub fn bar0_accesses(&self) -> u64 {
+        self.bar0_accesses
     }
 
     /// GSP-RM's counters and doorbell-to-reply times.
@@ -306,6 +363,7 @@ impl Device {
 impl ServerBackend for Device {
     fn region_read(&mut self, region: u32, offset: u64, data: &mut [u8]) -> std::io::Result<()> {
         match region {
+            VFIO_PCI_CONFIG_REGION_INDEX if self.off_bus() => data.fill(0xff),
             VFIO_PCI_CONFIG_REGION_INDEX => {
                 self.pci.read(offset, data);
                 if self.tracer.enabled("pci") {
@@ -317,8 +375,12 @@ impl ServerBackend for Device {
                 }
             }
             VFIO_PCI_BAR0_REGION_INDEX => {
-                self.bar0.read(offset, data);
-                self.after_bar0_access();
+                if self.bar0_access(false, offset) {
+                    self.bar0.read(offset, data);
+                    self.after_bar0_access();
+                } else {
+                    data.fill(0xff);
+                }
             }
             _ => {
                 self.tracer.line(
@@ -333,6 +395,7 @@ impl ServerBackend for Device {
 
     fn region_write(&mut self, region: u32, offset: u64, data: &[u8]) -> std::io::Result<()> {
         match region {
+            VFIO_PCI_CONFIG_REGION_INDEX if self.off_bus() => {}
             VFIO_PCI_CONFIG_REGION_INDEX => {
                 if self.tracer.enabled("pci") {
                     let mut v = [0u8; 4];
@@ -347,8 +410,10 @@ impl ServerBackend for Device {
                 self.bars.set(self.pci.bar_bases());
             }
             VFIO_PCI_BAR0_REGION_INDEX => {
-                self.bar0.write(offset, data);
-                self.after_bar0_access();
+                if self.bar0_access(true, offset) {
+                    self.bar0.write(offset, data);
+                    self.after_bar0_access();
+                }
             }
             _ => self.tracer.line(
                 "pci",

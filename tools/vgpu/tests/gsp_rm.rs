@@ -8,6 +8,7 @@ mod common;
 use common::boot::*;
 use common::rm::*;
 use common::*;
+use vgpu::server::Options;
 
 const IRQSCLR_SWGEN0: u32 = 0x40;
 
@@ -634,5 +635,90 @@ fn resume_arguments_are_not_modelled() {
     halted_at_start(
         |g| g.ram.write(RMARGS_GPA + 40, &[1]).unwrap(),
         "bInPMTransition = 1",
+    );
+}
+
+fn knob(o: impl FnOnce(&mut Options)) -> (Gpu, Rm) {
+    let mut opts = rm_options();
+    o(&mut opts);
+    boot_rm_with(opts, |_, _| {})
+}
+
+#[test]
+fn knob_gsp_silent() {
+    let (mut g, mut rm) = knob(|o| o.gsp_rm.silent = true);
+    let irq = g.enable_msix();
+    let si = g.system_info();
+    rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    rm.send(&mut g, SET_REGISTRY, &default_registry());
+    assert!(rm.recv(&g).is_none(), "no reply, no GSP_INIT_DONE");
+    assert_eq!(g.area32(MSGQ + 0x20), 2, "the commands were consumed");
+    assert_eq!(irq_count(&irq), 0);
+    assert_eq!(g.rd(GSP + IRQSTAT) & 0x40, 0);
+    assert!(g
+        .trace()
+        .contains("-> GSP_INIT_DONE seq 0 not sent (--gsp-silent)"));
+    assert_eq!(g.dev.rpc_stats().timed, 0);
+}
+
+#[test]
+fn knob_gsp_corrupt_reply() {
+    let (mut g, mut rm) = knob(|o| o.gsp_rm.corrupt_reply = true);
+    let si = g.system_info();
+    rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    let r = rm.peek_raw(&g).expect("a reply");
+    assert_eq!(r.function, GSP_SET_SYSTEM_INFO);
+    assert_eq!(r.elem_count, 1);
+    assert_ne!(r.sum, 0, "the checksum does not verify");
+}
+
+#[test]
+fn knob_gsp_oversized_reply() {
+    let (mut g, mut rm) = knob(|o| o.gsp_rm.oversized_reply = true);
+    let si = g.system_info();
+    rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    let r = rm.peek_raw(&g).expect("a reply");
+    assert_eq!(r.elem_count, 64, "beyond the 63-entry queue");
+    assert_eq!(g.area32(MSGQ + 16), 1, "writePtr moved by the real size");
+}
+
+#[test]
+fn knob_irq_storm() {
+    let mut opts = rm_options();
+    opts.irq_storm = true;
+    let mut g = gpu_with(opts, SMALL_RAM);
+    let irq = g.enable_msix();
+    for _ in 0..10 {
+        g.rd(0);
+    }
+    assert_eq!(irq_count(&irq), 10, "one interrupt per BAR0 access");
+    g.wr(GSP + IRQSCLR, 0x40);
+    assert_ne!(g.rd(GSP + IRQSTAT) & 0x40, 0, "SWGEN0 cannot be cleared");
+    assert!(irq_count(&irq) >= 2);
+}
+
+#[test]
+fn knob_fall_off_bus() {
+    let mut opts = rm_options();
+    opts.fall_off_bus_after = Some(5);
+    let mut g = gpu_with(opts, SMALL_RAM);
+    for _ in 0..5 {
+        assert_eq!(g.rd(0), 0x1720_00a1);
+    }
+    assert_eq!(g.rd(0), 0xffff_ffff);
+    assert_eq!(g.rd(GSP + MAILBOX0), 0xffff_ffff);
+    g.wr(0x1438, 5);
+    assert_eq!(g.rd(0x1438), 0xffff_ffff);
+    assert_eq!(g.cfg_read(0), 0xffff_ffff, "configuration space too");
+    assert_eq!(g.dev.bar0_accesses(), 5);
+    g.wr(GSP + QUEUE_HEAD0, 0);
+    let t = g.trace();
+    assert!(
+        t.contains("the device falls off the bus after this access (5 BAR0 accesses"),
+        "{t}"
+    );
+    assert!(
+        t.contains("BAR0 write dropped at 0x110c00: off the bus"),
+        "{t}"
     );
 }

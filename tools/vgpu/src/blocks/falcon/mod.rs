@@ -69,7 +69,9 @@
 //! [`Knobs::fwsec_fail`] makes FWSEC report [`fwsec::FWSEC_ERR_INJECTED`];
 //! [`Knobs::hang`] makes a started falcon (GSP or SEC2, whatever it was loaded with) never halt
 //! (until ENGINE.RESET or FLR); [`Knobs::booter_fail`] makes an accepted booter_load halt with
-//! [`booter::ERR_BOOTER_INJECTED`].
+//! [`booter::ERR_BOOTER_INJECTED`]; [`Knobs::irq_storm`] (the falcon's share of the device-wide
+//! `--irq-storm`) makes the GSP's `IRQSTAT.SWGEN0` read 1 whatever is written to `IRQSCLR`.
+//! GSP-RM's own knobs are [`gsprm::Knobs`].
 //!
 //! ## Trace
 //! Register accesses carry the names of [`regs`]; state changes get their own lines, e.g.
@@ -179,6 +181,8 @@ pub struct Knobs {
     pub hang: bool,
     /// An accepted booter_load halts with [`booter::ERR_BOOTER_INJECTED`].
     pub booter_fail: bool,
+    /// The GSP's `IRQSTAT.SWGEN0` is stuck at 1 (part of `--irq-storm`).
+    pub irq_storm: bool,
 }
 
 /// What a falcon reaches outside itself.
@@ -214,6 +218,8 @@ pub struct Wiring {
     pub irq: IrqLine,
     /// GSP-RM's counters (shared with the device, which completes the timing).
     pub rpc_stats: gsprm::RpcStats,
+    /// GSP-RM's fault knobs.
+    pub gsp_rm: gsprm::Knobs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -343,6 +349,7 @@ impl Falcon {
                 chip: self.w.chip,
                 bars: self.w.bars.clone(),
                 port: self.port.clone(),
+                knobs: self.w.gsp_rm,
                 stats: self.w.rpc_stats.clone(),
             };
             self.rm = Some(gsprm::GspRm::start(cfg, boot));
@@ -665,7 +672,10 @@ impl Falcon {
     fn read_reg(&mut self, reg: Reg) -> u32 {
         let c = &mut self.core;
         match reg {
-            Reg::Plain(IRQSTAT) => c.irqstat,
+            Reg::Plain(IRQSTAT) => {
+                let stuck = self.w.knobs.irq_storm && self.engine == Engine::Gsp;
+                c.irqstat | if stuck { IRQ_SWGEN0 } else { 0 }
+            }
             Reg::Plain(IRQMASK) => c.irqmask,
             Reg::Plain(IRQDEST) => c.irqdest,
             Reg::Plain(MAILBOX0) => self.port.mailbox(0),

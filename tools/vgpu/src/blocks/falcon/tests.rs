@@ -72,6 +72,7 @@ fn rig_with(engine: Engine, knobs: Knobs) -> Rig {
         bars: crate::pci::BarView::new(),
         irq: crate::irq::IrqLine::new(),
         rpc_stats: gsprm::RpcStats::new(),
+        gsp_rm: gsprm::Knobs::default(),
     };
     let mut f = Falcon::new(engine, w);
     // Scrubbing ends by read count here; the wall-time rule has its own test.

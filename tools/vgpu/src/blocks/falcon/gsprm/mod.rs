@@ -61,6 +61,12 @@
 //! Before GSP_INIT_DONE only NOP, the two init RPCs and UNLOADING_GUEST_DRIVER are served;
 //! others are answered `NV_ERR_INVALID_STATE`.
 //!
+//! ## Fault knobs ([`Knobs`])
+//! `silent`: commands are consumed, nothing is ever posted (no GSP_INIT_DONE, no replies, no
+//! interrupt). `corrupt_reply`: every posted element's checkSum is inverted. `oversized_reply`:
+//! every posted element claims elemCount = msgCount + 1 (more entries than the queue has; the
+//! checksum is computed with that value, so only elemCount is wrong).
+//!
 //! ## Trace (block `rpc`)
 //! `rpc <- GSP_SET_SYSTEM_INFO seq 0 len 0x3c0 [element 0, 1 entry]`, `rpc -> GSP_SET_SYSTEM_INFO
 //! seq 0 result 0x0 len 0x3c0`, `rpc -> GSP_INIT_DONE seq 0 result 0x0 len 0x20`, one line per
@@ -101,6 +107,17 @@ pub struct Refusal {
     pub status: u32,
     /// What was wrong.
     pub why: String,
+}
+
+/// GSP-RM fault knobs (module documentation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Knobs {
+    /// Never post anything (`--gsp-silent`).
+    pub silent: bool,
+    /// Post every element with a wrong checksum (`--gsp-corrupt-reply`).
+    pub corrupt_reply: bool,
+    /// Post every element with elemCount beyond the queue (`--gsp-oversized-reply`).
+    pub oversized_reply: bool,
 }
 
 /// Counters and doorbell-to-reply times.
@@ -205,6 +222,8 @@ pub struct Config {
     pub bars: BarView,
     /// The GSP's mailboxes (MAILBOX0 bit 31 at unload).
     pub port: GspPort,
+    /// Fault knobs.
+    pub knobs: Knobs,
     /// Counters.
     pub stats: RpcStats,
 }
@@ -809,6 +828,12 @@ impl GspRm {
     /// Queues a message (split into continuation records past 64 KiB).
     fn post(&mut self, function: u32, sequence: u32, res: u32, payload: &[u8]) {
         let name = rpc::name(function);
+        if self.cfg.knobs.silent {
+            self.note(format_args!(
+                "-> {name} seq {sequence} not sent (--gsp-silent)"
+            ));
+            return;
+        }
         self.note(format_args!(
             "-> {name} seq {sequence} result {res:#x} len {:#x}",
             HEADER_SIZE + payload.len()
@@ -871,10 +896,21 @@ impl GspRm {
             }
             self.stall_noted = false;
             put_u32(&mut e, elem::SEQ, self.tx_seq);
+            if self.cfg.knobs.oversized_reply {
+                put_u32(&mut e, elem::COUNT, q.msgq.count + 1);
+            }
             put_u32(&mut e, elem::CHECKSUM, 0);
             let len = get_u32(&e, elem::RPC + 8).unwrap_or(0) as usize;
             let sum = checksum(&e[..(ELEM_HDR + len).min(e.len())]);
-            put_u32(&mut e, elem::CHECKSUM, sum);
+            put_u32(
+                &mut e,
+                elem::CHECKSUM,
+                if self.cfg.knobs.corrupt_reply {
+                    !sum
+                } else {
+                    sum
+                },
+            );
             let w = q
                 .msgq
                 .write_entries(&q.area, g, self.msg_write, &e)
@@ -975,6 +1011,7 @@ mod tests {
             chip: &GA102,
             bars: BarView::new(),
             port: GspPort::new(),
+            knobs: Knobs::default(),
             stats: RpcStats::new(),
         };
         let boot = GspBoot {
