@@ -165,7 +165,7 @@ pass() { echo "PASS vm::$name::$1"; }
 flunk() { echo "FAIL vm::$name::$1: $2"; fail=1; }
 
 if [ -n "${VM_SHOW:-}" ]; then
-    sed -n '/^nova-guest: init reached/,/^nova-guest: done/p' "$RUN/console.txt"
+    sed -n '/nova-guest: init reached/,/^nova-guest: done/p' "$RUN/console.txt"
 else
     grep -E '^(PASS|FAIL) ' "$RUN/console.txt" || true
 fi

@@ -18,6 +18,7 @@ use kernel::{
 use crate::{
     booter,
     chip::{self, IdentifyError},
+    debugfs::{BootReport, DebugDir},
     fb::{self, SysmemFlush},
     fb_layout::FbRange,
     fwsec, gfw,
@@ -29,6 +30,17 @@ use crate::{
 
 /// DMA addressing width of Turing, Ampere and Ada (facts sheet §3).
 const DMA_BITS: u32 = 47;
+
+/// Records how long a boot stage that began at `start` took, and returns it in microseconds.
+fn stage(
+    stages: &mut KVec<(&'static str, i64)>,
+    name: &'static str,
+    start: &Instant<Monotonic>,
+) -> Result<i64> {
+    let us = start.elapsed().as_micros_ceil();
+    stages.push((name, us), GFP_KERNEL)?;
+    Ok(us)
+}
 
 /// GA102, the chip whose GSP boot is implemented so far.
 const GA102_CHIPSET: u16 = 0x172;
@@ -51,10 +63,12 @@ pub(crate) struct NovaCore<'bound> {
     bar: Bar0<'bound>,
     /// `NV_PMC_BOOT_0`, written into each falcon after its reset.
     boot0: u32,
+    /// The debugfs directory (removed first on unbind).
+    _debugfs: DebugDir,
     /// What the unload path needs, loaded at probe so that unbind cannot fail on a missing file.
     unload: Option<UnloadImages>,
     /// GSP-RM's system memory, kept mapped while it runs (dropped after the unload path).
-    _gsp: Option<GspMemory>,
+    gsp: Option<GspMemory>,
     /// The system-memory flush page, registered with the GPU while we are bound.
     _sysmem_flush: SysmemFlush,
     /// The auxiliary device nova-drm binds to; unregistered first on unbind (field order).
@@ -162,12 +176,13 @@ impl pci::Driver for NovaCoreDriver {
         // SAFETY: nothing has allocated or mapped DMA memory for this device yet.
         unsafe { dma::Device::dma_set_mask_and_coherent(pdev, DmaMask::new::<DMA_BITS>())? };
 
+        let mut stages = KVec::new();
         let start = Instant::<Monotonic>::now();
         gfw::wait_gfw_boot(pdev.as_ref(), &bar)?;
         dev_info!(
             pdev,
             "boot: GFW boot complete (waited {} us)\n",
-            start.elapsed().as_micros_ceil()
+            stage(&mut stages, "gfw_wait", &start)?
         );
         let sysmem_flush = SysmemFlush::register(pdev.as_ref(), &bar)?;
         let vram_size = fb::usable_vram_size(&bar);
@@ -185,7 +200,7 @@ impl pci::Driver for NovaCoreDriver {
                 pdev,
                 "boot: VBIOS read ({} bytes) in {} us\n",
                 vbios.len(),
-                start.elapsed().as_micros_ceil()
+                stage(&mut stages, "vbios_read", &start)?
             );
             let booter_unload =
                 Firmware::request(BOOTER_UNLOAD, pdev.as_ref()).inspect_err(|e| {
@@ -228,24 +243,48 @@ impl pci::Driver for NovaCoreDriver {
                 dev_info!(
                     pdev,
                     "boot: FWSEC-FRTS done in {} us, WPR2 [{:#x}, {:#x})\n",
-                    start.elapsed().as_micros_ceil(),
+                    stage(&mut stages, "fwsec_frts", &start)?,
                     w.start,
                     w.end
                 );
                 let start = Instant::<Monotonic>::now();
+                let sys = gsp::rpc::SystemInfo {
+                    bar_phys: [
+                        pdev.resource_start(0)?,
+                        pdev.resource_start(1)?,
+                        pdev.resource_start(3)?,
+                    ],
+                    bus_dev_fn: u64::from(pdev.dev_id()),
+                    max_user_va: (1 << 47) - 4096,
+                    pci_device_id: (u32::from(pdev.device_id()) << 16)
+                        | u32::from(pdev.vendor_id().as_raw()),
+                    pci_sub_device_id: (u32::from(pdev.subsystem_device_id()) << 16)
+                        | u32::from(pdev.subsystem_vendor_id()),
+                    pci_revision_id: u32::from(pdev.revision_id()),
+                };
                 let mem = gsp::boot(
                     pdev.as_ref(),
                     &bar,
                     boot0.into_raw(),
                     vram_size,
                     &images.gsp_files,
+                    &sys,
                 )?;
                 dev_info!(
                     pdev,
                     "boot: GSP-RM started by booter_load in {} us (WPR2 heap {} MiB, ELF at {:#x})\n",
-                    start.elapsed().as_micros_ceil(),
+                    stage(&mut stages, "gsp_boot", &start)?,
                     mem.layout.wpr2_heap.len() >> 20,
                     mem.layout.elf.start
+                );
+                let name = &mem.info.short_name;
+                let len = name.iter().position(|&c| c == 0).unwrap_or(name.len());
+                dev_info!(
+                    pdev,
+                    "boot: GSP-RM ready: {}, {} FB region(s), BAR1 PDE base {:#x}\n",
+                    core::str::from_utf8(&name[..len]).unwrap_or("?"),
+                    mem.info.num_regions,
+                    mem.info.bar1_pde_base
                 );
                 gsp = Some(mem);
             }
@@ -260,11 +299,22 @@ impl pci::Driver for NovaCoreDriver {
             DrmHandoff::new(&id, vram_size),
         )?;
 
+        let debugfs = DebugDir::new(
+            pdev.as_ref().name(),
+            BootReport {
+                chip: id.chip.name,
+                vram: vram_size,
+                wpr2: fwsec::current_wpr2(&bar).map(|w| (w.start, w.end)),
+                stages,
+            },
+        )?;
+
         Ok(NovaCore {
+            _debugfs: debugfs,
             bar,
             boot0: boot0.into_raw(),
             unload,
-            _gsp: gsp,
+            gsp,
             _sysmem_flush: sysmem_flush,
             _drm: drm,
         })
@@ -283,6 +333,11 @@ impl NovaCore<'_> {
         let Some(images) = &self.unload else { return };
         let dev = pdev.as_ref();
         let start = Instant::<Monotonic>::now();
+        if let Some(gsp) = &self.gsp {
+            if gsp.unload(dev, &self.bar).is_ok() {
+                dev_info!(pdev, "unload: GSP-RM suspended\n");
+            }
+        }
         if fwsec::run_sb(dev, &self.bar, self.boot0, &images.vbios).is_err() {
             return;
         }

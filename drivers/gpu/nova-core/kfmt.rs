@@ -9,3 +9,9 @@ impl kernel::fmt::Display for FwError {
         core::fmt::Display::fmt(self, f)
     }
 }
+
+impl kernel::fmt::Display for crate::gsp::rpc::RpcError {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
+}

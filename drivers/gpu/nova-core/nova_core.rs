@@ -7,6 +7,7 @@
 
 mod booter;
 pub mod chip;
+mod debugfs;
 mod driver;
 mod falcon;
 mod fb;

@@ -107,3 +107,17 @@ register! {
         0:0 data_disabled => bool;
     }
 }
+
+// GSP message-queue doorbell: open-gpu-kernel-modules `ampere/ga102/dev_gsp.h` (facts §5.1, §7.4).
+register! {
+    /// `NV_PGSP_QUEUE_HEAD(0)`: the CPU writes it after posting commands.
+    pub(crate) NV_PGSP_QUEUE_HEAD0(u32) @ 0x0011_0c00 {
+        31:0 value;
+    }
+
+    /// `NV_PGSP_FALCON_MAILBOX0` as GSP-RM reports its state after an unload request.
+    pub(crate) NV_PGSP_FALCON_MAILBOX0_STATE(u32) @ 0x0011_0040 {
+        /// LIBOS has suspended the processor.
+        31:31 suspended => bool;
+    }
+}

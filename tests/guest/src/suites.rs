@@ -25,6 +25,7 @@ pub fn all() -> Vec<(&'static str, Vec<Test>)> {
             ],
         ),
         ("reload", vec![("ten_cycles", reload_ten_cycles)]),
+        ("rebind", vec![("twenty_cycles", rebind_twenty_cycles)]),
         (
             "unknown_chip",
             vec![("probe_fails_enodev", unknown_chip_probe_fails)],
@@ -108,6 +109,26 @@ fn probe_ga102_identified() -> Result<(), String> {
 
 fn probe_boot_stages_logged() -> Result<(), String> {
     load_both()?;
+    let report = std::fs::read_dir("/sys/kernel/debug")
+        .map_err(|e| format!("debugfs: {e}"))?
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("nova-core-"))
+        .map(|e| e.path().join("boot"))
+        .ok_or("no /sys/kernel/debug/nova-core-* directory")?;
+    let text =
+        std::fs::read_to_string(&report).map_err(|e| format!("{}: {e}", report.display()))?;
+    for w in [
+        "chip: GA102",
+        "vram_bytes: 25769803776",
+        "wpr2: 0x5ffe00000-0x5fff00000",
+        "stage gfw_wait: ",
+        "stage fwsec_frts: ",
+        "stage gsp_boot: ",
+    ] {
+        check(text.contains(w), || {
+            format!("debugfs boot report lacks {w:?}: {text:?}")
+        })?;
+    }
     let log = dmesg()?;
     let want = [
         "boot: GFW boot complete",
@@ -288,4 +309,35 @@ fn probe_fails_as_expected() -> Result<(), String> {
         "a nova render node exists".into()
     })?;
     run("rmmod", &["nova_core"]).map(|_| ())
+}
+
+/// 20 unbind/bind cycles of the PCI function through sysfs, the modules staying loaded: each
+/// bind must boot GSP-RM again and bring the render node back.
+fn rebind_twenty_cycles() -> Result<(), String> {
+    load_both()?;
+    let drv = "/sys/bus/pci/drivers/nova_core";
+    let bdf = std::fs::read_dir(drv)
+        .map_err(|e| format!("{drv}: {e}"))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .find(|n| n.starts_with("0000:"))
+        .ok_or("nova_core is not bound to any device")?;
+    let count = |what: &str| -> Result<usize, String> {
+        Ok(dmesg()?.lines().filter(|l| l.contains(what)).count())
+    };
+    let boots_before = count("boot: GSP-RM started by booter_load in")?;
+    for i in 0..20 {
+        std::fs::write(format!("{drv}/unbind"), &bdf)
+            .map_err(|e| format!("cycle {i}: unbind: {e}"))?;
+        check(drm::render_nodes_of("nova").is_empty(), || {
+            format!("cycle {i}: render node survived unbind")
+        })?;
+        std::fs::write(format!("{drv}/bind"), &bdf).map_err(|e| format!("cycle {i}: bind: {e}"))?;
+        let f = drm::open_nova().map_err(|e| format!("cycle {i}: {e}"))?;
+        let chip = drm::getparam(&f, uapi::NOVA_GETPARAM_CHIPSET)
+            .map_err(|e| format!("cycle {i}: errno {e}"))?;
+        check(chip == 0x172, || format!("cycle {i}: chipset {chip:#x}"))?;
+    }
+    let boots = count("boot: GSP-RM started by booter_load in")? - boots_before;
+    check(boots == 20, || format!("{boots} GSP-RM boots in 20 binds"))
 }

@@ -7,8 +7,10 @@
 //! ([`wpr_meta`], [`libos`], [`queue`]) and the firmware parsers; this file only allocates,
 //! maps and programs.
 
+mod cmdq;
 pub mod libos;
 pub mod queue;
+pub mod rpc;
 pub mod wpr_meta;
 
 use kernel::{
@@ -19,6 +21,9 @@ use kernel::{
     io::Io,
     prelude::*,
     scatterlist::{Owned, SGTable},
+    sync::atomic::{Atomic, Relaxed},
+    time::{delay::fsleep, Delta},
+    transmute::AsBytes,
 };
 
 use crate::{
@@ -32,8 +37,11 @@ use crate::{
         riscv::RiscvBootloader,
     },
     fwsec,
-    regs::{NV_FUSE_STATUS_OPT_DISPLAY, NV_PDISP_VGA_WORKSPACE_BASE},
+    regs::{
+        NV_FUSE_STATUS_OPT_DISPLAY, NV_PDISP_VGA_WORKSPACE_BASE, NV_PGSP_FALCON_MAILBOX0_STATE,
+    },
 };
+use rpc::function;
 
 /// Size of each LIBOS log buffer.
 const LOG_SIZE: usize = 64 << 10;
@@ -83,10 +91,101 @@ pub(crate) struct GspMemory {
     _libos: Coherent<[u8]>,
     _rmargs: Coherent<[u8]>,
     _logs: KVec<Coherent<[u8]>>,
-    /// The message-queue area shared with GSP-RM.
-    _queues: Coherent<[u8]>,
+    /// The message-queue area shared with GSP-RM (accessed as 32-bit words).
+    queues: Coherent<[u32]>,
+    /// Commands sent so far (the queue sequence number continues from it).
+    sent: Atomic<u32>,
     /// Where things went in VRAM.
     pub(crate) layout: GspFbLayout,
+    /// What GSP-RM reported about the GPU.
+    pub(crate) info: rpc::StaticInfo,
+}
+
+/// How long GSP-RM may take to suspend after `UNLOADING_GUEST_DRIVER` (facts §7.4 unload 2).
+pub(crate) const UNLOAD_TIMEOUT: Delta = Delta::from_millis(5000);
+
+impl GspMemory {
+    /// Asks GSP-RM to unload and waits until LIBOS reports the processor suspended (GSP
+    /// MAILBOX0 bit 31).
+    pub(crate) fn unload(&self, dev: &device::Device, bar: &Bar0<'_>) -> Result {
+        let mut q = cmdq::Cmdq::new(dev, &self.queues, self.sent.load(Relaxed));
+        q.send(
+            bar,
+            function::UNLOADING_GUEST_DRIVER,
+            &rpc::unloading_guest_driver(),
+        )?;
+        self.sent.store(q.sent(), Relaxed);
+        kernel::io::poll::read_poll_timeout(
+            || Ok(bar.read(NV_PGSP_FALCON_MAILBOX0_STATE).suspended()),
+            |s| *s,
+            Delta::from_millis(10),
+            UNLOAD_TIMEOUT,
+        )
+        .map(|_| ())
+        .inspect_err(|_| {
+            dev_err!(
+                dev,
+                "GSP: GSP-RM did not suspend within {} ms\n",
+                UNLOAD_TIMEOUT.as_millis()
+            )
+        })
+    }
+}
+
+/// Runs a CPU sequencer buffer GSP-RM sent (facts §9.5). Register commands only; the core
+/// commands are refused with a clear error until a boot path needs them.
+fn run_sequencer(dev: &device::Device, bar: &Bar0<'_>, payload: &[u8]) -> Result {
+    let word = |i: usize| -> Result<u32> {
+        payload
+            .get(i * 4..i * 4 + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .ok_or(EINVAL)
+    };
+    let valid = word(1)? as usize; // cmdIndex: valid dwords in the buffer
+    let mut i = 0usize;
+    let base = 10; // commandBuffer at byte 40
+    while i < valid {
+        let op = word(base + i)?;
+        let arg = |k: usize| word(base + i + 1 + k);
+        let len = match op {
+            0 => {
+                bar.try_write32(arg(1)?, arg(0)? as usize)?;
+                3
+            }
+            1 => {
+                let (addr, mask, val) = (arg(0)? as usize, arg(1)?, arg(2)?);
+                let old = bar.try_read32(addr)?;
+                bar.try_write32((old & !mask) | val, addr)?;
+                4
+            }
+            2 => {
+                let (addr, mask, val, tmo) = (arg(0)? as usize, arg(1)?, arg(2)?, arg(3)?);
+                let tmo = if tmo == 0 { 4_000_000 } else { tmo };
+                let _ = bar.try_read32(addr)?;
+                kernel::io::poll::read_poll_timeout(
+                    || bar.try_read32(addr),
+                    |v| *v & mask == val,
+                    Delta::from_micros(10),
+                    Delta::from_micros(i64::from(tmo)),
+                )?;
+                6
+            }
+            3 => {
+                fsleep(Delta::from_micros(i64::from(arg(0)?)));
+                2
+            }
+            4 => {
+                let _ = bar.try_read32(arg(0)? as usize)?;
+                3
+            }
+            op => {
+                dev_err!(dev, "GSP: sequencer opcode {} is not supported yet\n", op);
+                return Err(ENOTSUPP);
+            }
+        };
+        i += len;
+    }
+    Ok(())
 }
 
 /// Allocates `size` zeroed bytes of coherent memory and lets `fill` write them, given their bus
@@ -102,6 +201,20 @@ fn coherent_with(
     // yet, so neither the device nor any other reference can access the memory while `fill`
     // holds this one; it ends before `c` is returned.
     fill(addr, unsafe { c.as_mut() })?;
+    Ok(c)
+}
+
+/// Like [`coherent_with`] for memory accessed as 32-bit words while the device uses it.
+fn coherent_words(
+    dev: &device::Device<device::Bound>,
+    size: usize,
+    fill: impl FnOnce(u64, &mut [u8]) -> Result,
+) -> Result<Coherent<[u32]>> {
+    let c: Coherent<[u32]> = CoherentBox::<[u32]>::zeroed_slice(dev, size / 4, GFP_KERNEL)?.into();
+    let addr = c.dma_address();
+    // SAFETY: as in `coherent_with`: freshly allocated, its address not yet given to the device.
+    let words = unsafe { c.as_mut() };
+    fill(addr, AsBytes::as_bytes_mut(words))?;
     Ok(c)
 }
 
@@ -139,6 +252,7 @@ pub(crate) fn boot(
     boot0: u32,
     fb_size: u64,
     files: &GspFiles,
+    sys: &rpc::SystemInfo,
 ) -> Result<GspMemory> {
     let fw_err = |name: &CStr, e: crate::firmware::FwError| {
         dev_err!(dev, "{}: {}\n", name, e);
@@ -231,7 +345,7 @@ pub(crate) fn boot(
     let wpr_meta = copy_of(dev, &meta, PAGE)?;
 
     // The message queues and the LIBOS arguments that point GSP-RM at them.
-    let queues = coherent_with(dev, queue::AREA_SIZE, |addr, b| {
+    let queues = coherent_words(dev, queue::AREA_SIZE, |addr, b| {
         let (pte, rest) = b.split_at_mut(queue::PAGE);
         if !queue::write_pte_page(pte, addr) || !queue::write_cmdq_header(rest) {
             return Err(EINVAL);
@@ -299,6 +413,55 @@ pub(crate) fn boot(
     }
     gsp_falcon.wait_active(bl.desc.app_version)?;
 
+    // GSP-RM is running: describe the machine, then wait for it to finish initialising
+    // (facts §7.4 steps 14-17).
+    let mut q = cmdq::Cmdq::new(dev, &queues, 0);
+    let mut si = [0u8; rpc::SYSTEM_INFO_SIZE];
+    rpc::system_info(&mut si, sys).map_err(|_| EINVAL)?;
+    q.send(bar, function::GSP_SET_SYSTEM_INFO, &si)?;
+    let mut reg = [0u8; 256];
+    let keys = rpc::REGISTRY_KEYS.map(|k| (k, 1u32));
+    let n = rpc::registry(&mut reg, &keys).map_err(|_| EINVAL)?;
+    q.send(bar, function::SET_REGISTRY, reg.get(..n).ok_or(EINVAL)?)?;
+    loop {
+        let m = q.receive()?;
+        match m.message().function {
+            function::GSP_INIT_DONE => break,
+            function::GSP_RUN_CPU_SEQUENCER => run_sequencer(dev, bar, m.message().payload)?,
+            f => dev_dbg!(dev, "GSP: message {:#x} during init\n", f),
+        }
+    }
+    q.send(
+        bar,
+        function::GET_GSP_STATIC_INFO,
+        &[0u8; rpc::STATIC_INFO_MIN],
+    )?;
+    let info = loop {
+        let m = q.receive()?;
+        let msg = m.message();
+        if msg.function != function::GET_GSP_STATIC_INFO {
+            dev_dbg!(
+                dev,
+                "GSP: message {:#x} while waiting for static info\n",
+                msg.function
+            );
+            continue;
+        }
+        if msg.result != 0 {
+            dev_err!(
+                dev,
+                "GSP: GET_GSP_STATIC_INFO failed with status {:#x}\n",
+                msg.result
+            );
+            return Err(EIO);
+        }
+        break rpc::static_info(msg.payload).map_err(|e| {
+            dev_err!(dev, "GSP: bad static info: {}\n", e);
+            EIO
+        })?;
+    };
+    let sent = Atomic::new(q.sent());
+
     Ok(GspMemory {
         _fwimage: fwimage,
         _radix3: radix3,
@@ -308,7 +471,9 @@ pub(crate) fn boot(
         _libos: libos,
         _rmargs: rmargs,
         _logs: logs,
-        _queues: queues,
+        queues,
+        sent,
         layout,
+        info,
     })
 }
