@@ -74,6 +74,11 @@ fault_suite fwsec-fail "--fwsec-fail" 5 "FWSEC-FRTS failed: mailbox0 0x0, FRTS e
 fault_suite falcon-hang "--falcon-hang" 110 "GSP falcon: timed out after 2000000 us waiting for the CPU to halt"
 fault_suite vbios-truncated "--vbios-variant truncated" 22 "VBIOS: "
 fault_suite vbios-bad-pcir "--vbios-variant bad-pcir-signature" 22 "VBIOS: "
+fault_suite booter-fail "--booter-fail" 5 "GSP: booter_load failed: mailbox0 0xbad100ff"
+fault_suite gsp-silent "--gsp-silent" 110 "GSP: no message from GSP-RM within 5000 ms"
+fault_suite gsp-corrupt-reply "--gsp-corrupt-reply" 5 "GSP: bad message at status-queue entry 0: bad checksum"
+fault_suite gsp-oversized-reply "--gsp-oversized-reply" 5 "GSP: bad message at status-queue entry 0: bad element count 64"
+fault_suite off-the-bus "--fall-off-bus-after 20" 19 "GPU not responding (NV_PMC_BOOT_0 reads 0xffffffff) while reading the VBIOS"
 unload_fw=/mnt/firmware/nvidia/ga102/gsp/booter_unload-570.144.bin
 fault_suite firmware-missing "" 2 "cannot load firmware nvidia/ga102/gsp/booter_unload-570.144.bin" "rm $unload_fw"
 fault_suite firmware-truncated "" 22 "nvidia/ga102/gsp/booter_unload-570.144.bin: bad HS image: " \

@@ -7,7 +7,7 @@
 
 use kernel::{alloc::VVec, device, io::Io, prelude::*};
 
-use crate::{driver::Bar0, vbios::Vbios};
+use crate::{driver::Bar0, regs::NV_PMC_BOOT_0, vbios::Vbios};
 
 /// BAR0 offset of `NV_PROM_DATA(0)`.
 const PROM_BASE: usize = 0x0030_0000;
@@ -30,6 +30,15 @@ impl VbiosImage {
             while bytes.len() < end {
                 let v = bar.try_read64(PROM_BASE + bytes.len())?;
                 bytes.extend_from_slice(&v.to_le_bytes(), GFP_KERNEL)?;
+            }
+            // A GPU that fell off the bus reads all ones everywhere: say so rather than
+            // reporting a broken VBIOS.
+            if bar.read(NV_PMC_BOOT_0).into_raw() == u32::MAX {
+                dev_err!(
+                    dev,
+                    "GPU not responding (NV_PMC_BOOT_0 reads 0xffffffff) while reading the VBIOS\n"
+                );
+                return Err(ENODEV);
             }
             match Vbios::parse(&bytes) {
                 Ok(_) => return Ok(VbiosImage { bytes }),
