@@ -14,3 +14,5 @@ unsigned long nova_c_getparam_chipset(void) { return NOVA_GETPARAM_CHIPSET; }
 unsigned long nova_c_getparam_architecture(void) { return NOVA_GETPARAM_ARCHITECTURE; }
 unsigned long nova_c_getparam_revision(void) { return NOVA_GETPARAM_REVISION; }
 unsigned long nova_c_getparam_vram_size(void) { return NOVA_GETPARAM_VRAM_SIZE; }
+unsigned long nova_c_getparam_bar1_size(void) { return NOVA_GETPARAM_BAR1_SIZE; }
+unsigned long nova_c_getparam_fw_version(void) { return NOVA_GETPARAM_FW_VERSION; }

@@ -29,6 +29,10 @@ extern "C" {
 #define NOVA_GETPARAM_REVISION		2
 /* Usable VRAM in bytes. */
 #define NOVA_GETPARAM_VRAM_SIZE		3
+/* Size of the BAR1 aperture in bytes. */
+#define NOVA_GETPARAM_BAR1_SIZE		4
+/* GSP-RM firmware version, (major << 32) | minor: 570.144 is 0x23a00000090; 0 if not booted. */
+#define NOVA_GETPARAM_FW_VERSION	5
 
 /**
  * struct drm_nova_getparam - query one device parameter

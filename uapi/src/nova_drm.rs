@@ -27,6 +27,10 @@ pub const NOVA_GETPARAM_ARCHITECTURE: u64 = 1;
 pub const NOVA_GETPARAM_REVISION: u64 = 2;
 /// `NOVA_GETPARAM_VRAM_SIZE`: usable VRAM in bytes.
 pub const NOVA_GETPARAM_VRAM_SIZE: u64 = 3;
+/// `NOVA_GETPARAM_BAR1_SIZE`: size of the BAR1 aperture in bytes.
+pub const NOVA_GETPARAM_BAR1_SIZE: u64 = 4;
+/// `NOVA_GETPARAM_FW_VERSION`: GSP-RM version, `(major << 32) | minor`; 0 if GSP-RM is not booted.
+pub const NOVA_GETPARAM_FW_VERSION: u64 = 5;
 
 /// `struct drm_nova_getparam`: query one device parameter.
 #[repr(C)]

@@ -13,6 +13,8 @@ extern "C" {
     fn nova_c_getparam_architecture() -> core::ffi::c_ulong;
     fn nova_c_getparam_revision() -> core::ffi::c_ulong;
     fn nova_c_getparam_vram_size() -> core::ffi::c_ulong;
+    fn nova_c_getparam_bar1_size() -> core::ffi::c_ulong;
+    fn nova_c_getparam_fw_version() -> core::ffi::c_ulong;
 }
 
 #[test]
@@ -43,6 +45,8 @@ fn ioctl_numbers_match_c() {
         assert_eq!(NOVA_GETPARAM_ARCHITECTURE, nova_c_getparam_architecture());
         assert_eq!(NOVA_GETPARAM_REVISION, nova_c_getparam_revision());
         assert_eq!(NOVA_GETPARAM_VRAM_SIZE, nova_c_getparam_vram_size());
+        assert_eq!(NOVA_GETPARAM_BAR1_SIZE, nova_c_getparam_bar1_size());
+        assert_eq!(NOVA_GETPARAM_FW_VERSION, nova_c_getparam_fw_version());
     }
 }
 

@@ -290,13 +290,15 @@ impl pci::Driver for NovaCoreDriver {
             }
         }
 
+        let fw_version = gsp.as_ref().map_or(0, |g| g.fw_version);
+        let bar1_size = pdev.resource_len(1)?;
         let drm = auxiliary::Registration::new(
             pdev.as_ref(),
             AUXILIARY_NAME,
             // One auxiliary device per GPU: the PCI bus/devfn is unique while we are bound.
             u32::from(pdev.dev_id()),
             crate::MODULE_NAME,
-            DrmHandoff::new(&id, vram_size),
+            DrmHandoff::new(&id, vram_size, bar1_size, fw_version),
         )?;
 
         let debugfs = DebugDir::new(

@@ -25,11 +25,15 @@ pub struct DrmHandoff {
     pub name: [u8; 8],
     /// Usable VRAM in bytes.
     pub vram_size: u64,
+    /// BAR1 aperture size in bytes.
+    pub bar1_size: u64,
+    /// GSP-RM version as `(major << 32) | minor`, 0 when GSP-RM was not booted.
+    pub fw_version: u64,
 }
 
 impl DrmHandoff {
     /// Builds the handoff from nova-core's identification.
-    pub fn new(id: &Identity, vram_size: u64) -> Self {
+    pub fn new(id: &Identity, vram_size: u64, bar1_size: u64, fw_version: u64) -> Self {
         let mut name = [0u8; 8];
         for (d, s) in name.iter_mut().zip(id.chip.name.bytes()) {
             *d = s;
@@ -41,6 +45,8 @@ impl DrmHandoff {
             minor_rev: id.minor_rev,
             name,
             vram_size,
+            bar1_size,
+            fw_version,
         }
     }
 }

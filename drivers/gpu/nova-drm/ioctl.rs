@@ -89,6 +89,8 @@ fn getparam(
         uapi::NOVA_GETPARAM_ARCHITECTURE => u64::from(gpu.architecture),
         uapi::NOVA_GETPARAM_REVISION => u64::from((gpu.major_rev << 4) | gpu.minor_rev),
         uapi::NOVA_GETPARAM_VRAM_SIZE => gpu.vram_size,
+        uapi::NOVA_GETPARAM_BAR1_SIZE => gpu.bar1_size,
+        uapi::NOVA_GETPARAM_FW_VERSION => gpu.fw_version,
         _ => return Err(EINVAL),
     };
     Ok(0)

@@ -163,6 +163,11 @@ fn drm_getparam_chip() -> Result<(), String> {
     let arch = get(uapi::NOVA_GETPARAM_ARCHITECTURE)?;
     let rev = get(uapi::NOVA_GETPARAM_REVISION)?;
     let vram = get(uapi::NOVA_GETPARAM_VRAM_SIZE)?;
+    let bar1 = get(uapi::NOVA_GETPARAM_BAR1_SIZE)?;
+    let fw = get(uapi::NOVA_GETPARAM_FW_VERSION)?;
+    check((bar1, fw) == (256 << 20, (570 << 32) | 144), || {
+        format!("BAR1 {bar1:#x} firmware {fw:#x}, want 256 MiB and 570.144")
+    })?;
     check(
         (chipset, arch, rev, vram) == (0x172, 0x17, 0xa1, 24 << 30),
         || {
@@ -174,7 +179,7 @@ fn drm_getparam_chip() -> Result<(), String> {
 fn drm_getparam_unknown() -> Result<(), String> {
     load_both()?;
     let f = drm::open_nova()?;
-    for p in [4u64, 0x1000, u64::MAX] {
+    for p in [6u64, 0x1000, u64::MAX] {
         match drm::getparam(&f, p) {
             Err(e) if e == libc::EINVAL => {}
             other => return Err(format!("param {p:#x}: {other:?}, want EINVAL")),

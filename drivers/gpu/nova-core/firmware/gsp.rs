@@ -185,6 +185,13 @@ impl<'a> GspFirmware<'a> {
     pub fn signature_bytes(&self) -> &'a [u8] {
         self.signature.data
     }
+
+    /// The `.fwversion` string as (major, minor), e.g. (570, 144) for "570.144".
+    pub fn version_numbers(&self) -> Option<(u32, u32)> {
+        let v = core::str::from_utf8(self.version?).ok()?;
+        let (major, minor) = v.split_once('.')?;
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    }
 }
 
 /// The descriptor of an ELF note section holding one note (`namesz`, `descsz`, `type`, name

@@ -99,6 +99,8 @@ pub(crate) struct GspMemory {
     pub(crate) layout: GspFbLayout,
     /// What GSP-RM reported about the GPU.
     pub(crate) info: rpc::StaticInfo,
+    /// The firmware's version, `(major << 32) | minor`.
+    pub(crate) fw_version: u64,
 }
 
 /// How long GSP-RM may take to suspend after `UNLOADING_GUEST_DRIVER` (facts §7.4 unload 2).
@@ -475,5 +477,8 @@ pub(crate) fn boot(
         sent,
         layout,
         info,
+        fw_version: gsp
+            .version_numbers()
+            .map_or(0, |(a, b)| (u64::from(a) << 32) | u64::from(b)),
     })
 }
