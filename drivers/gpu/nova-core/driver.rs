@@ -133,6 +133,7 @@ impl pci::Driver for NovaCoreDriver {
         pdev: &'bound pci::Device<Core<'_>>,
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        let probe_start = Instant::<Monotonic>::now();
         pdev.enable_device_mem()?;
         pdev.set_master();
 
@@ -202,13 +203,20 @@ impl pci::Driver for NovaCoreDriver {
                 vbios.len(),
                 stage(&mut stages, "vbios_read", &start)?
             );
+            let start = Instant::<Monotonic>::now();
             let booter_unload =
                 Firmware::request(BOOTER_UNLOAD, pdev.as_ref()).inspect_err(|e| {
                     dev_err!(pdev, "cannot load firmware {}: {:?}\n", BOOTER_UNLOAD, e);
                 })?;
+            let gsp_files = GspFiles::request(pdev.as_ref())?;
+            dev_info!(
+                pdev,
+                "boot: firmware files loaded in {} us\n",
+                stage(&mut stages, "firmware_request", &start)?
+            );
             booter::check(pdev.as_ref(), BOOTER_UNLOAD, booter_unload.data())?;
             Some(UnloadImages {
-                gsp_files: GspFiles::request(pdev.as_ref())?,
+                gsp_files,
                 vbios,
                 booter_unload,
             })
@@ -290,6 +298,7 @@ impl pci::Driver for NovaCoreDriver {
             }
         }
 
+        stage(&mut stages, "probe_total", &probe_start)?;
         let fw_version = gsp.as_ref().map_or(0, |g| g.fw_version);
         let bar1_size = pdev.resource_len(1)?;
         let drm = auxiliary::Registration::new(
