@@ -133,6 +133,14 @@ fn probe_boot_stages_logged() -> Result<(), String> {
     let want = [
         "boot: GFW boot complete",
         "boot: VRAM 24576 MiB, sysmem flush page at 0x",
+        "boot: VBIOS read (196608 bytes) in",
+        "boot: firmware files loaded in",
+        "boot: FWSEC-FRTS done in",
+        "WPR2 [0x5ffe00000, 0x5fff00000)",
+        "boot: GSP-RM started by booter_load in",
+        // GET_GSP_STATIC_INFO as the vGPU's GA102 profile answers it: two FB regions split at
+        // the non-WPR heap, BAR1 PDE base one page above it.
+        "boot: GSP-RM ready: GA102, 2 FB region(s), BAR1 PDE base 0x5f3e01000",
     ];
     for w in want {
         check(
