@@ -18,15 +18,6 @@ use crate::{
     firmware::hs::HsFirmware,
 };
 
-/// DMA transfer granule of the falcon.
-const DMA_GRANULE: u32 = 256;
-
-fn round_up(v: u32) -> Result<u32> {
-    v.checked_add(DMA_GRANULE - 1)
-        .map(|x| x & !(DMA_GRANULE - 1))
-        .ok_or(EINVAL)
-}
-
 /// Checks that `file` (named `name` in messages) is a well-formed HS image, logging what is
 /// wrong and where (-EINVAL) otherwise.
 pub(crate) fn check(dev: &device::Device, name: &CStr, file: &[u8]) -> Result {
@@ -65,7 +56,8 @@ pub(crate) fn run(
 
     let ucode = fw.ucode();
     let len = u32::try_from(ucode.len()).map_err(|_| EINVAL)?;
-    let mut buf = CoherentBox::<[u8]>::zeroed_slice(dev, round_up(len)? as usize, GFP_KERNEL)?;
+    let mut buf =
+        CoherentBox::<[u8]>::zeroed_slice(dev, falcon::dma_len(len)? as usize, GFP_KERNEL)?;
     let copy = buf.get_mut(..ucode.len()).ok_or(EINVAL)?;
     copy.copy_from_slice(ucode);
     let sig = fw
@@ -79,13 +71,13 @@ pub(crate) fn run(
         imem_secure: Segment {
             src: app.offset,
             dst: 0,
-            len: round_up(app.size)?,
+            len: falcon::dma_len(app.size)?,
         },
         imem_nonsecure: None,
         dmem: Segment {
             src: dmem.start,
             dst: 0,
-            len: round_up(dmem.len)?,
+            len: falcon::dma_len(dmem.len)?,
         },
         brom: Brom {
             pkc_data_offset: fw.pkc_dmem_offset(),

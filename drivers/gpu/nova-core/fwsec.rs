@@ -25,13 +25,6 @@ use crate::{
     },
 };
 
-/// DMA transfer granule of the falcon.
-const DMA_GRANULE: u32 = 256;
-
-fn round_up(v: u32, to: u32) -> Option<u32> {
-    v.checked_add(to - 1).map(|x| x & !(to - 1))
-}
-
 /// WPR2 as the registers show it now.
 pub(crate) fn current_wpr2(bar: &Bar0<'_>) -> Option<FbRange> {
     fb_layout::wpr2_from_regs(
@@ -140,7 +133,7 @@ fn run(
     // The patched copy, in DMA memory, padded to whole transfers.
     let ucode = fw.ucode_bytes();
     let len = u32::try_from(ucode.len()).map_err(|_| EINVAL)?;
-    let padded = round_up(len, DMA_GRANULE).ok_or(EINVAL)?;
+    let padded = falcon::dma_len(len)?;
     let mut buf = CoherentBox::<[u8]>::zeroed_slice(dev, padded as usize, GFP_KERNEL)?;
     let sig = {
         let copy = buf.get_mut(..ucode.len()).ok_or(EINVAL)?;
@@ -156,7 +149,7 @@ fn run(
         Ok(Segment {
             src: t.src,
             dst: t.dst,
-            len: round_up(t.len, DMA_GRANULE).ok_or(EINVAL)?,
+            len: falcon::dma_len(t.len)?,
         })
     };
     let img = falcon::Image {

@@ -93,6 +93,16 @@ pub(crate) struct Halted {
     pub(crate) mailbox1: u32,
 }
 
+/// Size of one falcon DMA transfer; load segments are whole transfers.
+pub(crate) const DMA_GRANULE: u32 = 256;
+
+/// `len` rounded up to whole DMA transfers.
+pub(crate) fn dma_len(len: u32) -> Result<u32> {
+    len.checked_add(DMA_GRANULE - 1)
+        .map(|x| x & !(DMA_GRANULE - 1))
+        .ok_or(EINVAL)
+}
+
 /// One contiguous DMA copy into falcon memory.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Segment {
@@ -192,16 +202,7 @@ impl<'a, E: Engine> Falcon<'a, E, Idle> {
             Delta::from_micros(10),
             RESET_READY_TIMEOUT,
         );
-        bar.write(
-            NV_PFALCON_FALCON_ENGINE::of::<E>(),
-            NV_PFALCON_FALCON_ENGINE::zeroed().with_reset(true),
-        );
-        fsleep(Delta::from_micros(10));
-        bar.write(
-            NV_PFALCON_FALCON_ENGINE::of::<E>(),
-            NV_PFALCON_FALCON_ENGINE::zeroed(),
-        );
-        self.wait_scrubbed()?;
+        self.pulse_engine_reset()?;
 
         let bcr = bar.read(NV_PRISCV_RISCV_BCR_CTRL::of::<E>());
         if bcr.core_select_riscv() {
@@ -232,16 +233,7 @@ impl<'a, E: Engine> Falcon<'a, E, Idle> {
         mailbox1: u32,
     ) -> Result<Falcon<'a, E, RiscvReady>> {
         let bar = self.bar;
-        bar.write(
-            NV_PFALCON_FALCON_ENGINE::of::<E>(),
-            NV_PFALCON_FALCON_ENGINE::zeroed().with_reset(true),
-        );
-        fsleep(Delta::from_micros(10));
-        bar.write(
-            NV_PFALCON_FALCON_ENGINE::of::<E>(),
-            NV_PFALCON_FALCON_ENGINE::zeroed(),
-        );
-        self.wait_scrubbed()?;
+        self.pulse_engine_reset()?;
         bar.write(
             NV_PRISCV_RISCV_BCR_CTRL::of::<E>(),
             NV_PRISCV_RISCV_BCR_CTRL::zeroed()
@@ -258,6 +250,21 @@ impl<'a, E: Engine> Falcon<'a, E, Idle> {
             NV_PFALCON_FALCON_MAILBOX1::zeroed().with_value(mailbox1),
         );
         Ok(self.into_state(RiscvReady))
+    }
+
+    /// Pulses ENGINE.RESET and waits for the memories to be scrubbed.
+    fn pulse_engine_reset(&self) -> Result {
+        let bar = self.bar;
+        bar.write(
+            NV_PFALCON_FALCON_ENGINE::of::<E>(),
+            NV_PFALCON_FALCON_ENGINE::zeroed().with_reset(true),
+        );
+        fsleep(Delta::from_micros(10));
+        bar.write(
+            NV_PFALCON_FALCON_ENGINE::of::<E>(),
+            NV_PFALCON_FALCON_ENGINE::zeroed(),
+        );
+        self.wait_scrubbed()
     }
 
     fn wait_scrubbed(&self) -> Result {
