@@ -2,7 +2,9 @@
 //! debugfs: `/sys/kernel/debug/nova-core-<pci name>/boot`, what probe found and how long each
 //! boot stage took.
 
-use kernel::{debugfs, fmt, prelude::*, str::CString};
+use kernel::{debugfs, dma::Coherent, fmt, prelude::*, str::CString, sync::Arc};
+
+use crate::gsp::channel::{GspChannel, QueueReport, LOG_NAMES};
 
 /// The boot report (written once at probe, read-only afterwards).
 pub(crate) struct BootReport {
@@ -34,17 +36,41 @@ impl debugfs::Writer for BootReport {
 /// The debugfs directory of one GPU and its files (removed on drop, files first).
 pub(crate) struct DebugDir {
     _boot: Pin<KBox<debugfs::File<BootReport>>>,
+    _queues: Option<Pin<KBox<debugfs::File<QueueReport>>>>,
+    _logs: KVec<Pin<KBox<debugfs::File<Arc<Coherent<[u8]>>>>>>,
     _dir: debugfs::Dir,
 }
 
 impl DebugDir {
-    /// Creates `nova-core-<pci_name>/boot`.
-    pub(crate) fn new(pci_name: &CStr, report: BootReport) -> Result<Self> {
+    /// Creates `nova-core-<pci_name>/boot` and, when GSP-RM runs, `gsp_queues` (live queue
+    /// pointers and counters) and the raw LIBOS log buffers `loginit`, `logintr`, `logrm`
+    /// (word 0 is GSP-RM's write pointer, facts §7.3).
+    pub(crate) fn new(
+        pci_name: &CStr,
+        report: BootReport,
+        gsp: Option<&Arc<GspChannel>>,
+    ) -> Result<Self> {
         let name = CString::try_from_fmt(fmt!("nova-core-{}", pci_name))?;
         let dir = debugfs::Dir::new(&name);
         let boot = KBox::pin_init(dir.read_only_file(c"boot", report), GFP_KERNEL)?;
+        let mut logs = KVec::new();
+        let mut queues = None;
+        if let Some(chan) = gsp {
+            queues = Some(KBox::pin_init(
+                dir.read_only_file(c"gsp_queues", QueueReport(chan.clone())),
+                GFP_KERNEL,
+            )?);
+            for (name, buf) in LOG_NAMES.iter().zip(chan.logs.iter()) {
+                logs.push(
+                    KBox::pin_init(dir.read_binary_file(name, buf.clone()), GFP_KERNEL)?,
+                    GFP_KERNEL,
+                )?;
+            }
+        }
         Ok(DebugDir {
             _boot: boot,
+            _queues: queues,
+            _logs: logs,
             _dir: dir,
         })
     }

@@ -270,7 +270,7 @@ impl pci::Driver for NovaCoreDriver {
                         | u32::from(pdev.subsystem_vendor_id()),
                     pci_revision_id: u32::from(pdev.revision_id()),
                 };
-                let mem = gsp::boot(
+                let mut mem = gsp::boot(
                     pdev.as_ref(),
                     &bar,
                     boot0.into_raw(),
@@ -294,6 +294,21 @@ impl pci::Driver for NovaCoreDriver {
                     mem.info.num_regions,
                     mem.info.bar1_pde_base
                 );
+                // GSP-RM runs from here on: a failure no longer fails the probe (unbind must
+                // still unload GSP-RM and release WPR2); what needs the objects is unavailable.
+                match gsp::rm::RmDevice::alloc(&mem.chan, &bar) {
+                    Ok(rm) => {
+                        dev_info!(
+                            pdev,
+                            "boot: RM client {:#x}, device {:#x}, subdevice {:#x} allocated\n",
+                            rm.client,
+                            rm.device,
+                            rm.subdevice
+                        );
+                        mem.rm = Some(rm);
+                    }
+                    Err(e) => dev_err!(pdev, "boot: RM device objects not allocated: {:?}\n", e),
+                }
                 gsp = Some(mem);
             }
         }
@@ -318,6 +333,7 @@ impl pci::Driver for NovaCoreDriver {
                 wpr2: fwsec::current_wpr2(&bar).map(|w| (w.start, w.end)),
                 stages,
             },
+            gsp.as_ref().map(|g| &g.chan),
         )?;
 
         Ok(NovaCore {

@@ -14,6 +14,7 @@ pub fn all() -> Vec<(&'static str, Vec<Test>)> {
             vec![
                 ("ga102_identified", probe_ga102_identified),
                 ("boot_stages_logged", probe_boot_stages_logged),
+                ("gsp_queues_and_logs", probe_gsp_queues_and_logs),
             ],
         ),
         (
@@ -150,6 +151,73 @@ fn probe_boot_stages_logged() -> Result<(), String> {
         )?;
     }
     Ok(())
+}
+
+/// The debugfs directory of the (single) GPU.
+fn debugfs_dir() -> Result<std::path::PathBuf, String> {
+    std::fs::read_dir("/sys/kernel/debug")
+        .map_err(|e| format!("debugfs: {e}"))?
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("nova-core-"))
+        .map(|e| e.path())
+        .ok_or_else(|| "no /sys/kernel/debug/nova-core-* directory".into())
+}
+
+/// The number after `key` on the line starting with it (`key: 12`, `cmdq: cpu_write 3 ...`).
+fn field(text: &str, line: &str, key: &str) -> Result<u64, String> {
+    let l = text
+        .lines()
+        .find(|l| l.starts_with(line))
+        .ok_or_else(|| format!("no {line:?} line in {text:?}"))?;
+    let mut words = l.split_whitespace();
+    words
+        .find(|w| *w == key)
+        .and_then(|_| words.next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("no number after {key:?} in {l:?}"))
+}
+
+fn probe_gsp_queues_and_logs() -> Result<(), String> {
+    load_both()?;
+    let dir = debugfs_dir()?;
+    let q = dir.join("gsp_queues");
+    let text = std::fs::read_to_string(&q).map_err(|e| format!("{}: {e}", q.display()))?;
+    // Boot: SET_SYSTEM_INFO, SET_REGISTRY, GET_GSP_STATIC_INFO, then three RM_ALLOCs (client,
+    // device, subdevice). Each command got exactly one reply except the first two, which GSP-RM
+    // does not answer; INIT_DONE is the event.
+    let commands = field(&text, "commands:", "commands:")?;
+    let messages = field(&text, "messages:", "messages:")?;
+    check(commands == 6, || {
+        format!("{commands} commands sent: {text}")
+    })?;
+    check(messages >= 5, || format!("{messages} messages: {text}"))?;
+    check(field(&text, "errors:", "errors:")? == 0, || text.clone())?;
+    // Everything written was consumed, in both directions.
+    check(
+        field(&text, "cmdq:", "cpu_write")? == field(&text, "cmdq:", "gsp_read")?,
+        || format!("GSP-RM left commands unread: {text}"),
+    )?;
+    check(
+        field(&text, "msgq:", "gsp_write")? == field(&text, "msgq:", "cpu_read")?,
+        || format!("messages left unread: {text}"),
+    )?;
+    check(text.contains("last_command: 0x67 GSP_RM_ALLOC"), || {
+        text.clone()
+    })?;
+    for name in ["loginit", "logintr", "logrm"] {
+        let p = dir.join(name);
+        let data = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        check(data.len() == 64 << 10, || {
+            format!("{name}: {} bytes, expected 64 KiB", data.len())
+        })?;
+    }
+    let log = dmesg()?;
+    let want = "boot: RM client 0x4e560000, device 0x4e560080, subdevice 0x4e562080 allocated";
+    check(
+        log.lines()
+            .any(|l| l.contains("nova_core") && l.contains(want)),
+        || format!("no '{want}' line"),
+    )
 }
 
 fn drm_version_is_nova() -> Result<(), String> {

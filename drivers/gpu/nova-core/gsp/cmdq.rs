@@ -15,10 +15,12 @@ use kernel::{
 };
 
 use super::{
+    channel::QueueStats,
     queue::{CMDQ_OFFSET, MSG_COUNT, PAGE, STATQ_OFFSET},
     rpc::{self, Message},
 };
 use crate::{driver::Bar0, regs::NV_PGSP_QUEUE_HEAD0};
+use kernel::sync::atomic::Relaxed;
 
 /// How long a command may wait for room in the command queue.
 pub(crate) const SEND_TIMEOUT: Delta = Delta::from_millis(5000);
@@ -57,18 +59,36 @@ pub(crate) struct Cmdq<'a> {
     area: &'a Coherent<[u32]>,
     seq_num: u32,
     rpc_seq: u32,
+    stats: &'a QueueStats,
 }
 
 impl<'a> Cmdq<'a> {
     /// The queues in `area` (initialised by `gsp::boot`); `sent` is the number of commands sent
     /// before (the queue sequence number continues from it).
-    pub(crate) fn new(dev: &'a device::Device, area: &'a Coherent<[u32]>, sent: u32) -> Self {
+    pub(crate) fn new(
+        dev: &'a device::Device,
+        area: &'a Coherent<[u32]>,
+        sent: u32,
+        stats: &'a QueueStats,
+    ) -> Self {
         Cmdq {
             dev,
             area,
             seq_num: sent,
             rpc_seq: sent,
+            stats,
         }
+    }
+
+    /// Counts a message that was not the reply being waited for, and logs it.
+    pub(crate) fn note_event(&self, func: u32) {
+        self.stats.events.fetch_add(1, Relaxed);
+        dev_dbg!(
+            self.dev,
+            "GSP: event {:#x} ({})\n",
+            func,
+            rpc::function::name(func)
+        );
     }
 
     /// Number of commands sent so far.
@@ -137,6 +157,8 @@ impl<'a> Cmdq<'a> {
         bar.write_reg(NV_PGSP_QUEUE_HEAD0::zeroed());
         self.seq_num = self.seq_num.wrapping_add(1);
         self.rpc_seq = self.rpc_seq.wrapping_add(1);
+        self.stats.commands.fetch_add(1, Relaxed);
+        self.stats.last_command.store(function, Relaxed);
         Ok(())
     }
 
@@ -185,6 +207,9 @@ impl<'a> Cmdq<'a> {
         rpc::decode(&elem).map_err(bad)?;
         dma_mb(Read);
         self.write32(CMDQ_OFFSET + RX_READ_PTR, (read + count as u32) % n)?;
-        Ok(Received { elem })
+        self.stats.messages.fetch_add(1, Relaxed);
+        let r = Received { elem };
+        self.stats.last_message.store(r.message().function, Relaxed);
+        Ok(r)
     }
 }

@@ -7,9 +7,11 @@
 //! ([`wpr_meta`], [`libos`], [`queue`]) and the firmware parsers; this file only allocates,
 //! maps and programs.
 
+pub(crate) mod channel;
 mod cmdq;
 pub mod libos;
 pub mod queue;
+pub(crate) mod rm;
 pub mod rpc;
 pub mod wpr_meta;
 
@@ -21,7 +23,7 @@ use kernel::{
     io::Io,
     prelude::*,
     scatterlist::{Owned, SGTable},
-    sync::atomic::{Atomic, Relaxed},
+    sync::Arc,
     time::{delay::fsleep, Delta},
     transmute::AsBytes,
 };
@@ -41,6 +43,7 @@ use crate::{
         NV_FUSE_STATUS_OPT_DISPLAY, NV_PDISP_VGA_WORKSPACE_BASE, NV_PGSP_FALCON_MAILBOX0_STATE,
     },
 };
+use channel::GspChannel;
 use rpc::function;
 
 /// Size of each LIBOS log buffer.
@@ -90,11 +93,10 @@ pub(crate) struct GspMemory {
     _wpr_meta: Coherent<[u8]>,
     _libos: Coherent<[u8]>,
     _rmargs: Coherent<[u8]>,
-    _logs: KVec<Coherent<[u8]>>,
-    /// The message-queue area shared with GSP-RM (accessed as 32-bit words).
-    queues: Coherent<[u32]>,
-    /// Commands sent so far (the queue sequence number continues from it).
-    sent: Atomic<u32>,
+    /// The queues and log buffers shared with GSP-RM.
+    pub(crate) chan: Arc<GspChannel>,
+    /// nova-core's client, device and subdevice in GSP-RM, once allocated.
+    pub(crate) rm: Option<rm::RmDevice>,
     /// Where things went in VRAM.
     pub(crate) layout: GspFbLayout,
     /// What GSP-RM reported about the GPU.
@@ -110,13 +112,18 @@ impl GspMemory {
     /// Asks GSP-RM to unload and waits until LIBOS reports the processor suspended (GSP
     /// MAILBOX0 bit 31).
     pub(crate) fn unload(&self, dev: &device::Device, bar: &Bar0<'_>) -> Result {
-        let mut q = cmdq::Cmdq::new(dev, &self.queues, self.sent.load(Relaxed));
-        q.send(
-            bar,
-            function::UNLOADING_GUEST_DRIVER,
-            &rpc::unloading_guest_driver(),
-        )?;
-        self.sent.store(q.sent(), Relaxed);
+        if let Some(rm) = &self.rm {
+            if rm.free(&self.chan, bar).is_err() {
+                dev_err!(dev, "GSP: freeing nova-core's RM objects failed\n");
+            }
+        }
+        self.chan.exchange(|q| {
+            q.send(
+                bar,
+                function::UNLOADING_GUEST_DRIVER,
+                &rpc::unloading_guest_driver(),
+            )
+        })?;
         kernel::io::poll::read_poll_timeout(
             || Ok(bar.read(NV_PGSP_FALCON_MAILBOX0_STATE).suspended()),
             |s| *s,
@@ -367,10 +374,11 @@ pub(crate) fn boot(
             Err(EINVAL)
         }
     })?;
-    let mut logs = KVec::new();
-    for _ in 0..3 {
-        logs.push(log_buffer(dev)?, GFP_KERNEL)?;
-    }
+    let logs = [
+        Arc::new(log_buffer(dev)?, GFP_KERNEL)?,
+        Arc::new(log_buffer(dev)?, GFP_KERNEL)?,
+        Arc::new(log_buffer(dev)?, GFP_KERNEL)?,
+    ];
     let region = |name: &[u8], c: &Coherent<[u8]>| libos::Region {
         id8: libos::id8(name),
         pa: c.dma_address(),
@@ -417,52 +425,50 @@ pub(crate) fn boot(
 
     // GSP-RM is running: describe the machine, then wait for it to finish initialising
     // (facts §7.4 steps 14-17).
-    let mut q = cmdq::Cmdq::new(dev, &queues, 0);
-    let mut si = [0u8; rpc::SYSTEM_INFO_SIZE];
-    rpc::system_info(&mut si, sys).map_err(|_| EINVAL)?;
-    q.send(bar, function::GSP_SET_SYSTEM_INFO, &si)?;
-    let mut reg = [0u8; 256];
-    let keys = rpc::REGISTRY_KEYS.map(|k| (k, 1u32));
-    let n = rpc::registry(&mut reg, &keys).map_err(|_| EINVAL)?;
-    q.send(bar, function::SET_REGISTRY, reg.get(..n).ok_or(EINVAL)?)?;
-    loop {
-        let m = q.receive()?;
-        match m.message().function {
-            function::GSP_INIT_DONE => break,
-            function::GSP_RUN_CPU_SEQUENCER => run_sequencer(dev, bar, m.message().payload)?,
-            f => dev_dbg!(dev, "GSP: message {:#x} during init\n", f),
+    let chan = GspChannel::new(dev, queues, logs)?;
+    let info = chan.exchange(|q| {
+        let mut si = [0u8; rpc::SYSTEM_INFO_SIZE];
+        rpc::system_info(&mut si, sys).map_err(|_| EINVAL)?;
+        q.send(bar, function::GSP_SET_SYSTEM_INFO, &si)?;
+        let mut reg = [0u8; 256];
+        let keys = rpc::REGISTRY_KEYS.map(|k| (k, 1u32));
+        let n = rpc::registry(&mut reg, &keys).map_err(|_| EINVAL)?;
+        q.send(bar, function::SET_REGISTRY, reg.get(..n).ok_or(EINVAL)?)?;
+        loop {
+            let m = q.receive()?;
+            match m.message().function {
+                function::GSP_INIT_DONE => break,
+                function::GSP_RUN_CPU_SEQUENCER => run_sequencer(dev, bar, m.message().payload)?,
+                f => q.note_event(f),
+            }
         }
-    }
-    q.send(
-        bar,
-        function::GET_GSP_STATIC_INFO,
-        &[0u8; rpc::STATIC_INFO_MIN],
-    )?;
-    let info = loop {
-        let m = q.receive()?;
-        let msg = m.message();
-        if msg.function != function::GET_GSP_STATIC_INFO {
-            dev_dbg!(
-                dev,
-                "GSP: message {:#x} while waiting for static info\n",
-                msg.function
-            );
-            continue;
-        }
-        if msg.result != 0 {
-            dev_err!(
-                dev,
-                "GSP: GET_GSP_STATIC_INFO failed with status {:#x}\n",
-                msg.result
-            );
-            return Err(EIO);
-        }
-        break rpc::static_info(msg.payload).map_err(|e| {
-            dev_err!(dev, "GSP: bad static info: {}\n", e);
-            EIO
-        })?;
-    };
-    let sent = Atomic::new(q.sent());
+        q.send(
+            bar,
+            function::GET_GSP_STATIC_INFO,
+            &[0u8; rpc::STATIC_INFO_MIN],
+        )?;
+        let info = loop {
+            let m = q.receive()?;
+            let msg = m.message();
+            if msg.function != function::GET_GSP_STATIC_INFO {
+                q.note_event(msg.function);
+                continue;
+            }
+            if msg.result != 0 {
+                dev_err!(
+                    dev,
+                    "GSP: GET_GSP_STATIC_INFO failed with status {:#x}\n",
+                    msg.result
+                );
+                return Err(EIO);
+            }
+            break rpc::static_info(msg.payload).map_err(|e| {
+                dev_err!(dev, "GSP: bad static info: {}\n", e);
+                EIO
+            })?;
+        };
+        Ok(info)
+    })?;
 
     Ok(GspMemory {
         _fwimage: fwimage,
@@ -472,9 +478,8 @@ pub(crate) fn boot(
         _wpr_meta: wpr_meta,
         _libos: libos,
         _rmargs: rmargs,
-        _logs: logs,
-        queues,
-        sent,
+        chan,
+        rm: None,
         layout,
         info,
         fw_version: gsp

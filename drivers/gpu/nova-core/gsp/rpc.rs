@@ -50,6 +50,30 @@ pub mod function {
     pub const UCODE_LIBOS_PRINT: u32 = 0x100c;
     /// Event `GSP_LOCKDOWN_NOTICE`.
     pub const GSP_LOCKDOWN_NOTICE: u32 = 0x101c;
+    /// Event `MMU_FAULT_QUEUED`.
+    pub const MMU_FAULT_QUEUED: u32 = 0x1005;
+
+    /// The name of a function or event number, or "unknown".
+    pub const fn name(f: u32) -> &'static str {
+        match f {
+            FREE => "FREE",
+            UNLOADING_GUEST_DRIVER => "UNLOADING_GUEST_DRIVER",
+            GET_GSP_STATIC_INFO => "GET_GSP_STATIC_INFO",
+            CONTINUATION_RECORD => "CONTINUATION_RECORD",
+            GSP_SET_SYSTEM_INFO => "GSP_SET_SYSTEM_INFO",
+            SET_REGISTRY => "SET_REGISTRY",
+            GSP_RM_CONTROL => "GSP_RM_CONTROL",
+            GSP_RM_ALLOC => "GSP_RM_ALLOC",
+            GSP_INIT_DONE => "GSP_INIT_DONE",
+            GSP_RUN_CPU_SEQUENCER => "GSP_RUN_CPU_SEQUENCER",
+            POST_EVENT => "POST_EVENT",
+            MMU_FAULT_QUEUED => "MMU_FAULT_QUEUED",
+            OS_ERROR_LOG => "OS_ERROR_LOG",
+            UCODE_LIBOS_PRINT => "UCODE_LIBOS_PRINT",
+            GSP_LOCKDOWN_NOTICE => "GSP_LOCKDOWN_NOTICE",
+            _ => "unknown",
+        }
+    }
 }
 
 /// What is wrong with a received element.
@@ -380,9 +404,165 @@ pub const fn unloading_guest_driver() -> [u8; 8] {
     [0; 8]
 }
 
+/// Size of `rpc_gsp_rm_alloc_v03_00` before its params (facts §9.3, OG:abi L2246-2255).
+pub const RM_ALLOC_HDR: usize = 32;
+/// Size of `rpc_gsp_rm_control_v03_00` before its params (facts §9.3, OG:abi L2259-2266).
+pub const RM_CONTROL_HDR: usize = 24;
+/// Size of `rpc_free_v03_00` (`NVOS00_PARAMETERS_v03_00`, facts §9.3, OG:abi L1636-1642).
+pub const FREE_SIZE: usize = 16;
+
+/// RM object classes (facts §10.1).
+pub mod class {
+    /// `NV01_ROOT`: a client.
+    pub const NV01_ROOT: u32 = 0x0000;
+    /// `NV01_DEVICE_0`.
+    pub const NV01_DEVICE_0: u32 = 0x0080;
+    /// `NV20_SUBDEVICE_0`.
+    pub const NV20_SUBDEVICE_0: u32 = 0x2080;
+}
+
+/// Writes a `GSP_RM_ALLOC` payload into `out` (which must be `RM_ALLOC_HDR + params.len()`
+/// bytes): the object `h_object` of class `h_class` under `h_parent` in client `h_client`.
+pub fn rm_alloc(
+    out: &mut [u8],
+    h_client: u32,
+    h_parent: u32,
+    h_object: u32,
+    h_class: u32,
+    params: &[u8],
+) -> Result<(), RpcError> {
+    if out.len() != RM_ALLOC_HDR + params.len() || out.len() + ELEM_HDR + RPC_HDR > ELEM_MAX {
+        return Err(RpcError::TooLarge);
+    }
+    out.fill(0);
+    put32(out, 0, h_client);
+    put32(out, 4, h_parent);
+    put32(out, 8, h_object);
+    put32(out, 12, h_class);
+    put32(out, 16, RESULT_PENDING);
+    put32(out, 20, params.len() as u32);
+    out.get_mut(RM_ALLOC_HDR..)
+        .ok_or(RpcError::TooLarge)?
+        .copy_from_slice(params);
+    Ok(())
+}
+
+/// Writes a `GSP_RM_CONTROL` payload into `out` (`RM_CONTROL_HDR + params.len()` bytes).
+pub fn rm_control(
+    out: &mut [u8],
+    h_client: u32,
+    h_object: u32,
+    cmd: u32,
+    params: &[u8],
+) -> Result<(), RpcError> {
+    if out.len() != RM_CONTROL_HDR + params.len() || out.len() + ELEM_HDR + RPC_HDR > ELEM_MAX {
+        return Err(RpcError::TooLarge);
+    }
+    out.fill(0);
+    put32(out, 0, h_client);
+    put32(out, 4, h_object);
+    put32(out, 8, cmd);
+    put32(out, 12, RESULT_PENDING);
+    put32(out, 16, params.len() as u32);
+    out.get_mut(RM_CONTROL_HDR..)
+        .ok_or(RpcError::TooLarge)?
+        .copy_from_slice(params);
+    Ok(())
+}
+
+/// The `FREE` payload for object `h_object` under `h_parent` in client `h_client`.
+pub fn rm_free(h_client: u32, h_parent: u32, h_object: u32) -> [u8; FREE_SIZE] {
+    let mut b = [0u8; FREE_SIZE];
+    put32(&mut b, 0, h_client);
+    put32(&mut b, 4, h_parent);
+    put32(&mut b, 8, h_object);
+    b
+}
+
+/// The status GSP-RM wrote into an alloc (`@16`), control (`@12`) or free (`@12`) reply,
+/// or `None` when the reply is too short to hold it.
+pub fn rm_status(function: u32, reply: &[u8]) -> Option<u32> {
+    let at = match function {
+        function::GSP_RM_ALLOC => 16,
+        function::GSP_RM_CONTROL | function::FREE => 12,
+        _ => return None,
+    };
+    reply.get(at..at + 4)?;
+    Some(get32(reply, at))
+}
+
+/// The params of a control reply, checked against the size the reply claims.
+pub fn rm_control_params(reply: &[u8]) -> Option<&[u8]> {
+    let n = reply.get(16..20).map(|_| get32(reply, 16))? as usize;
+    reply.get(RM_CONTROL_HDR..RM_CONTROL_HDR.checked_add(n)?)
+}
+
+/// `NV0000_ALLOC_PARAMETERS` (120 bytes, facts §10.2): the client's own handle, processID
+/// 0xFFFFFFFF (kernel client), empty name.
+pub fn root_alloc_params(h_client: u32) -> [u8; 120] {
+    let mut b = [0u8; 120];
+    put32(&mut b, 0, h_client);
+    put32(&mut b, 4, u32::MAX);
+    b
+}
+
+/// `NV0080_ALLOC_PARAMETERS` (56 bytes, facts §10.2): device 0, shared with `h_client`.
+pub fn device_alloc_params(h_client: u32) -> [u8; 56] {
+    let mut b = [0u8; 56];
+    put32(&mut b, 4, h_client);
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rm_alloc_control_free_layouts() {
+        let mut a = [0u8; RM_ALLOC_HDR + 4];
+        rm_alloc(&mut a, 1, 2, 3, class::NV20_SUBDEVICE_0, &[9, 8, 7, 6]).unwrap();
+        assert_eq!(get32(&a, 0), 1);
+        assert_eq!(get32(&a, 4), 2);
+        assert_eq!(get32(&a, 8), 3);
+        assert_eq!(get32(&a, 12), 0x2080);
+        assert_eq!(get32(&a, 16), RESULT_PENDING);
+        assert_eq!(get32(&a, 20), 4);
+        assert_eq!(&a[32..], &[9, 8, 7, 6]);
+        assert_eq!(
+            rm_alloc(&mut [0u8; 35], 1, 2, 3, 4, &[1, 2, 3, 4]),
+            Err(RpcError::TooLarge)
+        );
+        let mut c = [0u8; RM_CONTROL_HDR + 8];
+        rm_control(&mut c, 5, 6, 0x2080_0101, &[1; 8]).unwrap();
+        assert_eq!(get32(&c, 8), 0x2080_0101);
+        assert_eq!(get32(&c, 16), 8);
+        assert_eq!(rm_control_params(&c), Some(&[1u8; 8][..]));
+        put32(&mut c, 16, 9);
+        assert_eq!(rm_control_params(&c), None);
+        let f = rm_free(1, 2, 3);
+        assert_eq!((get32(&f, 0), get32(&f, 4), get32(&f, 8)), (1, 2, 3));
+        assert_eq!(rm_status(function::FREE, &f), Some(0));
+        assert_eq!(rm_status(function::GSP_RM_ALLOC, &a), Some(RESULT_PENDING));
+        assert_eq!(rm_status(function::GSP_RM_ALLOC, &a[..19]), None);
+        assert_eq!(rm_status(function::SET_REGISTRY, &a), None);
+        assert_eq!(get32(&root_alloc_params(7), 4), u32::MAX);
+        assert_eq!(get32(&device_alloc_params(7), 4), 7);
+    }
+
+    #[test]
+    fn every_named_function_has_a_name() {
+        for f in [
+            function::FREE,
+            function::GSP_RM_ALLOC,
+            function::GSP_RM_CONTROL,
+            function::GSP_INIT_DONE,
+            function::MMU_FAULT_QUEUED,
+            function::GSP_LOCKDOWN_NOTICE,
+        ] {
+            assert_ne!(function::name(f), "unknown");
+        }
+        assert_eq!(function::name(0xdead), "unknown");
+    }
 
     #[test]
     fn encode_decode_round_trip_with_checksum() {
