@@ -23,6 +23,7 @@ use crate::{
     fb_layout::FbRange,
     fwsec, gfw,
     gsp::{self, GspFiles, GspMemory},
+    hal::{self, BootStatus},
     handoff::{DrmHandoff, AUXILIARY_NAME},
     prom::VbiosImage,
     regs::{NV_PMC_BOOT_0, NV_PMC_BOOT_42},
@@ -42,9 +43,6 @@ fn stage(
     Ok(us)
 }
 
-/// GA102, the chip whose GSP boot is implemented so far.
-const GA102_CHIPSET: u16 = 0x172;
-
 /// Size of BAR0, the register window, on every supported chip.
 pub(crate) const BAR0_SIZE: usize = SZ_16M;
 
@@ -53,9 +51,6 @@ pub(crate) type Bar0<'a> = pci::Bar<'a, BAR0_SIZE>;
 
 /// The PCI driver type.
 pub(crate) struct NovaCoreDriver;
-
-/// The Booter-unload image of GA102 (facts sheet §6.1).
-const BOOTER_UNLOAD: &CStr = c"nvidia/ga102/gsp/booter_unload-570.144.bin";
 
 /// Per-GPU state, alive while the PCI function is bound.
 pub(crate) struct NovaCore<'bound> {
@@ -194,7 +189,8 @@ impl pci::Driver for NovaCoreDriver {
             sysmem_flush.dma_address()
         );
 
-        let unload = if id.chip.chipset == GA102_CHIPSET {
+        let hal = hal::for_chipset(id.chip.chipset);
+        let unload = if let Some(hal) = hal.filter(|h| h.status == BootStatus::Tested) {
             let start = Instant::<Monotonic>::now();
             let vbios = VbiosImage::read(pdev.as_ref(), &bar)?;
             dev_info!(
@@ -205,26 +201,39 @@ impl pci::Driver for NovaCoreDriver {
             );
             let start = Instant::<Monotonic>::now();
             let booter_unload =
-                Firmware::request(BOOTER_UNLOAD, pdev.as_ref()).inspect_err(|e| {
-                    dev_err!(pdev, "cannot load firmware {}: {:?}\n", BOOTER_UNLOAD, e);
+                Firmware::request(hal.booter_unload, pdev.as_ref()).inspect_err(|e| {
+                    dev_err!(
+                        pdev,
+                        "cannot load firmware {}: {:?}\n",
+                        hal.booter_unload,
+                        e
+                    );
                 })?;
-            let gsp_files = GspFiles::request(pdev.as_ref())?;
+            let gsp_files = GspFiles::request(pdev.as_ref(), hal)?;
             dev_info!(
                 pdev,
                 "boot: firmware files loaded in {} us\n",
                 stage(&mut stages, "firmware_request", &start)?
             );
-            booter::check(pdev.as_ref(), BOOTER_UNLOAD, booter_unload.data())?;
+            booter::check(pdev.as_ref(), hal.booter_unload, booter_unload.data())?;
             Some(UnloadImages {
                 gsp_files,
                 vbios,
                 booter_unload,
             })
         } else {
-            dev_info!(
-                pdev,
-                "boot: GSP boot is implemented for GA102 only so far; stopping here\n"
-            );
+            match hal {
+                Some(_) => dev_info!(
+                    pdev,
+                    "boot: the GSP boot of {} is described but not brought up yet; stopping here\n",
+                    id.chip.name
+                ),
+                None => dev_info!(
+                    pdev,
+                    "boot: no GSP boot description for {}; stopping here\n",
+                    id.chip.name
+                ),
+            }
             None
         };
 

@@ -15,6 +15,7 @@ pub mod fb_layout;
 pub mod firmware;
 mod fwsec;
 mod gfw;
+pub(crate) mod hal;
 pub mod gsp;
 pub mod handoff;
 mod kfmt;

@@ -34,11 +34,12 @@ use crate::{
     falcon::{Falcon, Gsp, Idle, RiscvReady},
     fb_layout::GspFbLayout,
     firmware::{
-        gsp::{GspFirmware, SignatureFamily},
+        gsp::GspFirmware,
         radix3::{build_radix3, contiguous_pages, Radix3Buffers, Radix3Layout},
         riscv::RiscvBootloader,
     },
     fwsec,
+    hal::GspHal,
     regs::{
         NV_FUSE_STATUS_OPT_DISPLAY, NV_PDISP_VGA_WORKSPACE_BASE, NV_PGSP_FALCON_MAILBOX0_STATE,
     },
@@ -59,27 +60,23 @@ pub(crate) struct GspFiles {
     pub(crate) bootloader: Firmware,
     /// `booter_load-570.144.bin`.
     pub(crate) booter_load: Firmware,
+    /// The chip's names for them and its signature section.
+    pub(crate) hal: &'static GspHal,
 }
 
-/// Names of the GA102 files.
-pub(crate) const GSP_FILE: &CStr = c"nvidia/ga102/gsp/gsp-570.144.bin";
-/// RISC-V bootloader.
-pub(crate) const BOOTLOADER_FILE: &CStr = c"nvidia/ga102/gsp/bootloader-570.144.bin";
-/// Booter-load.
-pub(crate) const BOOTER_LOAD_FILE: &CStr = c"nvidia/ga102/gsp/booter_load-570.144.bin";
-
 impl GspFiles {
-    /// Requests the three files, naming a missing one.
-    pub(crate) fn request(dev: &device::Device) -> Result<Self> {
+    /// Requests the chip's three files, naming a missing one.
+    pub(crate) fn request(dev: &device::Device, hal: &'static GspHal) -> Result<Self> {
         let get = |name: &CStr| {
             Firmware::request(name, dev).inspect_err(|e| {
                 dev_err!(dev, "cannot load firmware {}: {:?}\n", name, e);
             })
         };
         Ok(GspFiles {
-            gsp: get(GSP_FILE)?,
-            bootloader: get(BOOTLOADER_FILE)?,
-            booter_load: get(BOOTER_LOAD_FILE)?,
+            gsp: get(hal.gsp)?,
+            bootloader: get(hal.bootloader)?,
+            booter_load: get(hal.booter_load)?,
+            hal,
         })
     }
 }
@@ -267,11 +264,12 @@ pub(crate) fn boot(
         dev_err!(dev, "{}: {}\n", name, e);
         EINVAL
     };
-    let gsp = GspFirmware::parse(files.gsp.data(), SignatureFamily::Ga10x)
-        .map_err(|e| fw_err(GSP_FILE, e))?;
+    let hal = files.hal;
+    let gsp =
+        GspFirmware::parse(files.gsp.data(), hal.signature).map_err(|e| fw_err(hal.gsp, e))?;
     let bl =
-        RiscvBootloader::parse(files.bootloader.data()).map_err(|e| fw_err(BOOTLOADER_FILE, e))?;
-    booter::check(dev, BOOTER_LOAD_FILE, files.booter_load.data())?;
+        RiscvBootloader::parse(files.bootloader.data()).map_err(|e| fw_err(hal.bootloader, e))?;
+    booter::check(dev, hal.booter_load, files.booter_load.data())?;
 
     let image = gsp.image();
     let signature = gsp.signature_bytes();
@@ -305,7 +303,7 @@ pub(crate) fn boot(
     }
 
     // `.fwimage`, page by page through a scatter-gather mapping, and its radix3 table.
-    let r3 = Radix3Layout::for_image_size(image.len()).map_err(|e| fw_err(GSP_FILE, e))?;
+    let r3 = Radix3Layout::for_image_size(image.len()).map_err(|e| fw_err(hal.gsp, e))?;
     let mut copy = VVec::with_capacity(r3.fw_pages * PAGE, GFP_KERNEL)?;
     copy.extend_from_slice(image, GFP_KERNEL)?;
     copy.resize(r3.fw_pages * PAGE, 0, GFP_KERNEL)?;
@@ -331,7 +329,7 @@ pub(crate) fn boot(
                 contiguous_pages(lvl2_addr, r3.lvl2_pages),
                 pages,
             )
-            .map_err(|e| fw_err(GSP_FILE, e))
+            .map_err(|e| fw_err(hal.gsp, e))
         },
     )?;
 
