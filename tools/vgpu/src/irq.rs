@@ -5,8 +5,10 @@
 //!
 //! Blocks do not own the eventfds: a block that interrupts the host asserts an [`IrqLine`]
 //! from inside a register access, and the [`crate::server::Device`] delivers it right after
-//! that access returns. The GSP's interrupt (GSP-RM's SWGEN0 notification, facts §7.4) uses
-//! [`GSP_VECTOR`].
+//! that access returns, after passing it through the CPU interrupt tree
+//! ([`crate::blocks::intr`]): the GSP's interrupt (GSP-RM's SWGEN0 notification, facts §7.4)
+//! becomes GPU vector [`crate::blocks::intr::GSP_VECTOR`], and a newly asserted subtree s of the
+//! tree becomes MSI-X vector s (or the MSI / INTx message).
 
 use crate::pci::{PciConfig, MSIX_VECTORS};
 use std::fs::File;
@@ -28,12 +30,6 @@ pub enum Delivered {
     /// Legacy INTx.
     Intx,
 }
-
-/// The vector the GSP falcon's interrupt is delivered on: MSI-X vector 0 when the guest enabled
-/// MSI-X, else the single MSI vector, else INTx (whichever the guest configured, see
-/// [`Irqs::raise`]). With GSP-RM the engine-to-vector table is a run-time property (facts §2.3,
-/// §13 item 10); the model has one interrupt source towards the host, so it takes the first.
-pub const GSP_VECTOR: u32 = 0;
 
 /// An interrupt output of a block towards the host. Asserting it counts an edge; the device
 /// takes the count after the access and raises the vector. Cloning shares the line.

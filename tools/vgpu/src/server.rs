@@ -5,13 +5,14 @@
 use crate::bar0::Bar0;
 use crate::blocks::falcon::gsprm::{self, RpcCounters, RpcStats};
 use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon, GspPort};
+use crate::blocks::intr::{self, Intr, IntrHandle};
 use crate::blocks::{
     bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, pmc::Pmc, prom::Prom, Block,
 };
 use crate::chip::{ChipProfile, BAR0_SIZE};
 use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
 use crate::firmware::GspFirmware;
-use crate::irq::{IrqLine, Irqs, GSP_VECTOR};
+use crate::irq::{IrqLine, Irqs};
 use crate::pci::{BarView, PciConfig, CONFIG_SIZE, MSIX_VECTORS};
 use crate::trace::Tracer;
 use std::fs::File;
@@ -44,8 +45,9 @@ pub struct Options {
     pub firmware: Option<Arc<GspFirmware>>,
     /// GSP-RM fault knobs (`--gsp-silent`, `--gsp-corrupt-reply`, `--gsp-oversized-reply`).
     pub gsp_rm: gsprm::Knobs,
-    /// Interrupt storm (`--irq-storm`): the GSP's interrupt is raised after every BAR0 access
-    /// and its `IRQSTAT.SWGEN0` cannot be cleared.
+    /// Interrupt storm (`--irq-storm`): after every BAR0 access the GSP's interrupt sets its
+    /// leaf bit again and, when the tree lets it through, raises a message; its
+    /// `IRQSTAT.SWGEN0` cannot be cleared.
     pub irq_storm: bool,
     /// The device falls off the bus after this many BAR0 accesses (`--fall-off-bus-after N`):
     /// from then on every BAR0 and configuration read returns all ones, writes are dropped and
@@ -69,6 +71,10 @@ pub struct Device {
     bar3: File,
     /// The GSP falcon's interrupt line towards the host.
     gsp_irq: IrqLine,
+    /// The CPU interrupt tree (BAR0 0xB81000).
+    intr: IntrHandle,
+    /// The subtrees the tree asserted after the previous access (edge detection).
+    asserted: u32,
     /// GSP-RM's counters and doorbell-to-reply times.
     rpc_stats: RpcStats,
     /// The BAR bases the guest programmed, as GSP-RM sees them.
@@ -81,6 +87,7 @@ pub struct Device {
 struct Links {
     gsp_port: GspPort,
     gsp_irq: IrqLine,
+    intr: IntrHandle,
     rpc_stats: RpcStats,
     bars: BarView,
 }
@@ -160,6 +167,7 @@ fn blocks(
         Box::new(Disp::new(chip)),
         Box::new(Fuse::new(chip)),
         Box::new(Falcon::new(Engine::Sec2, wiring)),
+        Box::new(Intr::on(&links.intr)),
     ]
 }
 
@@ -174,6 +182,7 @@ impl Device {
         let links = Links {
             gsp_port: GspPort::new(),
             gsp_irq: IrqLine::new(),
+            intr: IntrHandle::new(),
             rpc_stats: RpcStats::new(),
             bars: BarView::new(),
         };
@@ -191,6 +200,8 @@ impl Device {
             bar3: memfd(c"vgpu-bar3", chip.bar3_size)?,
             opts,
             gsp_irq: links.gsp_irq,
+            intr: links.intr,
+            asserted: 0,
             rpc_stats: links.rpc_stats,
             bars: links.bars,
             bar0_accesses: 0,
@@ -271,6 +282,7 @@ impl Device {
         self.pci.reset(self.chip);
         self.bars.set(self.pci.bar_bases());
         self.bar0.reset();
+        self.asserted = 0;
     }
 
     /// Whether the device has fallen off the bus (`--fall-off-bus-after`).
@@ -311,13 +323,16 @@ impl Device {
         true
     }
 
-    /// After a BAR0 access: delivers the GSP's interrupt (or the storm's), then completes a
-    /// doorbell-to-reply measurement.
+    /// After a BAR0 access: the GSP's interrupt output (or the storm) sets its leaf bit in the
+    /// CPU interrupt tree, the tree's newly asserted subtrees are delivered, then a
+    /// doorbell-to-reply measurement is completed.
     fn after_bar0_access(&mut self) {
         let n = self.gsp_irq.take();
-        if n > 0 || self.opts.irq_storm {
-            self.raise_irq(GSP_VECTOR);
+        let storm = self.opts.irq_storm;
+        if n > 0 || storm {
+            self.intr.signal(intr::GSP_VECTOR);
         }
+        self.deliver(storm);
         if let Some(d) = self.rpc_stats.complete() {
             self.tracer.line(
                 "rpc",
@@ -327,6 +342,34 @@ impl Device {
                 ),
             );
         }
+    }
+
+    /// Sends a message for every subtree the tree newly asserts (`TOP & TOP_EN` went from 0
+    /// to 1 since the previous access): MSI-X vector = subtree number (OD
+    /// `ampere/host/ampere_interrupt_map.csv`), or one MSI / INTx message for any number of
+    /// them. `storm` re-sends the GSP's subtree while it stays asserted.
+    fn deliver(&mut self, storm: bool) {
+        let now = self.intr.asserted();
+        let mut fire = now & !self.asserted;
+        if storm {
+            fire |= now & 1 << intr::subtree_of(intr::GSP_VECTOR);
+        }
+        self.asserted = now;
+        if fire == 0 {
+            return;
+        }
+        if self.pci.msix_enabled() {
+            for s in (0..32).filter(|s| fire & 1 << s != 0) {
+                self.raise_irq(s);
+            }
+        } else {
+            self.raise_irq(0);
+        }
+    }
+
+    /// The CPU interrupt tree (for tests).
+    pub fn intr(&self) -> &IntrHandle {
+        &self.intr
     }
 
     /// BAR0 accesses served so far.
@@ -603,6 +646,138 @@ mod tests {
         assert!(vbios_image(&GA102, &no_efi).len() < intact.len());
     }
 
+    fn eventfd() -> File {
+        // SAFETY: eventfd(2) with valid flags returns a new descriptor or -1, checked below.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK) };
+        assert!(fd >= 0);
+        // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+        unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
+    }
+
+    fn count(f: &File) -> u64 {
+        use std::io::Read;
+        let mut b = [0u8; 8];
+        match (&*f).read(&mut b) {
+            Ok(8) => u64::from_ne_bytes(b),
+            _ => 0,
+        }
+    }
+
+    fn bar0_write(d: &mut Device, off: u64, v: u32) {
+        d.region_write(VFIO_PCI_BAR0_REGION_INDEX, off, &v.to_le_bytes())
+            .unwrap();
+    }
+
+    #[test]
+    fn the_interrupt_tree_gates_and_routes_messages() {
+        use crate::blocks::intr::*;
+        let mut d = Device::new(&GA102, Options::default(), Arc::new(Tracer::off())).unwrap();
+        let fds: Vec<File> = (0..4).map(|_| eventfd()).collect();
+        d.set_irqs(
+            VFIO_PCI_MSIX_IRQ_INDEX,
+            VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
+            0,
+            4,
+            fds.iter().map(|f| f.try_clone().unwrap()).collect(),
+        )
+        .unwrap();
+        d.region_write(
+            VFIO_PCI_CONFIG_REGION_INDEX,
+            (crate::pci::cap::MSIX + 3) as u64,
+            &[0x80],
+        )
+        .unwrap();
+        let counts = |fds: &[File]| fds.iter().map(count).collect::<Vec<_>>();
+
+        // Pending but not enabled: no message.
+        bar0_write(&mut d, LEAF_TRIGGER as u64, GSP_VECTOR);
+        bar0_write(&mut d, LEAF_EN_SET as u64 + 16, 1 << 27);
+        assert_eq!(counts(&fds), [0, 0, 0, 0]);
+        // TOP_EN completes the path: one message on MSI-X vector 2 (subtree 2).
+        bar0_write(&mut d, TOP_EN_SET as u64, 0xf);
+        assert_eq!(counts(&fds), [0, 0, 1, 0]);
+        assert_eq!(bar0_read(&mut d, TOP as u64), 1 << 2);
+        // Still asserted: no new edge, no new message.
+        bar0_read(&mut d, 0);
+        assert_eq!(counts(&fds), [0, 0, 0, 0]);
+        // Unarm, rearm with the bit still pending: a new message (nouveau's handler pattern).
+        bar0_write(&mut d, TOP_EN_CLEAR as u64, 0xf);
+        bar0_write(&mut d, TOP_EN_SET as u64, 0xf);
+        assert_eq!(counts(&fds), [0, 0, 1, 0]);
+        // Acknowledge (W1C), raise again: another message.
+        bar0_write(&mut d, LEAF as u64 + 16, 1 << 27);
+        assert_eq!(bar0_read(&mut d, TOP as u64), 0);
+        bar0_write(&mut d, LEAF_TRIGGER as u64, GSP_VECTOR);
+        assert_eq!(counts(&fds), [0, 0, 1, 0]);
+        // Vector 5: leaf 0, subtree 0, MSI-X vector 0.
+        bar0_write(&mut d, LEAF_EN_SET as u64, 1 << 5);
+        bar0_write(&mut d, LEAF_TRIGGER as u64, 5);
+        assert_eq!(counts(&fds), [1, 0, 0, 0]);
+
+        // MSI-X off, INTx on: one message per newly asserted state.
+        let intx = eventfd();
+        d.set_irqs(
+            VFIO_PCI_INTX_IRQ_INDEX,
+            VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
+            0,
+            1,
+            vec![intx.try_clone().unwrap()],
+        )
+        .unwrap();
+        d.region_write(
+            VFIO_PCI_CONFIG_REGION_INDEX,
+            (crate::pci::cap::MSIX + 3) as u64,
+            &[0x00],
+        )
+        .unwrap();
+        bar0_write(&mut d, TOP_EN_CLEAR as u64, 0xf);
+        bar0_write(&mut d, TOP_EN_SET as u64, 0xf);
+        assert_eq!(count(&intx), 1);
+        assert_eq!(counts(&fds), [0, 0, 0, 0]);
+
+        // An FLR resets the tree.
+        d.region_write(
+            VFIO_PCI_CONFIG_REGION_INDEX,
+            (crate::pci::cap::PCIE + 9) as u64,
+            &[0x80],
+        )
+        .unwrap();
+        assert!(!d.intr().pending(GSP_VECTOR));
+        assert_eq!(bar0_read(&mut d, TOP_EN_SET as u64), 0);
+    }
+
+    #[test]
+    fn the_storm_goes_through_the_tree() {
+        use crate::blocks::intr::*;
+        let opts = Options {
+            irq_storm: true,
+            ..Default::default()
+        };
+        let mut d = Device::new(&GA102, opts, Arc::new(Tracer::off())).unwrap();
+        let intx = eventfd();
+        d.set_irqs(
+            VFIO_PCI_INTX_IRQ_INDEX,
+            VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
+            0,
+            1,
+            vec![intx.try_clone().unwrap()],
+        )
+        .unwrap();
+        for _ in 0..5 {
+            bar0_read(&mut d, 0);
+        }
+        assert_eq!(count(&intx), 0, "not enabled: nothing reaches the host");
+        assert!(d.intr().pending(GSP_VECTOR));
+        bar0_write(&mut d, LEAF_EN_SET as u64 + 16, 1 << 27);
+        bar0_write(&mut d, TOP_EN_SET as u64, 1 << 2);
+        for _ in 0..5 {
+            bar0_read(&mut d, 0);
+        }
+        assert_eq!(count(&intx), 6, "one message per access once enabled");
+        bar0_write(&mut d, LEAF as u64 + 16, 1 << 27);
+        assert!(d.intr().pending(GSP_VECTOR), "the storm sets it again");
+    }
+
     #[test]
     fn the_falcons_own_their_engine_ranges() {
         // GSP 0x110000-0x113fff and SEC2 0x840000-0x843fff (facts §5.1) belong to the falcon
@@ -612,6 +787,7 @@ mod tests {
         let links = Links {
             gsp_port: GspPort::new(),
             gsp_irq: IrqLine::new(),
+            intr: IntrHandle::new(),
             rpc_stats: RpcStats::new(),
             bars: BarView::new(),
         };

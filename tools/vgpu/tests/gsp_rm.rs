@@ -10,8 +10,6 @@ use common::rm::*;
 use common::*;
 use vgpu::server::Options;
 
-const IRQSCLR_SWGEN0: u32 = 0x40;
-
 #[test]
 fn start_up_initialises_the_status_queue() {
     let (g, _rm) = boot_rm();
@@ -39,13 +37,17 @@ fn start_up_initialises_the_status_queue() {
 fn init_handshake_with_interrupts_and_timing() {
     let (mut g, mut rm) = boot_rm();
     let irq = g.enable_msix();
+    g.enable_gsp_intr();
     let si = g.system_info();
     let s = rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
     // The reply is posted and notified before the doorbell write returns.
     assert_ne!(g.rd(GSP + IRQSTAT) & 0x40, 0, "SWGEN0");
-    assert_eq!(irq_count(&irq), 1, "MSI-X vector 0");
-    g.wr(GSP + IRQSCLR, IRQSCLR_SWGEN0);
+    assert_eq!(g.rd(LEAF + 16), GSP_LEAF_BIT, "leaf 4 bit 27");
+    assert_eq!(g.rd(TOP), 1 << 2, "subtree 2");
+    assert_eq!(irq_count(&irq), 1, "MSI-X vector 2");
+    g.ack_gsp_intr();
     assert_eq!(g.rd(GSP + IRQSTAT) & 0x40, 0);
+    assert_eq!(g.rd(LEAF + 16), 0);
     let a = rm.recv(&g).unwrap();
     assert_eq!(
         (a.function, a.sequence, a.result),
@@ -96,7 +98,99 @@ fn init_handshake_with_interrupts_and_timing() {
         "registry: RMSecBusResetEnable=1, RMForcePcieConfigSave=1, RMDevidCheckIgnore=1"
     ));
     assert!(t.contains("rpc    doorbell-to-reply"));
-    assert!(t.contains("irq    raise vector 0: Some(Msix(0))"));
+    assert!(t.contains("irq    raise vector 2: Some(Msix(2))"), "{t}");
+}
+
+#[test]
+fn gsp_interrupt_through_the_cpu_tree() {
+    let (mut g, mut rm) = boot_rm();
+    let irq = g.enable_msix();
+    let si = g.system_info();
+    rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    // Nothing enabled: the leaf bit is pending, no message.
+    assert_ne!(g.rd(GSP + IRQSTAT) & 0x40, 0);
+    assert_eq!(g.rd(LEAF + 16), GSP_LEAF_BIT);
+    assert_eq!(g.rd(TOP), 0);
+    assert_eq!(irq_count(&irq), 0);
+    // Leaf enable alone: TOP shows it, still no message.
+    g.wr(LEAF_EN_SET + 16, GSP_LEAF_BIT);
+    assert_eq!(g.rd(TOP), 1 << 2);
+    assert_eq!(irq_count(&irq), 0);
+    // TOP_EN completes the path: the pending interrupt is delivered now.
+    g.wr(TOP_EN_SET, 1 << 2);
+    assert_eq!(irq_count(&irq), 1);
+    // A driver that clears only the leaf but leaves SWGEN0 pending gets it back on
+    // INTR_RETRIGGER(0) (falcon +0x3E8), as nouveau's handler does after servicing.
+    g.wr(LEAF + 16, GSP_LEAF_BIT);
+    assert_eq!(g.rd(TOP), 0);
+    g.wr(GSP + 0x3e8, 1);
+    assert_eq!(
+        g.rd(LEAF + 16),
+        GSP_LEAF_BIT,
+        "re-sent while SWGEN0 is pending"
+    );
+    assert_eq!(irq_count(&irq), 1);
+    // Proper acknowledgement: SWGEN0, then the leaf; a retrigger then finds nothing.
+    g.ack_gsp_intr();
+    g.wr(GSP + 0x3e8, 1);
+    assert_eq!(g.rd(LEAF + 16), 0);
+    assert_eq!(irq_count(&irq), 0);
+    // The next message raises it again.
+    rm.recv(&g).unwrap();
+    rm.send(&mut g, SET_REGISTRY, &default_registry());
+    assert_eq!(irq_count(&irq), 1);
+    g.ack_gsp_intr();
+    // Leaf enable cleared: pending, not delivered.
+    g.wr(LEAF_EN_CLEAR + 16, GSP_LEAF_BIT);
+    rm.recv(&g).unwrap();
+    rm.recv(&g).unwrap();
+    rm.send(&mut g, NOP, &[]);
+    assert_eq!(g.rd(LEAF + 16), GSP_LEAF_BIT);
+    assert_eq!(irq_count(&irq), 0);
+    // TOP_EN cleared, leaf re-enabled: still nothing until TOP_EN is set again.
+    g.wr(TOP_EN_CLEAR, 1 << 2);
+    g.wr(LEAF_EN_SET + 16, GSP_LEAF_BIT);
+    assert_eq!(irq_count(&irq), 0);
+    g.wr(TOP_EN_SET, 1 << 2);
+    assert_eq!(irq_count(&irq), 1);
+}
+
+#[test]
+fn kernel_interrupt_table_names_the_gsp_vector() {
+    let (mut g, mut rm) = ready();
+    let p = rm.call(&mut g, GET_GSP_STATIC_INFO, &[]).payload;
+    let (client, subdevice) = (le32(&p, 1600), le32(&p, 1608));
+    let (st, out) = control(
+        &mut g,
+        &mut rm,
+        client,
+        subdevice,
+        INTR_GET_KERNEL_TABLE,
+        &[0; KERNEL_TABLE_SIZE],
+    );
+    assert_eq!(st, 0, "{}", g.trace());
+    let n = le32(&out, 0) as usize;
+    let gsp = (0..n)
+        .map(|i| 4 + 16 * i)
+        .find(|&e| u16::from_le_bytes([out[e], out[e + 1]]) == 50)
+        .expect("an MC_ENGINE_IDX_GSP entry");
+    assert_eq!(le32(&out, gsp + 8), 155, "vectorStall");
+    assert_eq!(le32(&out, gsp + 12), u32::MAX, "no non-stall vector");
+    // The vector leads to the leaf and subtree the tree uses.
+    assert_eq!(155 / 32, 4);
+    assert_eq!(1u32 << (155 % 32), GSP_LEAF_BIT);
+    assert_eq!(155 / 64, GSP_MSIX);
+    assert!(g.trace().contains("kernel interrupt table: GSP vector 155"));
+    // Short parameters are refused.
+    let (st, _) = control(
+        &mut g,
+        &mut rm,
+        client,
+        subdevice,
+        INTR_GET_KERNEL_TABLE,
+        &[0; 2064],
+    );
+    assert_eq!(st, NV_ERR_INVALID_PARAM_STRUCT);
 }
 
 #[test]
@@ -648,6 +742,7 @@ fn knob(o: impl FnOnce(&mut Options)) -> (Gpu, Rm) {
 fn knob_gsp_silent() {
     let (mut g, mut rm) = knob(|o| o.gsp_rm.silent = true);
     let irq = g.enable_msix();
+    g.enable_gsp_intr();
     let si = g.system_info();
     rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
     rm.send(&mut g, SET_REGISTRY, &default_registry());
@@ -691,9 +786,20 @@ fn knob_irq_storm() {
     for _ in 0..10 {
         g.rd(0);
     }
-    assert_eq!(irq_count(&irq), 10, "one interrupt per BAR0 access");
-    g.wr(GSP + IRQSCLR, 0x40);
+    assert_eq!(irq_count(&irq), 0, "the tree is closed");
+    assert_eq!(g.rd(LEAF + 16), GSP_LEAF_BIT);
+    g.enable_gsp_intr();
+    for _ in 0..10 {
+        g.rd(0);
+    }
+    assert_eq!(
+        irq_count(&irq),
+        11,
+        "one interrupt per BAR0 access once open"
+    );
+    g.ack_gsp_intr();
     assert_ne!(g.rd(GSP + IRQSTAT) & 0x40, 0, "SWGEN0 cannot be cleared");
+    assert_eq!(g.rd(LEAF + 16), GSP_LEAF_BIT, "nor can the leaf bit");
     assert!(irq_count(&irq) >= 2);
 }
 

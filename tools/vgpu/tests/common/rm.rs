@@ -38,6 +38,19 @@ pub const BAR3_GPA: u64 = 0x38_1000_0000;
 
 /// `NV_PGSP_QUEUE_HEAD(0)`: the doorbell (facts §7.4).
 pub const QUEUE_HEAD0: u32 = 0xc00;
+/// CPU interrupt tree (facts §2.3): `CPU_INTR_LEAF(i)` and enables, `TOP` and enables.
+pub const LEAF: u32 = 0xb8_1000;
+pub const LEAF_EN_SET: u32 = 0xb8_1200;
+pub const LEAF_EN_CLEAR: u32 = 0xb8_1400;
+pub const TOP: u32 = 0xb8_1600;
+pub const TOP_EN_SET: u32 = 0xb8_1608;
+pub const TOP_EN_CLEAR: u32 = 0xb8_1610;
+/// The GSP's vector 155: leaf 4, bit 27; subtree 2 = MSI-X vector 2.
+pub const GSP_LEAF_BIT: u32 = 1 << 27;
+pub const GSP_MSIX: u32 = 2;
+/// NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE and its parameter size.
+pub const INTR_GET_KERNEL_TABLE: u32 = 0x2080_0a5c;
+pub const KERNEL_TABLE_SIZE: usize = 2068;
 
 // Functions and events (facts §9.2).
 pub const NOP: u32 = 0;
@@ -193,7 +206,8 @@ impl Gpu {
         self.cfg_write(4, 0x0006);
     }
 
-    /// MSI-X on, vector 0 wired to an eventfd; returns it.
+    /// MSI-X on, vector 2 (the GSP's subtree, OD `ampere_interrupt_map.csv`) wired to an
+    /// eventfd; returns it. The CPU interrupt tree still needs [`Gpu::enable_gsp_intr`].
     pub fn enable_msix(&mut self) -> File {
         // SAFETY: eventfd(2) with valid flags; the result is checked.
         let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK) };
@@ -204,7 +218,7 @@ impl Gpu {
             .set_irqs(
                 VFIO_PCI_MSIX_IRQ_INDEX,
                 VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
-                0,
+                GSP_MSIX,
                 1,
                 vec![f.try_clone().unwrap()],
             )
@@ -213,6 +227,19 @@ impl Gpu {
         let ctl = self.cfg_read(msix) | 0x8000_0000;
         self.cfg_write(msix, ctl);
         f
+    }
+
+    /// Opens the CPU interrupt tree for the GSP's vector 155 (facts §2.3, README "Receiving
+    /// the GSP interrupt"): `LEAF_EN_SET(4)` bit 27, then `TOP_EN_SET(0)` bit 2.
+    pub fn enable_gsp_intr(&mut self) {
+        self.wr(LEAF_EN_SET + 4 * 4, GSP_LEAF_BIT);
+        self.wr(TOP_EN_SET, 1 << 2);
+    }
+
+    /// Acknowledges the GSP interrupt: falcon `IRQSCLR.SWGEN0`, then the leaf bit (W1C).
+    pub fn ack_gsp_intr(&mut self) {
+        self.wr(GSP + IRQSCLR, 0x40);
+        self.wr(LEAF + 4 * 4, GSP_LEAF_BIT);
     }
 
     /// §7.3/§8.1: LIBOS arguments, log buffers, RMARGS, the PTE page and the command queue

@@ -37,12 +37,14 @@
 //! - `IRQSTAT` (0x008) HALT 4, SWGEN0 6, SWGEN1 7, cleared by writing 1s to `IRQSCLR` (0x004);
 //!   `IRQMSET`/`IRQMCLR` set/clear bits of `IRQMASK`; `IRQDEST` read/write. On the GSP, GSP-RM
 //!   raises SWGEN0 whenever it posted messages (facts §7.4); if `IRQMASK.SWGEN0` is set the
-//!   falcon asserts its host interrupt line ([`Wiring::irq`]), which the device delivers on
-//!   [`crate::irq::GSP_VECTOR`]; an `IRQMSET` that unmasks a pending SWGEN0 asserts it too.
+//!   falcon asserts its host interrupt line ([`Wiring::irq`]), which sets GPU vector
+//!   [`crate::blocks::intr::GSP_VECTOR`] in the CPU interrupt tree; an `IRQMSET` that unmasks a
+//!   pending SWGEN0 asserts it too, and so does `INTR_RETRIGGER(0)` (TRIGGER 0:0) while
+//!   `IRQSTAT.SWGEN0 & IRQMASK.SWGEN0` is still set.
 //!   GSP-RM sets `IRQMASK.SWGEN0` and `IRQDEST.SWGEN0` itself when it starts (its own
 //!   interrupt set-up; model choice: the facts only say the CPU masks IRQSTAT with
-//!   `RISCV_IRQMASK`). HALT and SWGEN1 never interrupt the host. `INTR_RETRIGGER(i)` writes do
-//!   nothing.
+//!   `RISCV_IRQMASK`). HALT and SWGEN1 never interrupt the host; `INTR_RETRIGGER` does nothing
+//!   on SEC2.
 //! - `NV_PGSP_QUEUE_HEAD(0)` (0xC00): a write is the CPU's doorbell to GSP-RM ([`gsprm`]).
 //! - `MAILBOX0/1`, `OS`, `RM`, `DEBUGINFO`, `BOOTVEC`, `MOD_SEL` (7:0), `BROM_CURR_UCODE_ID`
 //!   (7:0), `BROM_ENGIDMASK`, `BROM_PARAADDR(i)` (i < 4), `RISCV_IRQDEST`: read/write state.
@@ -853,7 +855,21 @@ impl Falcon {
                     }
                 }
             }
-            Reg::IntrRetrigger(_) => {}
+            Reg::IntrRetrigger(i) => {
+                // TRIGGER 0:0 (OG 570.144 `ampere/ga102/dev_falcon_v4.h`): the engine sends its
+                // interrupt to the CPU tree again if it is still pending (nouveau's GSP handler
+                // ends with it, `r535_gsp_intr` → `ga100_flcn_intr_retrigger`). Only the GSP's
+                // SWGEN0 reaches the host in this model; index 1 is not modelled.
+                let stuck = self.w.knobs.irq_storm && self.engine == Engine::Gsp;
+                let stat = self.core.irqstat | if stuck { IRQ_SWGEN0 } else { 0 };
+                if i == 0
+                    && val & 1 != 0
+                    && self.engine == Engine::Gsp
+                    && stat & self.core.irqmask & IRQ_SWGEN0 != 0
+                {
+                    self.w.irq.assert();
+                }
+            }
             Reg::Transcfg(i) => {
                 if let Some(t) = c.dma.transcfg.get_mut(i) {
                     *t = val;

@@ -43,6 +43,7 @@ struct Rig {
     trace: Buf,
     rom: Vec<u8>,
     layout: nova_firmware::VbiosLayout,
+    irq: crate::irq::IrqLine,
     _ram: std::fs::File,
 }
 
@@ -56,6 +57,7 @@ fn rig_with(engine: Engine, knobs: Knobs) -> Rig {
     let guest = Arc::new(Mutex::new(g));
     let trace = Buf::default();
     let tracer = Arc::new(Tracer::new(Filter::All, Box::new(trace.clone())));
+    let irq = crate::irq::IrqLine::new();
     let w = Wiring {
         known: Arc::new(KnownImages::from_vbios(&rom, &layout)),
         scratch: bus.handle(),
@@ -70,7 +72,7 @@ fn rig_with(engine: Engine, knobs: Knobs) -> Rig {
         knobs,
         chip: &GA102,
         bars: crate::pci::BarView::new(),
-        irq: crate::irq::IrqLine::new(),
+        irq: irq.clone(),
         rpc_stats: gsprm::RpcStats::new(),
         gsp_rm: gsprm::Knobs::default(),
     };
@@ -85,6 +87,7 @@ fn rig_with(engine: Engine, knobs: Knobs) -> Rig {
         trace,
         rom,
         layout,
+        irq,
         _ram: ram,
     }
 }
@@ -377,6 +380,39 @@ fn interrupt_registers_are_plain_state() {
     assert_eq!(r.r(IRQSTAT), 0);
     r.w(INTR_RETRIGGER0, 1);
     assert_eq!(r.r(INTR_RETRIGGER0), 0);
+    assert_eq!(r.irq.take(), 0, "nothing pending: no retrigger");
+}
+
+#[test]
+fn retrigger_resends_a_pending_swgen0() {
+    // SWGEN0 pending (stuck by the storm knob, as GSP-RM cannot run here).
+    let mut r = rig_with(
+        Engine::Gsp,
+        Knobs {
+            irq_storm: true,
+            ..Default::default()
+        },
+    );
+    r.w(INTR_RETRIGGER0, 1);
+    assert_eq!(r.irq.take(), 0, "masked: nothing reaches the host");
+    r.w(IRQMSET, IRQ_SWGEN0);
+    r.irq.take();
+    r.w(INTR_RETRIGGER0, 1);
+    assert_eq!(r.irq.take(), 1, "INTR_RETRIGGER(0).TRIGGER");
+    r.w(INTR_RETRIGGER0, 0);
+    r.w(INTR_RETRIGGER0 + 4, 1);
+    assert_eq!(r.irq.take(), 0, "TRIGGER 0, or index 1");
+    // SEC2 never interrupts the host.
+    let mut s = rig_with(
+        Engine::Sec2,
+        Knobs {
+            irq_storm: true,
+            ..Default::default()
+        },
+    );
+    s.w(IRQMSET, IRQ_SWGEN0);
+    s.w(INTR_RETRIGGER0, 1);
+    assert_eq!(s.irq.take(), 0);
 }
 
 #[test]

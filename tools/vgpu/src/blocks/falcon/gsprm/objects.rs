@@ -108,6 +108,66 @@ pub mod ctrl {
     pub const NVC36F_GET_WORK_SUBMIT_TOKEN: u32 = 0xc36f_0108;
     /// NV2080_CTRL_CMD_CE_GET_FAULT_METHOD_BUFFER_SIZE {size}: 4 bytes.
     pub const NV2080_CE_GET_FAULT_METHOD_BUFFER_SIZE: u32 = 0x2080_2a08;
+    /// NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE (OG 570.144 `ctrl2080internal.h` L1439):
+    /// [`super::KERNEL_TABLE_SIZE`] bytes, see [`super::kernel_intr_table`].
+    pub const NV2080_INTERNAL_INTR_GET_KERNEL_TABLE: u32 = 0x2080_0a5c;
+}
+
+/// `sizeof(NV2080_CTRL_INTERNAL_INTR_GET_KERNEL_TABLE_PARAMS)` (OG 570.144 `gsp_abi_check.c`
+/// L1228): tableLen u32 @0, table[128] of 16-byte entries @4 (engineIdx u16 @0, pmcIntrMask
+/// @4, vectorStall @8, vectorNonStall @12; L1221-1225), subtreeMap[7] {subtreeStart u8,
+/// subtreeEnd u8} @2052 (L1229-1231).
+pub const KERNEL_TABLE_SIZE: usize = 2068;
+/// `MC_ENGINE_IDX_DISP` (OG 570.144 `engine_idx.h` L41).
+pub const MC_ENGINE_IDX_DISP: u16 = 2;
+/// `MC_ENGINE_IDX_GSP` (OG 570.144 `engine_idx.h` L91).
+pub const MC_ENGINE_IDX_GSP: u16 = 50;
+/// `NV_INTR_VECTOR_INVALID` (OG 570.144 `dev_ctrl_defines.h` L87).
+pub const NV_INTR_VECTOR_INVALID: u32 = u32::MAX;
+/// `NV_PMC_INTR_INVALID_MASK` (OG 570.144 `g_intr_nvoc.h` L2083): not in the legacy PMC tree.
+pub const NV_PMC_INTR_INVALID_MASK: u32 = 0;
+
+/// The kernel interrupt table GSP-RM hands the CPU (the output of
+/// `NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE`), written into `p`
+/// ([`KERNEL_TABLE_SIZE`] bytes). Entries: GSP (stall vector
+/// [`crate::blocks::intr::GSP_VECTOR`] = 155) and DISP (154), the two engines of the Ampere
+/// interrupt map with a fixed vector that a driver on this model looks up (OD
+/// `ampere/host/ampere_interrupt_map.csv` L156-157: `pdisp`, `gsp_intr_0`); no non-stall
+/// vector, not in the PMC tree. Subtree map: the ranges OG 570.144 `intr_tu102.c` L1214-1240
+/// (`intrInitSubtreeMap_TU102`) gives, with the subtree numbers of
+/// `ampere/ga100/dev_vm_addendum.h` L33-44: ESCHED_DRIVEN_ENGINE 3-3,
+/// ESCHED_DRIVEN_ENGINE_NOTIFICATION 0-0, UVM_OWNED 1-1, UVM_SHARED 2-2; the other categories
+/// `NV2080_INTR_INVALID_SUBTREE` (0xFF, as `intr.c` L817-818 initialises them).
+pub fn kernel_intr_table(p: &mut [u8]) {
+    use crate::blocks::intr::{DISP_VECTOR, GSP_VECTOR};
+    p.fill(0);
+    let entries = [
+        (MC_ENGINE_IDX_GSP, GSP_VECTOR),
+        (MC_ENGINE_IDX_DISP, DISP_VECTOR),
+    ];
+    put_u32(p, 0, entries.len() as u32);
+    for (i, (engine, vector)) in entries.into_iter().enumerate() {
+        let at = 4 + 16 * i;
+        p[at..at + 2].copy_from_slice(&engine.to_le_bytes());
+        put_u32(p, at + 4, NV_PMC_INTR_INVALID_MASK);
+        put_u32(p, at + 8, vector);
+        put_u32(p, at + 12, NV_INTR_VECTOR_INVALID);
+    }
+    // NV2080_INTR_CATEGORY_* 0..7: DEFAULT, ESCHED_DRIVEN_ENGINE, .._NOTIFICATION, RUNLIST,
+    // RUNLIST_NOTIFICATION, UVM_OWNED, UVM_SHARED (`ctrl2080internal.h` L1449-1457).
+    let map: [(u8, u8); 7] = [
+        (0xff, 0xff),
+        (3, 3),
+        (0, 0),
+        (0xff, 0xff),
+        (0xff, 0xff),
+        (1, 1),
+        (2, 2),
+    ];
+    for (i, (start, end)) in map.into_iter().enumerate() {
+        p[2052 + 2 * i] = start;
+        p[2053 + 2 * i] = end;
+    }
 }
 
 /// Is `e` an engine this GPU has?
@@ -669,6 +729,7 @@ impl Objects {
             ctrl::NVA06F_BIND
             | ctrl::NVC36F_GET_WORK_SUBMIT_TOKEN
             | ctrl::NV2080_CE_GET_FAULT_METHOD_BUFFER_SIZE => 4,
+            ctrl::NV2080_INTERNAL_INTR_GET_KERNEL_TABLE => KERNEL_TABLE_SIZE,
             _ => {
                 return refuse(
                     status::NV_ERR_NOT_SUPPORTED,
@@ -716,6 +777,14 @@ impl Objects {
                 put_u32(params, 0, FAULT_METHOD_BUFFER_SIZE);
                 Ok(format!(
                     "fault method buffer size {FAULT_METHOD_BUFFER_SIZE:#x}"
+                ))
+            }
+            (ctrl::NV2080_INTERNAL_INTR_GET_KERNEL_TABLE, _) => {
+                kernel_intr_table(params);
+                Ok(format!(
+                    "kernel interrupt table: GSP vector {}, DISP vector {}",
+                    crate::blocks::intr::GSP_VECTOR,
+                    crate::blocks::intr::DISP_VECTOR
                 ))
             }
             _ => refuse(
@@ -892,6 +961,53 @@ mod tests {
         put_u32(&mut f, 4, 0);
         o.free(&f).unwrap();
         assert_eq!(o.count(cl), None);
+    }
+
+    #[test]
+    fn kernel_interrupt_table() {
+        let mut o = Objects::new(INTERNAL);
+        let mut p = vec![0xaau8; KERNEL_TABLE_SIZE];
+        o.control(
+            INTERNAL.client,
+            INTERNAL.subdevice,
+            ctrl::NV2080_INTERNAL_INTR_GET_KERNEL_TABLE,
+            &mut p,
+        )
+        .unwrap();
+        let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().unwrap());
+        assert_eq!(u32_at(0), 2, "tableLen");
+        assert_eq!(u16::from_le_bytes([p[4], p[5]]), 50, "MC_ENGINE_IDX_GSP");
+        assert_eq!((u32_at(8), u32_at(12), u32_at(16)), (0, 155, u32::MAX));
+        assert_eq!(u16::from_le_bytes([p[20], p[21]]), 2, "MC_ENGINE_IDX_DISP");
+        assert_eq!((u32_at(24), u32_at(28), u32_at(32)), (0, 154, u32::MAX));
+        assert!(p[36..2052].iter().all(|&b| b == 0), "unused entries zeroed");
+        assert_eq!(
+            &p[2052..2066],
+            &[0xff, 0xff, 3, 3, 0, 0, 0xff, 0xff, 0xff, 0xff, 1, 1, 2, 2]
+        );
+        // Wrong size, wrong object class.
+        assert_eq!(
+            o.control(
+                INTERNAL.client,
+                INTERNAL.subdevice,
+                ctrl::NV2080_INTERNAL_INTR_GET_KERNEL_TABLE,
+                &mut [0; 2064]
+            )
+            .unwrap_err()
+            .status,
+            status::NV_ERR_INVALID_PARAM_STRUCT
+        );
+        assert_eq!(
+            o.control(
+                INTERNAL.client,
+                INTERNAL.device,
+                ctrl::NV2080_INTERNAL_INTR_GET_KERNEL_TABLE,
+                &mut p
+            )
+            .unwrap_err()
+            .status,
+            status::NV_ERR_NOT_SUPPORTED
+        );
     }
 
     #[test]
