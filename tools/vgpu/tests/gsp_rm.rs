@@ -828,3 +828,83 @@ fn knob_fall_off_bus() {
         "{t}"
     );
 }
+
+/// u64 word `i` of log buffer `buf` (0 LOGINIT, 1 LOGINTR, 2 LOGRM).
+fn log_word(g: &Gpu, buf: u64, i: u64) -> u64 {
+    let mut b = [0u8; 8];
+    g.ram
+        .read(LOG_GPA + buf * LOG_SIZE + 8 * i, &mut b)
+        .unwrap();
+    u64::from_le_bytes(b)
+}
+
+/// Decodes a LIBOS log buffer as OG's `liblogdecode.c` does: backwards from the put pointer,
+/// timestamp, metadata address, then the metadata's argument count of arguments. The model's
+/// metadata addresses are 0x7f00_0000_0000 + 0x40 * index (README "LIBOS log buffers").
+fn decode_log(g: &Gpu, buf: u64) -> Vec<(u64, Vec<u64>, u64)> {
+    const ARGS: [u64; 5] = [2, 3, 5, 2, 3];
+    let n = LOG_SIZE / 8 - 1;
+    let put = log_word(g, buf, 0);
+    let mut i = put;
+    let mut out = vec![];
+    while i >= 2 {
+        let ts = log_word(g, buf, 1 + (i - 1) % n);
+        let meta = log_word(g, buf, 1 + (i - 2) % n);
+        let m = (meta - 0x7f00_0000_0000) / 0x40;
+        let argc = ARGS[m as usize];
+        let args = (0..argc)
+            .map(|k| log_word(g, buf, 1 + (i - 2 - argc + k) % n))
+            .collect();
+        out.push((m, args, ts));
+        i -= 2 + argc;
+    }
+    assert_eq!(i, 0, "records tile the buffer from entry 0");
+    out.reverse();
+    out
+}
+
+#[test]
+fn libos_logs_are_written_in_the_libos_format() {
+    let (mut g, mut rm) = boot_rm();
+    // LOGINIT: init arguments, the four regions, RM's arguments.
+    let li = decode_log(&g, 0);
+    assert_eq!(li.len(), 6, "{li:?}");
+    assert_eq!(li[0].0, 0);
+    assert_eq!(li[0].1, [0x4030_1000, 4]);
+    assert_eq!(li[1].1, [0x004c_4f47_494e_4954, LOG_GPA, LOG_SIZE]);
+    assert_eq!(li[4].1, [0x0000_524d_4152_4753, RMARGS_GPA, 4096]);
+    assert_eq!(li[5].1, [RMARGS_GPA, SHARED_GPA, 129, CMDQ, MSGQ]);
+    assert!(
+        li.windows(2).all(|w| w[0].2 <= w[1].2 && w[0].2 > 0),
+        "timestamps"
+    );
+    assert_eq!(
+        log_word(&g, 0, 0),
+        4 + 4 * 5 + 7,
+        "put = u64 entries written"
+    );
+    // LOGINTR: nothing.
+    assert_eq!(log_word(&g, 1, 0), 0);
+    // LOGRM: the status queue, then one record per posted message.
+    assert_eq!(
+        decode_log(&g, 2),
+        [(3, vec![63, 0x1000], decode_log(&g, 2)[0].2)]
+    );
+    init(&mut g, &mut rm);
+    let rmlog = decode_log(&g, 2);
+    let posted: Vec<(u64, u64)> = rmlog[1..].iter().map(|r| (r.1[0], r.1[2])).collect();
+    assert_eq!(
+        posted,
+        [
+            (u64::from(GSP_SET_SYSTEM_INFO), 0),
+            (u64::from(SET_REGISTRY), 0),
+            (u64::from(GSP_INIT_DONE), 0)
+        ]
+    );
+    assert_eq!(rm.call(&mut g, 0x4242, &[]).result, RPC_UNKNOWN_FUNCTION);
+    let last = decode_log(&g, 2).pop().unwrap();
+    assert_eq!(
+        (last.1[0], last.1[2]),
+        (0x4242, u64::from(RPC_UNKNOWN_FUNCTION))
+    );
+}

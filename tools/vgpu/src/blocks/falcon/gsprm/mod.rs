@@ -74,6 +74,7 @@
 
 pub mod bytes;
 pub mod libos;
+pub mod log;
 pub mod objects;
 pub mod queue;
 pub mod rpc;
@@ -283,6 +284,13 @@ pub struct GspRm {
     objects: objects::Objects,
     notify: bool,
     stall_noted: bool,
+    /// LOGINIT, LOGINTR, LOGRM once start-up read them.
+    logs: Option<[log::LogBuffer; 3]>,
+    /// LOGRM records of posted messages, written at the next queue flush (the guest memory
+    /// is locked while a command is handled): message index, arguments, timestamp.
+    log_pending: Vec<(usize, Vec<u64>, u64)>,
+    /// Time base of the log timestamps.
+    started: Instant,
 }
 
 impl GspRm {
@@ -312,6 +320,9 @@ impl GspRm {
             }),
             notify: false,
             stall_noted: false,
+            logs: None,
+            log_pending: vec![],
+            started: Instant::now(),
         };
         rm.init();
         rm.run();
@@ -399,11 +410,80 @@ impl GspRm {
             a.msgq.count,
             a.msgq.base
         ));
+        self.start_logs(&a);
         self.q = Some(Arc::new(Queues {
             area: a.area,
             cmdq: a.cmdq,
             msgq: a.msgq,
         }));
+    }
+
+    /// Log timestamp: ns since GSP-RM started (never 0).
+    fn now_ns(&self) -> u64 {
+        (self.started.elapsed().as_nanos() as u64).max(1)
+    }
+
+    /// Start-up records: LOGINIT gets the LIBOS arguments and regions and RM's arguments, LOGRM
+    /// the status-queue set-up (README "LIBOS log buffers").
+    fn start_logs(&mut self, a: &libos::BootArgs) {
+        let mut logs = a.logs.map(|r| log::LogBuffer::new(r.pa, r.size));
+        let guest = self.cfg.guest.clone();
+        let g = guest.lock().unwrap_or_else(|e| e.into_inner());
+        let regions = [a.logs[0], a.logs[1], a.logs[2], a.rmargs];
+        let mut recs: Vec<(usize, usize, Vec<u64>)> = vec![(
+            0,
+            log::MSG_INIT_ARGS,
+            vec![self.boot.libos_args, regions.len() as u64],
+        )];
+        recs.extend(
+            regions
+                .iter()
+                .map(|r| (0, log::MSG_REGION, vec![r.id8, r.pa, r.size])),
+        );
+        recs.push((
+            0,
+            log::MSG_RM_ARGS,
+            vec![
+                a.rmargs.pa,
+                a.shared,
+                a.area.size() / PAGE as u64,
+                a.cmdq.base,
+                a.msgq.base,
+            ],
+        ));
+        recs.push((
+            2,
+            log::MSG_STATUS_QUEUE,
+            vec![u64::from(a.msgq.count), PAGE as u64],
+        ));
+        for (buf, msg, args) in recs {
+            let ts = self.now_ns();
+            if let Err(e) = logs[buf].record(&g, msg, &args, ts) {
+                self.note(format_args!("log buffer {buf}: {e}"));
+            }
+        }
+        drop(g);
+        self.logs = Some(logs);
+    }
+
+    /// Writes the LOGRM records of messages posted since the last call.
+    fn write_logs(&mut self, g: &GuestMemory) {
+        let pending = std::mem::take(&mut self.log_pending);
+        let Some(logs) = &mut self.logs else {
+            return;
+        };
+        for (msg, args, ts) in pending {
+            if let Err(e) = logs[2].record(g, msg, &args, ts) {
+                self.cfg.tracer.line("rpc", format_args!("LOGRM: {e}"));
+            }
+        }
+    }
+
+    /// The log buffers' put pointers (LOGINIT, LOGINTR, LOGRM), for tests.
+    pub fn log_puts(&self) -> Option<[u64; 3]> {
+        self.logs
+            .as_ref()
+            .map(|l| [l[0].put(), l[1].put(), l[2].put()])
     }
 
     fn run(&mut self) {
@@ -827,6 +907,12 @@ impl GspRm {
 
     /// Queues a message (split into continuation records past 64 KiB).
     fn post(&mut self, function: u32, sequence: u32, res: u32, payload: &[u8]) {
+        let ts = self.now_ns();
+        self.log_pending.push((
+            log::MSG_RPC,
+            vec![u64::from(function), u64::from(sequence), u64::from(res)],
+            ts,
+        ));
         let name = rpc::name(function);
         if self.cfg.knobs.silent {
             self.note(format_args!(
@@ -864,6 +950,7 @@ impl GspRm {
     /// Writes queued messages while the status queue has room. Returns whether the outbox is
     /// empty.
     fn flush(&mut self, g: &GuestMemory) -> bool {
+        self.write_logs(g);
         let Some(q) = self.q.clone() else {
             self.outbox.clear();
             return true;
