@@ -83,6 +83,16 @@ unload_fw=/mnt/firmware/nvidia/ga102/gsp/booter_unload-570.144.bin
 fault_suite firmware-missing "" 2 "cannot load firmware nvidia/ga102/gsp/booter_unload-570.144.bin" "rm $unload_fw"
 fault_suite firmware-truncated "" 22 "nvidia/ga102/gsp/booter_unload-570.144.bin: bad HS image: " \
     "dd if=$unload_fw of=/tmp/f bs=4000 count=1 2>/dev/null && cat /tmp/f > $unload_fw"
+# The other three files, damaged in the guest's copy: each is parsed before FWSEC runs.
+gsp_fw=/mnt/firmware/nvidia/ga102/gsp/gsp-570.144.bin
+fault_suite gsp-elf-mutated "" 22 "nvidia/ga102/gsp/gsp-570.144.bin: bad " \
+    "printf X | dd of=$gsp_fw bs=1 seek=1 conv=notrunc 2>/dev/null"
+bl_fw=/mnt/firmware/nvidia/ga102/gsp/bootloader-570.144.bin
+fault_suite bootloader-truncated "" 22 "nvidia/ga102/gsp/bootloader-570.144.bin: " \
+    "dd if=$bl_fw of=/tmp/f bs=100 count=1 2>/dev/null && cat /tmp/f > $bl_fw"
+load_fw=/mnt/firmware/nvidia/ga102/gsp/booter_load-570.144.bin
+fault_suite booter-load-mutated "" 22 "nvidia/ga102/gsp/booter_load-570.144.bin: " \
+    "printf '\\377\\377\\377\\377' | dd of=$load_fw bs=1 seek=0 conv=notrunc 2>/dev/null"
 
 # --- the panic screen: our QR encoder in the kernel, decoded from QEMU screendumps
 for res in 640x480 1024x768 1920x1080; do

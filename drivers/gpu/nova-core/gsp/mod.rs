@@ -72,12 +72,27 @@ impl GspFiles {
                 dev_err!(dev, "cannot load firmware {}: {:?}\n", name, e);
             })
         };
-        Ok(GspFiles {
+        let files = GspFiles {
             gsp: get(hal.gsp)?,
             bootloader: get(hal.bootloader)?,
             booter_load: get(hal.booter_load)?,
             hal,
-        })
+        };
+        files.check(dev)?;
+        Ok(files)
+    }
+
+    /// Parses all three files (headers, descriptors, ELF sections, signatures), so that a bad
+    /// file is reported, naming it and the offset, before anything runs on the GPU.
+    fn check(&self, dev: &device::Device) -> Result {
+        let hal = self.hal;
+        let bad = |name: &CStr, e: crate::firmware::FwError| {
+            dev_err!(dev, "{}: {}\n", name, e);
+            EINVAL
+        };
+        GspFirmware::parse(self.gsp.data(), hal.signature).map_err(|e| bad(hal.gsp, e))?;
+        RiscvBootloader::parse(self.bootloader.data()).map_err(|e| bad(hal.bootloader, e))?;
+        booter::check(dev, hal.booter_load, self.booter_load.data())
     }
 }
 
