@@ -71,6 +71,9 @@ pub const GA102_FUSES: UcodeFuses = {
 
 /// BAR0, the register window: 16 MiB on every chip here (facts sheet §1.3, `NV_XVE_BAR0`).
 pub const BAR0_SIZE: u64 = 16 << 20;
+/// BAR5 (NVIDIA `NV_XVE_BAR3`, I/O space) size: 128 bytes (facts §1.3; OD
+/// `ampere/ga100/dev_bus.ref.txt` L29 `NV_IOBAR` 0x7F:0x00).
+pub const BAR5_SIZE: u64 = 128;
 
 /// GA102 as on a GeForce RTX 3090.
 ///

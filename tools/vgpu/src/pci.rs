@@ -14,7 +14,7 @@
 //! (8 vectors, table and PBA in BAR0) because the test driver needs per-vector interrupts. That
 //! is a documented deviation (tools/vgpu/README.md).
 
-use crate::chip::{ChipProfile, BAR0_SIZE};
+use crate::chip::{ChipProfile, BAR0_SIZE, BAR5_SIZE};
 use std::sync::{Arc, Mutex};
 
 /// Size of the configuration space (PCI Express extended).
@@ -75,6 +75,9 @@ impl PciConfig {
         put32(&mut c, 0x10, 0x0000_0000); // BAR0: 32-bit non-prefetchable memory
         put32(&mut c, 0x14, 0x0000_000c); // BAR1: 64-bit prefetchable memory (uses 0x18 too)
         put32(&mut c, 0x1c, 0x0000_000c); // BAR3: 64-bit prefetchable memory (uses 0x20 too)
+                                          // BAR5 (NV_XVE_BAR3, OD `ga102/dev_nv_xve3g_fn0.ref.txt` L283-297): SPACE_TYPE 0:0 = IO,
+                                          // ADDRESS_TYPE 2:1 = 32-bit, not prefetchable.
+        put32(&mut c, 0x24, 0x0000_0001);
         put16(&mut c, 0x2c, chip.subsystem.0);
         put16(&mut c, 0x2e, chip.subsystem.1);
         put8(&mut c, 0x34, cap::PM as u8);
@@ -87,9 +90,12 @@ impl PciConfig {
         put32(&mut w, 0x18, 0xffff_ffff);
         put32(&mut w, 0x1c, bar_mask(chip.bar3_size));
         put32(&mut w, 0x20, 0xffff_ffff);
+        // BASE_ADDRESS 31:7 (128 bytes).
+        put32(&mut w, 0x24, !(BAR5_SIZE as u32 - 1));
 
-        // Command: memory space, bus master, parity, SERR, INTx disable.
-        put16(&mut w, 0x04, 0x0546);
+        // Command: I/O space (NV_XVE_DEV_CTRL_CMD_IO_SPACE 0:0, OD L161-163), memory space, bus
+        // master, parity, SERR, INTx disable.
+        put16(&mut w, 0x04, 0x0547);
         put8(&mut w, 0x0c, 0xff); // cache line size
         put8(&mut w, 0x0d, 0xff); // latency timer
         put8(&mut w, 0x3c, 0xff); // interrupt line
@@ -192,6 +198,7 @@ impl PciConfig {
             bar0: lo(0x10),
             bar1: hi(0x18) | lo(0x14),
             bar3: hi(0x20) | lo(0x1c),
+            bar5: u64::from(self.u32_at(0x24) & !(BAR5_SIZE as u32 - 1)),
         }
     }
 
@@ -240,6 +247,8 @@ pub struct BarBases {
     pub bar1: u64,
     /// Linux BAR3 (NVIDIA "BAR2", instance memory).
     pub bar3: u64,
+    /// Linux BAR5 (NVIDIA "BAR3", I/O space): an I/O port address.
+    pub bar5: u64,
 }
 
 /// A shared, read-only view of [`BarBases`] for models that are not part of the PCI function
@@ -313,7 +322,11 @@ mod tests {
         c.write(0, &[0xff; 4]);
         assert_eq!(rd(&c, 0, 4), 0x2204_10de);
         c.write(4, &[0xff, 0xff]);
-        assert_eq!(rd(&c, 4, 2), 0x0546);
+        assert_eq!(
+            rd(&c, 4, 2),
+            0x0547,
+            "I/O space is writable: BAR5 is an I/O BAR"
+        );
         assert!(c.memory_enabled() && c.intx_disabled());
     }
 
@@ -341,6 +354,12 @@ mod tests {
         assert_eq!(rd(&c, 0x14, 4), 0xf000_000c);
         c.write(0x1c, &[0xff; 4]);
         assert_eq!(rd(&c, 0x1c, 4), 0xfe00_000c);
+        c.write(0x24, &[0xff; 4]);
+        assert_eq!(rd(&c, 0x24, 4), 0xffff_ff81, "128 bytes of I/O space");
+        c.write(0x24, &0xe080u32.to_le_bytes());
+        assert_eq!(rd(&c, 0x24, 4), 0xe081);
+        assert_eq!(c.bar_bases().bar5, 0xe080);
+        c.write(0x24, &0u32.to_le_bytes());
         c.write(0x10, &0xf300_0000u32.to_le_bytes());
         c.write(0x14, &0x2000_0000u32.to_le_bytes());
         c.write(0x18, &0x4u32.to_le_bytes());
@@ -351,7 +370,8 @@ mod tests {
             BarBases {
                 bar0: 0xf300_0000,
                 bar1: 0x4_2000_0000,
-                bar3: 0x4_0600_0000
+                bar3: 0x4_0600_0000,
+                bar5: 0
             }
         );
         let v = BarView::new();

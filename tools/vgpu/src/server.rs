@@ -9,7 +9,7 @@ use crate::blocks::intr::{self, Intr, IntrHandle};
 use crate::blocks::{
     bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, pmc::Pmc, prom::Prom, Block,
 };
-use crate::chip::{ChipProfile, BAR0_SIZE};
+use crate::chip::{ChipProfile, BAR0_SIZE, BAR5_SIZE};
 use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
 use crate::firmware::GspFirmware;
 use crate::irq::{IrqLine, Irqs};
@@ -235,6 +235,10 @@ impl Device {
                     }
                     VFIO_PCI_BAR1_REGION_INDEX => mem(self.chip.bar1_size, &self.bar1),
                     VFIO_PCI_BAR3_REGION_INDEX => mem(self.chip.bar3_size, &self.bar3),
+                    VFIO_PCI_BAR5_REGION_INDEX => {
+                        info.size = BAR5_SIZE;
+                        info.flags = rw;
+                    }
                     VFIO_PCI_CONFIG_REGION_INDEX => {
                         info.size = CONFIG_SIZE as u64;
                         info.flags = rw;
@@ -367,6 +371,23 @@ impl Device {
         }
     }
 
+    /// Traces a BAR5 (I/O space) access: nothing behind it is modelled (README "BAR5").
+    fn io_trace(&self, write: bool, offset: u64, data: &[u8], off_bus: bool) {
+        if !self.tracer.enabled("io") {
+            return;
+        }
+        let mut v = [0u8; 4];
+        let n = data.len().min(4);
+        v[..n].copy_from_slice(&data[..n]);
+        let what = match (offset < BAR5_SIZE, off_bus) {
+            (_, true) => "off the bus",
+            (false, _) => "past the 128-byte BAR",
+            (true, _) => "I/O BAR, not modelled",
+        };
+        self.tracer
+            .access("io", write, offset, n, u32::from_le_bytes(v), what);
+    }
+
     /// The CPU interrupt tree (for tests).
     pub fn intr(&self) -> &IntrHandle {
         &self.intr
@@ -425,6 +446,11 @@ impl ServerBackend for Device {
                     data.fill(0xff);
                 }
             }
+            VFIO_PCI_BAR5_REGION_INDEX => {
+                let off_bus = self.off_bus();
+                data.fill(if off_bus { 0xff } else { 0 });
+                self.io_trace(false, offset, data, off_bus);
+            }
             _ => {
                 self.tracer.line(
                     "pci",
@@ -457,6 +483,10 @@ impl ServerBackend for Device {
                     self.bar0.write(offset, data);
                     self.after_bar0_access();
                 }
+            }
+            VFIO_PCI_BAR5_REGION_INDEX => {
+                let off_bus = self.off_bus();
+                self.io_trace(true, offset, data, off_bus);
             }
             _ => self.tracer.line(
                 "pci",
@@ -537,6 +567,13 @@ mod tests {
         assert!(r[1].mmap_fd.is_some());
         assert_eq!(r[2].region_info.size, 0, "upper half of the 64-bit BAR1");
         assert_eq!(r[3].region_info.size, 32 << 20);
+        assert_eq!(r[5].region_info.size, 128, "BAR5: 128 bytes of I/O space");
+        assert!(r[5].mmap_fd.is_none());
+        assert_eq!(
+            r[5].region_info.flags,
+            VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE
+        );
+        assert_eq!(r[4].region_info.size, 0, "upper half of the 64-bit BAR3");
         assert_eq!(
             r[VFIO_PCI_CONFIG_REGION_INDEX as usize].region_info.size,
             4096
@@ -562,6 +599,37 @@ mod tests {
             .unwrap();
         assert_eq!(u32::from_le_bytes(w), 0x2204_10de);
         d.region_read(42, 0, &mut w).unwrap();
+        assert_eq!(w, [0xff; 4]);
+    }
+
+    #[test]
+    fn bar5_reads_zero_and_ignores_writes() {
+        let opts = Options {
+            fall_off_bus_after: Some(2),
+            ..Default::default()
+        };
+        let mut d = Device::new(&GA102, opts, Arc::new(Tracer::off())).unwrap();
+        let mut w = [0x55u8; 4];
+        d.region_write(VFIO_PCI_BAR5_REGION_INDEX, 0, &0x0000_0a00u32.to_le_bytes())
+            .unwrap();
+        d.region_write(VFIO_PCI_BAR5_REGION_INDEX, 4, &[0xff; 4])
+            .unwrap();
+        for off in [0u64, 4, 0x7c] {
+            d.region_read(VFIO_PCI_BAR5_REGION_INDEX, off, &mut w)
+                .unwrap();
+            assert_eq!(w, [0; 4], "offset {off:#x}");
+        }
+        // No indirect window: BAR0 is untouched and still counts its own accesses only.
+        assert_eq!(d.bar0_accesses(), 0);
+        let mut b = [0u8; 1];
+        d.region_read(VFIO_PCI_BAR5_REGION_INDEX, 3, &mut b)
+            .unwrap();
+        assert_eq!(b, [0]);
+        // Off the bus, I/O reads return all ones too.
+        bar0_read(&mut d, 0);
+        bar0_read(&mut d, 0);
+        d.region_read(VFIO_PCI_BAR5_REGION_INDEX, 0, &mut w)
+            .unwrap();
         assert_eq!(w, [0xff; 4]);
     }
 

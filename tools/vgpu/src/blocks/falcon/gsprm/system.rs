@@ -291,6 +291,7 @@ mod tests {
             bar0: 0xf300_0000,
             bar1: 0x4_2000_0000,
             bar3: 0x4_0600_0000,
+            bar5: 0xe080,
         };
         let p = good_sysinfo();
         assert!(check_system_info(&p, &GA102, bars).is_ok());
