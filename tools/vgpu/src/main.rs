@@ -5,18 +5,18 @@
 //! vgpu --socket PATH [--chip ga102] [--boot42 0xVALUE] [--trace[=pmc,pci,irq,dma]] [--trace-file PATH]
 //!      [--vbios-variant NAME] [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang]
 //!      [--booter-fail] [--gsp-silent] [--gsp-corrupt-reply] [--gsp-oversized-reply]
-//!      [--irq-storm] [--fall-off-bus-after N] [--firmware-dir DIR]
+//!      [--gsp-extra-events] [--irq-storm] [--fall-off-bus-after N] [--firmware-dir DIR]
 //! ```
 //! Environment equivalents (used by the test harness): `VGPU_BOOT42`, `VGPU_TRACE`,
 //! `VGPU_VBIOS_VARIANT`, `VGPU_NO_GFW_BOOT`, `VGPU_GFW_BOOT_MS`, `VGPU_FWSEC_FAIL`,
 //! `VGPU_FALCON_HANG`, `VGPU_BOOTER_FAIL`, `VGPU_GSP_SILENT`, `VGPU_GSP_CORRUPT_REPLY`,
-//! `VGPU_GSP_OVERSIZED_REPLY`, `VGPU_IRQ_STORM` (the flags count as set when the variable is set
+//! `VGPU_GSP_OVERSIZED_REPLY`, `VGPU_GSP_EXTRA_EVENTS`, `VGPU_IRQ_STORM` (the flags count as set when the variable is set
 //! and not `0`), `VGPU_FALL_OFF_BUS_AFTER`, `VGPU_FIRMWARE_DIR`.
 //! The GSP boot firmware files are read from `DIR/nvidia/<chip>/gsp/` at start-up (default
 //! `DIR` = `$NOVA_CACHE/firmware/lib/firmware`, `NOVA_CACHE` = `$HOME/.cache/nova`); a missing
 //! or malformed file is a start-up error naming it.
-//! Trace block names: `pmc`, `bus`, `fb`, `gsp`, `gc6`, `prom`, `disp`, `fuse`, `sec2`, `pci`,
-//! `irq`, `dma`, `rpc` (GSP-RM: one line per RPC each way, checks, doorbell-to-reply times).
+//! Trace block names: `pmc`, `bus`, `fb`, `gsp`, `gc6`, `prom`, `disp`, `fuse`, `sec2`, `intr`, `pci`,
+//! `irq`, `dma`, `io` (BAR5), `rpc` (GSP-RM: one line per RPC each way, checks, doorbell-to-reply times).
 //! The process serves one QEMU and exits when it disconnects.
 
 use std::path::PathBuf;
@@ -31,7 +31,7 @@ const USAGE: &str = "usage: vgpu --socket PATH [--chip NAME] [--boot42 0xVALUE] 
             [--vbios-variant intact|no-efi|truncated|bad-bit-checksum|bad-pcir-signature|image-length-past-end|
                              falcon-table-out-of-range|fwsec-desc-unknown-version|zero-length-image]
             [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang] [--booter-fail]
-            [--gsp-silent] [--gsp-corrupt-reply] [--gsp-oversized-reply] [--irq-storm]
+            [--gsp-silent] [--gsp-corrupt-reply] [--gsp-oversized-reply] [--gsp-extra-events] [--irq-storm]
             [--fall-off-bus-after N] [--firmware-dir DIR]";
 
 /// `--vbios-variant`: the intact image, the image without EFI, or a broken variant.
@@ -107,6 +107,7 @@ fn parse_args() -> Result<Args, String> {
     opts.gsp_rm.silent = env_flag("VGPU_GSP_SILENT");
     opts.gsp_rm.corrupt_reply = env_flag("VGPU_GSP_CORRUPT_REPLY");
     opts.gsp_rm.oversized_reply = env_flag("VGPU_GSP_OVERSIZED_REPLY");
+    opts.gsp_rm.extra_events = env_flag("VGPU_GSP_EXTRA_EVENTS");
     opts.irq_storm = env_flag("VGPU_IRQ_STORM");
     if let Ok(v) = std::env::var("VGPU_FALL_OFF_BUS_AFTER") {
         opts.fall_off_bus_after = Some(
@@ -148,6 +149,7 @@ fn parse_args() -> Result<Args, String> {
             "--gsp-silent" => opts.gsp_rm.silent = true,
             "--gsp-corrupt-reply" => opts.gsp_rm.corrupt_reply = true,
             "--gsp-oversized-reply" => opts.gsp_rm.oversized_reply = true,
+            "--gsp-extra-events" => opts.gsp_rm.extra_events = true,
             "--irq-storm" => opts.irq_storm = true,
             "--fall-off-bus-after" => {
                 opts.fall_off_bus_after = Some(parse_u32(&value("--fall-off-bus-after")?)?.into())
@@ -243,6 +245,10 @@ fn main() -> ExitCode {
                 args.opts.gsp_rm.oversized_reply,
                 ", GSP-RM replies oversized",
             ),
+            (
+                args.opts.gsp_rm.extra_events,
+                ", GSP-RM posts OS_ERROR_LOG and GSP_LOCKDOWN_NOTICE after GSP_INIT_DONE",
+            ),
             (args.opts.irq_storm, ", interrupt storm"),
         ] {
             if on {
@@ -311,5 +317,18 @@ mod tests {
             gfw_boot_after(250),
             GfwBoot::AfterFirstRead(std::time::Duration::from_millis(250))
         );
+    }
+
+    #[test]
+    fn usage_names_every_gsp_rm_knob() {
+        for k in [
+            "--gsp-silent",
+            "--gsp-corrupt-reply",
+            "--gsp-oversized-reply",
+            "--gsp-extra-events",
+            "--irq-storm",
+        ] {
+            assert!(USAGE.contains(k), "{k}");
+        }
     }
 }

@@ -908,3 +908,47 @@ fn libos_logs_are_written_in_the_libos_format() {
         (0x4242, u64::from(RPC_UNKNOWN_FUNCTION))
     );
 }
+
+#[test]
+fn knob_gsp_extra_events() {
+    let (mut g, mut rm) = knob(|o| o.gsp_rm.extra_events = true);
+    let irq = g.enable_msix();
+    g.enable_gsp_intr();
+    let si = g.system_info();
+    assert_eq!(rm.call(&mut g, GSP_SET_SYSTEM_INFO, &si).result, 0);
+    g.ack_gsp_intr();
+    irq_count(&irq);
+    assert_eq!(rm.call(&mut g, SET_REGISTRY, &default_registry()).result, 0);
+    assert_eq!(irq_count(&irq), 1, "one notification for the batch");
+    let d = rm.recv(&g).unwrap();
+    assert_eq!(d.function, GSP_INIT_DONE);
+    // OS_ERROR_LOG (0x1006): rpc_os_error_log_v17_00, 272 bytes.
+    let e = rm.recv(&g).unwrap();
+    assert_eq!((e.function, e.sequence, e.result), (0x1006, 0, 0));
+    assert_eq!(e.payload.len(), 272);
+    assert_eq!(le32(&e.payload, 0), 0, "exceptType");
+    assert_eq!(le32(&e.payload, 4), 0, "runlistId");
+    assert_eq!(le32(&e.payload, 8), 0xffff_ffff, "chid: INVALID_CHID");
+    let text = &e.payload[12..268];
+    let end = text.iter().position(|&b| b == 0).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&text[..end]).unwrap(),
+        "vgpu: injected OS_ERROR_LOG (--gsp-extra-events)"
+    );
+    assert_eq!(le32(&e.payload, 268), 0, "preemptiveRemovalPreviousXid");
+    // GSP_LOCKDOWN_NOTICE (0x101C): bLockdownEngaging = 0.
+    let l = rm.recv(&g).unwrap();
+    assert_eq!((l.function, l.payload.as_slice()), (0x101c, &[0u8][..]));
+    assert!(rm.recv(&g).is_none());
+    // GSP-RM carries on.
+    assert_eq!(rm.call(&mut g, NOP, &[]).result, 0);
+    let t = g.trace();
+    assert!(
+        t.contains("-> OS_ERROR_LOG seq 0 result 0x0 len 0x130"),
+        "{t}"
+    );
+    assert!(
+        t.contains("-> GSP_LOCKDOWN_NOTICE seq 0 result 0x0 len 0x21"),
+        "{t}"
+    );
+}

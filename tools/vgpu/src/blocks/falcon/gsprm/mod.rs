@@ -65,7 +65,11 @@
 //! `silent`: commands are consumed, nothing is ever posted (no GSP_INIT_DONE, no replies, no
 //! interrupt). `corrupt_reply`: every posted element's checkSum is inverted. `oversized_reply`:
 //! every posted element claims elemCount = msgCount + 1 (more entries than the queue has; the
-//! checksum is computed with that value, so only elemCount is wrong).
+//! checksum is computed with that value, so only elemCount is wrong). `extra_events`: right
+//! after GSP_INIT_DONE (same batch, one notification) an OS_ERROR_LOG (0x1006;
+//! exceptType [`EXTRA_EVENT_XID`], runlistId 0, chid `INVALID_CHID`, errString
+//! [`EXTRA_EVENT_TEXT`]) and a GSP_LOCKDOWN_NOTICE (0x101C; bLockdownEngaging 0), both with
+//! sequence 0, so a driver waiting for its next reply must skip them.
 //!
 //! ## Trace (block `rpc`)
 //! `rpc <- GSP_SET_SYSTEM_INFO seq 0 len 0x3c0 [element 0, 1 entry]`, `rpc -> GSP_SET_SYSTEM_INFO
@@ -119,7 +123,15 @@ pub struct Knobs {
     pub corrupt_reply: bool,
     /// Post every element with elemCount beyond the queue (`--gsp-oversized-reply`).
     pub oversized_reply: bool,
+    /// Right after GSP_INIT_DONE, post an OS_ERROR_LOG and a GSP_LOCKDOWN_NOTICE event
+    /// (`--gsp-extra-events`).
+    pub extra_events: bool,
 }
+
+/// The Xid the `extra_events` OS_ERROR_LOG carries (model choice: 0, no real Xid).
+pub const EXTRA_EVENT_XID: u32 = 0;
+/// The `extra_events` OS_ERROR_LOG text.
+pub const EXTRA_EVENT_TEXT: &str = "vgpu: injected OS_ERROR_LOG (--gsp-extra-events)";
 
 /// Counters and doorbell-to-reply times.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -795,6 +807,18 @@ impl GspRm {
         if self.system_info && self.registry && !self.init_done && self.halt_after.is_none() {
             self.init_done = true;
             self.post(event::GSP_INIT_DONE, 0, status::NV_OK, &[]);
+            if self.cfg.knobs.extra_events {
+                // Events a driver must skip or handle (facts §9.2, §9.3 payloads).
+                let log =
+                    rpc::os_error_log(EXTRA_EVENT_XID, 0, rpc::INVALID_CHID, EXTRA_EVENT_TEXT);
+                self.post(event::OS_ERROR_LOG, 0, status::NV_OK, &log);
+                self.post(
+                    event::GSP_LOCKDOWN_NOTICE,
+                    0,
+                    status::NV_OK,
+                    &rpc::lockdown_notice(false),
+                );
+            }
         }
     }
 

@@ -74,6 +74,31 @@ pub mod event {
     pub const GSP_POST_NOCAT_RECORD: u32 = 0x1020;
 }
 
+/// `sizeof(rpc_os_error_log_v17_00)`: exceptType u32 @0, runlistId @4, chid @8, errString[256]
+/// @12, preemptiveRemovalPreviousXid @268 (OG 570.144 `g_rpc-structures.h` L1458-1465;
+/// `gsp_abi_check.c` L2270-2274).
+pub const OS_ERROR_LOG_SIZE: usize = 272;
+/// `INVALID_CHID` (OG 570.144 `g_kernel_fifo_nvoc.h` L106): the error names no channel.
+pub const INVALID_CHID: u32 = 0xffff_ffff;
+
+/// An `OS_ERROR_LOG` event payload: Xid `except_type` on `runlist`/`chid`, message `text`
+/// (cut to 255 bytes, NUL-terminated).
+pub fn os_error_log(except_type: u32, runlist: u32, chid: u32, text: &str) -> Vec<u8> {
+    let mut p = vec![0u8; OS_ERROR_LOG_SIZE];
+    p[0..4].copy_from_slice(&except_type.to_le_bytes());
+    p[4..8].copy_from_slice(&runlist.to_le_bytes());
+    p[8..12].copy_from_slice(&chid.to_le_bytes());
+    let t = &text.as_bytes()[..text.len().min(255)];
+    p[12..12 + t.len()].copy_from_slice(t);
+    p
+}
+
+/// A `GSP_LOCKDOWN_NOTICE` event payload: `rpc_gsp_lockdown_notice_v17_00`, one NvBool
+/// `bLockdownEngaging` (OG 570.144 `g_rpc-structures.h` L1689-1692).
+pub fn lockdown_notice(engaging: bool) -> Vec<u8> {
+    vec![u8::from(engaging)]
+}
+
 /// RPC-layer results (`NV_VGPU_MSG_RESULT_*`).
 pub mod result {
     /// `NV_VGPU_MSG_RESULT_RPC_UNKNOWN_FUNCTION`.
