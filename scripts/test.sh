@@ -56,6 +56,7 @@ else
 fi
 vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
 vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
+vm_suite irq-storm tests/vm/irq-storm.sh "--irq-storm"
 
 # --- fault knobs of the vGPU: NAME, vGPU flags, errno, message nova-core must log
 # An optional fifth argument is a shell command the guest runs first (e.g. to damage a file).

@@ -27,6 +27,7 @@ use crate::{
     handoff::{DrmHandoff, AUXILIARY_NAME},
     prom::VbiosImage,
     regs::{NV_PMC_BOOT_0, NV_PMC_BOOT_42},
+    vram::Vram,
 };
 
 /// DMA addressing width of Turing, Ampere and Ada (facts sheet §3).
@@ -64,6 +65,8 @@ pub(crate) struct NovaCore<'bound> {
     unload: Option<UnloadImages>,
     /// GSP-RM's system memory, kept mapped while it runs (dropped after the unload path).
     gsp: Option<GspMemory>,
+    /// The VRAM allocator over the region GSP-RM leaves to us (needs GSP-RM's static info).
+    _vram: Option<Vram>,
     /// The system-memory flush page, registered with the GPU while we are bound.
     _sysmem_flush: SysmemFlush,
     /// The auxiliary device nova-drm binds to; unregistered first on unbind (field order).
@@ -238,6 +241,7 @@ impl pci::Driver for NovaCoreDriver {
         };
 
         let mut gsp = None;
+        let mut vram = None;
         match (&unload, fwsec::current_wpr2(&bar)) {
             (None, _) => {}
             // A WPR2 left set by a driver that did not unload cleanly: GSP cannot boot again
@@ -318,6 +322,20 @@ impl pci::Driver for NovaCoreDriver {
                     }
                     Err(e) => dev_err!(pdev, "boot: RM device objects not allocated: {:?}\n", e),
                 }
+                vram = Vram::new(&mem.info).unwrap_or_else(|e| {
+                    dev_err!(pdev, "boot: VRAM allocator not created: {:?}\n", e);
+                    None
+                });
+                match &vram {
+                    Some(v) => dev_info!(
+                        pdev,
+                        "boot: VRAM allocator: {} MiB in [{:#x}, {:#x}]\n",
+                        v.size() >> 20,
+                        v.region.base,
+                        v.region.limit
+                    ),
+                    None => dev_info!(pdev, "boot: GSP-RM reported no usable VRAM region\n"),
+                }
                 gsp = Some(mem);
             }
         }
@@ -352,6 +370,7 @@ impl pci::Driver for NovaCoreDriver {
             unload,
             gsp,
             _sysmem_flush: sysmem_flush,
+            _vram: vram,
             _drm: drm,
         })
     }

@@ -22,6 +22,7 @@ mod kfmt;
 mod prom;
 mod regs;
 pub mod vbios;
+mod vram;
 
 /// This module's name, as the auxiliary bus matches it (`nova_core.nova-drm`).
 pub const MODULE_NAME: &core::ffi::CStr = <LocalModule as kernel::ModuleMetadata>::NAME;

@@ -142,6 +142,8 @@ fn probe_boot_stages_logged() -> Result<(), String> {
         // GET_GSP_STATIC_INFO as the vGPU's GA102 profile answers it: two FB regions split at
         // the non-WPR heap, BAR1 PDE base one page above it.
         "boot: GSP-RM ready: GA102, 2 FB region(s), BAR1 PDE base 0x5f3e01000",
+        // The allocator takes the usable region, which ends below GSP-RM's BAR1 page directory.
+        "boot: VRAM allocator: 24382 MiB in [0x0, 0x5f3dfffff]",
     ];
     for w in want {
         check(
@@ -210,6 +212,15 @@ fn probe_gsp_queues_and_logs() -> Result<(), String> {
         check(data.len() == 64 << 10, || {
             format!("{name}: {} bytes, expected 64 KiB", data.len())
         })?;
+        // Word 0 is GSP-RM's put pointer: entries written so far. The init and RM logs get
+        // records at boot; a valid pointer is below the buffer's entry count.
+        let put = u64::from_le_bytes(data[..8].try_into().unwrap_or([0xff; 8]));
+        check(put < (64 << 10) / 8, || {
+            format!("{name}: put pointer {put:#x}")
+        })?;
+        if name != "logintr" {
+            check(put > 0, || format!("{name}: no LIBOS log record written"))?;
+        }
     }
     let log = dmesg()?;
     let want = "boot: RM client 0x4e560000, device 0x4e560080, subdevice 0x4e562080 allocated";
