@@ -32,6 +32,10 @@ pub struct ChipProfile {
     pub gpu_name: &'static str,
     /// The chip name GSP-RM reports (`gpuShortNameString`).
     pub gpu_short_name: &'static str,
+    /// Whether the GSP boot is modelled for this chip: the `vgpu` binary then loads the GSP
+    /// firmware files at start-up and SEC2 knows the Booter images. Profiles without it
+    /// identify as their chip and nothing more (README "Chip profiles").
+    pub boots_gsp: bool,
 }
 
 /// The fuse registers that hold the current HS-ucode revision of each engine, one per ucode id
@@ -105,10 +109,74 @@ pub const GA102: ChipProfile = ChipProfile {
     gsp_signature_section: ".fwsignature_ga10x",
     gpu_name: "NVIDIA GeForce RTX 3090",
     gpu_short_name: "GA102",
+    boots_gsp: true,
+};
+
+/// TU102 as on a GeForce RTX 2080 Ti, identity only (no GSP boot).
+///
+/// - device 0x1E04: OG 570.144 `README.md` L200 ("NVIDIA GeForce RTX 2080 Ti | 1E04"; TITAN
+///   RTX 0x1E02 L199, 2080 Ti 0x1E07 L201).
+/// - BOOT_0 0x162000a1, BOOT_42 0x162a1000: chipset 0x162 = TU102 (nouveau
+///   `engine/device/base.c` L2338-2339, L3340; architecture 0x16 = Turing, facts §2.1) in the
+///   field layouts of facts §2.1, revision A1 as GA102's; arithmetic, not a board dump.
+/// - Model choices (no source available here): revision 0xa1, subsystem 10de:0000, BAR sizes
+///   as GA102, VRAM 11 GiB (the 2080 Ti's capacity), fuses all 0, the GA102 signature section
+///   name (unused: no firmware is loaded).
+pub const TU102: ChipProfile = ChipProfile {
+    name: "tu102",
+    device_id: 0x1e04,
+    subsystem: (0x10de, 0x0000),
+    revision: 0xa1,
+    class_code: 0x03_00_00,
+    boot0: 0x1620_00a1,
+    boot42: 0x162a_1000,
+    bar1_size: 256 << 20,
+    bar3_size: 32 << 20,
+    vram_size: 11 << 30,
+    fuses: UcodeFuses {
+        nvdec: [0; 16],
+        sec2: [0; 16],
+        gsp: [0; 16],
+    },
+    gsp_signature_section: ".fwsignature_ga10x",
+    gpu_name: "NVIDIA GeForce RTX 2080 Ti",
+    gpu_short_name: "TU102",
+    boots_gsp: false,
+};
+
+/// AD102 as on a GeForce RTX 4090, identity only (no GSP boot).
+///
+/// - device 0x2684: OG 570.144 `README.md` L864 ("NVIDIA GeForce RTX 4090 | 2684").
+/// - BOOT_0 0x192000a1, BOOT_42 0x192a1000: chipset 0x192 = AD102 (nouveau
+///   `engine/device/base.c` L2703-2704, L3352; architecture 0x19 = Ada, facts §2.1), revision
+///   A1; arithmetic, not a board dump.
+/// - Model choices: revision 0xa1, subsystem 10de:0000, BAR sizes as GA102, VRAM 24 GiB (the
+///   4090's capacity), fuses all 0; `.fwsignature_ad10x` is the section of `gsp-570.144.bin`
+///   named for Ada (unused: no firmware is loaded).
+pub const AD102: ChipProfile = ChipProfile {
+    name: "ad102",
+    device_id: 0x2684,
+    subsystem: (0x10de, 0x0000),
+    revision: 0xa1,
+    class_code: 0x03_00_00,
+    boot0: 0x1920_00a1,
+    boot42: 0x192a_1000,
+    bar1_size: 256 << 20,
+    bar3_size: 32 << 20,
+    vram_size: 24 << 30,
+    fuses: UcodeFuses {
+        nvdec: [0; 16],
+        sec2: [0; 16],
+        gsp: [0; 16],
+    },
+    gsp_signature_section: ".fwsignature_ad10x",
+    gpu_name: "NVIDIA GeForce RTX 4090",
+    gpu_short_name: "AD102",
+    boots_gsp: false,
 };
 
 /// All profiles, for `--chip`.
-pub const PROFILES: &[&ChipProfile] = &[&GA102];
+pub const PROFILES: &[&ChipProfile] = &[&GA102, &TU102, &AD102];
 
 /// Finds a profile by name.
 pub fn by_name(name: &str) -> Option<&'static ChipProfile> {
@@ -133,8 +201,34 @@ mod tests {
     }
 
     #[test]
+    fn every_profile_decodes_to_its_chipset() {
+        for (p, chipset, device) in [
+            (&GA102, 0x172, 0x2204),
+            (&TU102, 0x162, 0x1e04),
+            (&AD102, 0x192, 0x2684),
+        ] {
+            // nova-core's rule (facts §2.1): chipset = BOOT_42[29:24] << 4 | BOOT_42[23:20].
+            assert_eq!(
+                (p.boot42 >> 24 & 0x3f) << 4 | (p.boot42 >> 20 & 0xf),
+                chipset
+            );
+            // nouveau's rule: BOOT_0[28:20], revision BOOT_0[7:0].
+            assert_eq!(p.boot0 >> 20 & 0x1ff, chipset, "{}", p.name);
+            assert_eq!(p.boot0 & 0xff, u32::from(p.revision));
+            // Pre-Fermi check of nova-core: bit 8 or architecture >= 0xC.
+            assert!(p.boot0 >> 24 & 0x1f >= 0xc);
+            assert_eq!(p.device_id, device);
+            assert_eq!(p.gpu_short_name.to_lowercase(), p.name);
+        }
+        let boots: Vec<bool> = PROFILES.iter().map(|p| p.boots_gsp).collect();
+        assert_eq!(boots, [true, false, false], "only GA102 boots GSP");
+    }
+
+    #[test]
     fn lookup() {
         assert_eq!(by_name("ga102"), Some(&GA102));
+        assert_eq!(by_name("tu102"), Some(&TU102));
+        assert_eq!(by_name("ad102"), Some(&AD102));
         assert_eq!(by_name("gb999"), None);
     }
 }

@@ -2,7 +2,7 @@
 //! `vgpu`: serve a software GA102 over vfio-user on a unix socket for QEMU's `vfio-user-pci`.
 //!
 //! ```text
-//! vgpu --socket PATH [--chip ga102] [--boot42 0xVALUE] [--trace[=pmc,pci,irq,dma]] [--trace-file PATH]
+//! vgpu --socket PATH [--chip ga102|tu102|ad102] [--boot42 0xVALUE] [--trace[=pmc,pci,irq,dma]] [--trace-file PATH]
 //!      [--vbios-variant NAME] [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang]
 //!      [--booter-fail] [--gsp-silent] [--gsp-corrupt-reply] [--gsp-oversized-reply]
 //!      [--gsp-extra-events] [--irq-storm] [--fall-off-bus-after N] [--firmware-dir DIR]
@@ -27,7 +27,7 @@ use vgpu::chip;
 use vgpu::server::{Device, Options};
 use vgpu::trace::{Filter, Tracer};
 
-const USAGE: &str = "usage: vgpu --socket PATH [--chip NAME] [--boot42 0xVALUE] [--trace[=BLOCK,...]] [--trace-file PATH]
+const USAGE: &str = "usage: vgpu --socket PATH [--chip ga102|tu102|ad102] [--boot42 0xVALUE] [--trace[=BLOCK,...]] [--trace-file PATH]
             [--vbios-variant intact|no-efi|truncated|bad-bit-checksum|bad-pcir-signature|image-length-past-end|
                              falcon-table-out-of-range|fwsec-desc-unknown-version|zero-length-image]
             [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang] [--booter-fail]
@@ -180,16 +180,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match vgpu::firmware::GspFirmware::load(
-        &args.firmware_dir,
-        args.chip.name,
-        args.chip.gsp_signature_section,
-    ) {
-        Ok(fw) => args.opts.firmware = Some(Arc::new(fw)),
-        Err(e) => {
-            eprintln!("vgpu: {e}");
-            return ExitCode::FAILURE;
+    if args.chip.boots_gsp {
+        match vgpu::firmware::GspFirmware::load(
+            &args.firmware_dir,
+            args.chip.name,
+            args.chip.gsp_signature_section,
+        ) {
+            Ok(fw) => args.opts.firmware = Some(Arc::new(fw)),
+            Err(e) => {
+                eprintln!("vgpu: {e}");
+                return ExitCode::FAILURE;
+            }
         }
+    } else {
+        eprintln!(
+            "vgpu: {}: identity only, no GSP boot (no firmware loaded; SEC2 refuses Booter)",
+            args.chip.name
+        );
     }
     let out: Box<dyn std::io::Write + Send> = match &args.trace_file {
         Some(p) => match std::fs::File::create(p) {

@@ -634,6 +634,36 @@ mod tests {
     }
 
     #[test]
+    fn other_profiles_identify_as_their_chip() {
+        use crate::chip::{AD102, TU102};
+        for (p, id, boot0, boot42) in [
+            (&TU102, 0x1e04_10de, 0x1620_00a1, 0x162a_1000),
+            (&AD102, 0x2684_10de, 0x1920_00a1, 0x192a_1000),
+        ] {
+            let mut d = Device::new(p, Options::default(), Arc::new(Tracer::off())).unwrap();
+            let mut w = [0u8; 4];
+            d.region_read(VFIO_PCI_CONFIG_REGION_INDEX, 0, &mut w)
+                .unwrap();
+            assert_eq!(u32::from_le_bytes(w), id);
+            assert_eq!(bar0_read(&mut d, 0), boot0);
+            assert_eq!(bar0_read(&mut d, 0xa00), boot42);
+            assert_eq!(
+                bar0_read(&mut d, 0x1183a4),
+                (p.vram_size >> 20) as u32,
+                "NV_USABLE_FB_SIZE_IN_MB"
+            );
+            // The VBIOS's PCI data structure names the profile's device.
+            let rom = vbios_image(p, &Options::default());
+            let pcir = usize::from(u16::from_le_bytes([rom[0x18], rom[0x19]]));
+            assert_eq!(&rom[pcir..pcir + 4], b"PCIR");
+            assert_eq!(
+                u16::from_le_bytes([rom[pcir + 6], rom[pcir + 7]]),
+                p.device_id
+            );
+        }
+    }
+
+    #[test]
     fn flr_resets_blocks() {
         let mut d = Device::new(&GA102, Options::default(), Arc::new(Tracer::off())).unwrap();
         d.region_write(VFIO_PCI_BAR0_REGION_INDEX, 0x600, &7u32.to_le_bytes())
