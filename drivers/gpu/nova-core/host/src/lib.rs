@@ -12,6 +12,9 @@ pub mod fb_layout;
 #[path = "../../firmware/mod.rs"]
 pub mod firmware;
 
+#[path = "../../mm/mod.rs"]
+pub mod mm;
+
 #[path = "../../vbios/mod.rs"]
 pub mod vbios;
 

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+//! GPU virtual memory for Ampere (GA102): the GMMU page-table format version 2.
+//!
+//! Pure logic: this directory is built into the kernel module and, unchanged, into the host
+//! crate `nova-core-host` for tests. It uses nothing but `core`: no allocation, no `unsafe`,
+//! no panics, no floating point; every address computation is checked.
+//!
+//! | Module          | What                                                          | Facts sheet |
+//! |-----------------|---------------------------------------------------------------|-------------|
+//! | [`mmu_v2`]      | entry formats (PDE, dual PDE, PTE), apertures, level geometry  | §12.1–12.2  |
+//! | [`error`]       | [`MmuError`], the one error type of this directory             |             |
+//!
+//! Source abbreviations used in the citations (as in the facts sheet):
+//! - `OG`: NVIDIA open-gpu-kernel-modules, tag 570.144
+//!   (commit 8ec351aeb96a93a4bb69ccc12a542bf8a8df2b6f);
+//! - `OD`: NVIDIA open-gpu-doc (commit c8607fe576b53ff821ffcf97e7548d2de11c4eaf);
+//! - `NV`: nouveau in Linux 7.3, `drivers/gpu/drm/nouveau/nvkm/subdev/mmu/`.
+//!
+//! Facts are cited; no code or text of those projects is reproduced here.
+
+pub mod error;
+pub mod mmu_v2;
+
+pub use error::MmuError;
