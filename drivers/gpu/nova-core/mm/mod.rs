@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! GPU virtual memory for Ampere (GA102): the GMMU page-table format version 2.
+//! GPU virtual memory for Ampere (GA102): the GMMU page-table format version 2 and a
+//! page-table engine that maps, unmaps and translates through it.
 //!
 //! Pure logic: this directory is built into the kernel module and, unchanged, into the host
 //! crate `nova-core-host` for tests. It uses nothing but `core`: no allocation, no `unsafe`,
@@ -8,6 +9,7 @@
 //! | Module          | What                                                          | Facts sheet |
 //! |-----------------|---------------------------------------------------------------|-------------|
 //! | [`mmu_v2`]      | entry formats (PDE, dual PDE, PTE), apertures, level geometry  | §12.1–12.2  |
+//! | [`pagetable`]   | map / unmap / translate over caller-owned table memory         | §12.1–12.2  |
 //! | [`error`]       | [`MmuError`], the one error type of this directory             |             |
 //!
 //! Source abbreviations used in the citations (as in the facts sheet):
@@ -20,5 +22,9 @@
 
 pub mod error;
 pub mod mmu_v2;
+pub mod pagetable;
 
 pub use error::MmuError;
+
+#[cfg(test)]
+mod tests;
