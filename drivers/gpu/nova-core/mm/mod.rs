@@ -10,6 +10,8 @@
 //! |-----------------|---------------------------------------------------------------|-------------|
 //! | [`mmu_v2`]      | entry formats (PDE, dual PDE, PTE), apertures, level geometry  | §12.1–12.2  |
 //! | [`pagetable`]   | map / unmap / translate over caller-owned table memory         | §12.1–12.2  |
+//! | [`instance`]    | the instance block's page-directory words (128/129)            | §12.3       |
+//! | [`tlb`]         | TLB-invalidate register values (0xB830A0/A4/B0)                | §12.4       |
 //! | [`error`]       | [`MmuError`], the one error type of this directory             |             |
 //!
 //! Source abbreviations used in the citations (as in the facts sheet):
@@ -21,8 +23,10 @@
 //! Facts are cited; no code or text of those projects is reproduced here.
 
 pub mod error;
+pub mod instance;
 pub mod mmu_v2;
 pub mod pagetable;
+pub mod tlb;
 
 pub use error::MmuError;
 
