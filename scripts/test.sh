@@ -57,6 +57,12 @@ fi
 vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
 vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
 vm_suite irq-storm tests/vm/irq-storm.sh "--irq-storm"
+vm_suite extra-events tests/vm/extra-events.sh "--gsp-extra-events"
+for c in "tu102 TU102 (Turing)" "ad102 AD102 (Ada)"; do
+    script=$NOVA_CACHE/test-logs/described-${c%% *}.sh
+    { printf 'export EXPECT_CHIP=%q\n' "${c#* }"; cat tests/vm/described-chip.sh; } > "$script"
+    vm_suite "described-${c%% *}" "$script" "--chip ${c%% *}"
+done
 
 # --- fault knobs of the vGPU: NAME, vGPU flags, errno, message nova-core must log
 # An optional fifth argument is a shell command the guest runs first (e.g. to damage a file).

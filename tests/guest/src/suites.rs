@@ -36,6 +36,14 @@ pub fn all() -> Vec<(&'static str, Vec<Test>)> {
             "probe_fails",
             vec![("as_expected", probe_fails_as_expected)],
         ),
+        (
+            "described_chip",
+            vec![("identified_then_stops", described_chip_stops)],
+        ),
+        (
+            "extra_events",
+            vec![("counted_not_taken_as_replies", extra_events_counted)],
+        ),
     ]
 }
 
@@ -409,6 +417,53 @@ fn probe_fails_as_expected() -> Result<(), String> {
         "a nova render node exists".into()
     })?;
     run("rmmod", &["nova_core"]).map(|_| ())
+}
+
+/// A chip `hal.rs` describes but has not brought up (EXPECT_CHIP, e.g. "TU102 (Turing)"):
+/// identified, stopped before any firmware runs, and still handed to nova-drm.
+fn described_chip_stops() -> Result<(), String> {
+    let chip = std::env::var("EXPECT_CHIP").map_err(|_| "EXPECT_CHIP not set")?;
+    load_both()?;
+    let log = dmesg()?;
+    let name = chip.split(' ').next().unwrap_or_default();
+    for w in [
+        format!("NVIDIA {chip}, rev a1"),
+        format!("boot: the GSP boot of {name} is described but not brought up yet; stopping here"),
+    ] {
+        check(
+            log.lines()
+                .any(|l| l.contains("nova_core") && l.contains(&w)),
+            || format!("no '{w}' line"),
+        )?;
+    }
+    check(!log.contains("FWSEC"), || {
+        "FWSEC ran on a chip not brought up".into()
+    })?;
+    check(drm::render_nodes_of("nova").len() == 1, || {
+        "no nova render node".into()
+    })?;
+    unload_both()
+}
+
+/// GSP-RM posts OS_ERROR_LOG and GSP_LOCKDOWN_NOTICE with INIT_DONE (vGPU
+/// `--gsp-extra-events`): the boot must count them as events and still match every reply.
+fn extra_events_counted() -> Result<(), String> {
+    load_both()?;
+    let q = debugfs_dir()?.join("gsp_queues");
+    let text = std::fs::read_to_string(&q).map_err(|e| format!("{}: {e}", q.display()))?;
+    check(field(&text, "events:", "events:")? >= 3, || {
+        format!("INIT_DONE and the two extra events not counted: {text}")
+    })?;
+    check(field(&text, "errors:", "errors:")? == 0, || text.clone())?;
+    check(field(&text, "commands:", "commands:")? == 6, || {
+        text.clone()
+    })?;
+    let log = dmesg()?;
+    check(
+        log.contains("boot: RM client 0x4e560000, device 0x4e560080, subdevice 0x4e562080"),
+        || "RM objects not allocated".into(),
+    )?;
+    unload_both()
 }
 
 /// 20 unbind/bind cycles of the PCI function through sysfs, the modules staying loaded: each
