@@ -6,14 +6,17 @@ use crate::bar0::Bar0;
 use crate::blocks::falcon::gsprm::{self, RpcCounters, RpcStats};
 use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon, GspPort};
 use crate::blocks::{
-    bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, pmc::Pmc, prom::Prom, Block,
+    bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, mmu::Mmu, pmc::Pmc,
+    prom::Prom, Block,
 };
 use crate::chip::{ChipProfile, BAR0_SIZE};
 use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
 use crate::firmware::GspFirmware;
 use crate::irq::{IrqLine, Irqs, GSP_VECTOR};
+use crate::mmu::hub::Hub;
 use crate::pci::{BarView, PciConfig, CONFIG_SIZE, MSIX_VECTORS};
 use crate::trace::Tracer;
+use crate::vram::Vram;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
@@ -75,6 +78,8 @@ pub struct Device {
     bars: BarView,
     /// BAR0 accesses served.
     bar0_accesses: u64,
+    /// The hub MMU (VRAM, TLB) the MMU blocks and clients share.
+    hub: Hub,
 }
 
 /// What the device shares with its blocks beyond guest memory and the trace.
@@ -83,6 +88,7 @@ struct Links {
     gsp_irq: IrqLine,
     rpc_stats: RpcStats,
     bars: BarView,
+    hub: Hub,
 }
 
 /// The `nova-firmware` build configuration for `chip` and `opts`.
@@ -160,6 +166,7 @@ fn blocks(
         Box::new(Disp::new(chip)),
         Box::new(Fuse::new(chip)),
         Box::new(Falcon::new(Engine::Sec2, wiring)),
+        Box::new(Mmu::new(links.hub.clone())),
     ]
 }
 
@@ -176,6 +183,7 @@ impl Device {
             gsp_irq: IrqLine::new(),
             rpc_stats: RpcStats::new(),
             bars: BarView::new(),
+            hub: Hub::new(Vram::new(chip.vram_size), dma.clone(), tracer.clone()),
         };
         let bar0 = Bar0::new(blocks(chip, &opts, &dma, &tracer, &links), tracer.clone())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
@@ -194,6 +202,7 @@ impl Device {
             rpc_stats: links.rpc_stats,
             bars: links.bars,
             bar0_accesses: 0,
+            hub: links.hub,
         })
     }
 
@@ -357,6 +366,11 @@ impl Device {
     /// booter_load started it), for models of GSP-RM and for tests.
     pub fn gsp(&self) -> &GspPort {
         &self.gsp_port
+    }
+
+    /// The hub MMU: VRAM and the TLB (tests and test instruments).
+    pub fn hub(&self) -> &Hub {
+        &self.hub
     }
 }
 
@@ -614,6 +628,7 @@ mod tests {
             gsp_irq: IrqLine::new(),
             rpc_stats: RpcStats::new(),
             bars: BarView::new(),
+            hub: Hub::new(Vram::new(GA102.vram_size), guest.clone(), t.clone()),
         };
         for b in blocks(&GA102, &Options::default(), &guest, &t, &links) {
             for &(s, e) in b.ranges() {

@@ -9,6 +9,7 @@ pub mod falcon;
 pub mod fb;
 pub mod fuse;
 pub mod gc6;
+pub mod mmu;
 pub mod pmc;
 pub mod prom;
 
