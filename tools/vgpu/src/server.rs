@@ -7,7 +7,7 @@ use crate::blocks::falcon::gsprm::{self, RpcCounters, RpcStats};
 use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon, GspPort};
 use crate::blocks::{
     bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, mmu::Mmu, pmc::Pmc,
-    prom::Prom, Block,
+    pramin::Pramin, prom::Prom, Block,
 };
 use crate::chip::{ChipProfile, BAR0_SIZE};
 use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
@@ -167,6 +167,7 @@ fn blocks(
         Box::new(Fuse::new(chip)),
         Box::new(Falcon::new(Engine::Sec2, wiring)),
         Box::new(Mmu::new(links.hub.clone())),
+        Box::new(Pramin::new(links.hub.lock().mem().clone(), tracer.clone())),
     ]
 }
 

@@ -11,6 +11,7 @@ pub mod fuse;
 pub mod gc6;
 pub mod mmu;
 pub mod pmc;
+pub mod pramin;
 pub mod prom;
 
 /// One hardware block behind BAR0.
