@@ -7,6 +7,7 @@
 //! - [`blocks`]: one module per hardware block (PMC, ...); each only sees offsets inside its
 //!   own range and knows nothing of vfio-user.
 //! - [`irq`], [`dma`]: how the device reaches the guest (eventfds, guest memory).
+//! - [`vram`], [`mmu`]: the board's VRAM and the GMMU that translates into it and guest RAM.
 //! - [`firmware`]: the device's readers for the GSP boot firmware files Booter checks against.
 //! - [`trace`]: one line per access, filterable by block.
 //! - [`server`]: the vfio-user glue that ties it together.
@@ -20,6 +21,8 @@ pub mod chip;
 pub mod dma;
 pub mod firmware;
 pub mod irq;
+pub mod mmu;
 pub mod pci;
 pub mod server;
 pub mod trace;
+pub mod vram;

@@ -16,7 +16,8 @@
 //! `DIR` = `$NOVA_CACHE/firmware/lib/firmware`, `NOVA_CACHE` = `$HOME/.cache/nova`); a missing
 //! or malformed file is a start-up error naming it.
 //! Trace block names: `pmc`, `bus`, `fb`, `gsp`, `gc6`, `prom`, `disp`, `fuse`, `sec2`, `intr`, `pci`,
-//! `irq`, `dma`, `io` (BAR5), `rpc` (GSP-RM: one line per RPC each way, checks, doorbell-to-reply times).
+//! `irq`, `dma`, `io` (BAR5), `rpc` (GSP-RM: one line per RPC each way, checks, doorbell-to-reply times),
+//! `mmu` (TLB invalidates), `pramin` (the BAR0 window onto VRAM).
 //! The process serves one QEMU and exits when it disconnects.
 
 use std::path::PathBuf;

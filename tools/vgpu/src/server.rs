@@ -7,14 +7,17 @@ use crate::blocks::falcon::gsprm::{self, RpcCounters, RpcStats};
 use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon, GspPort};
 use crate::blocks::intr::{self, Intr, IntrHandle};
 use crate::blocks::{
-    bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, pmc::Pmc, prom::Prom, Block,
+    bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, mmu::Mmu, pmc::Pmc,
+    pramin::Pramin, prom::Prom, Block,
 };
 use crate::chip::{ChipProfile, BAR0_SIZE, BAR5_SIZE};
 use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
 use crate::firmware::GspFirmware;
 use crate::irq::{IrqLine, Irqs};
+use crate::mmu::hub::Hub;
 use crate::pci::{BarView, PciConfig, CONFIG_SIZE, MSIX_VECTORS};
 use crate::trace::Tracer;
+use crate::vram::Vram;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
@@ -81,6 +84,8 @@ pub struct Device {
     bars: BarView,
     /// BAR0 accesses served.
     bar0_accesses: u64,
+    /// The hub MMU (VRAM, TLB) the MMU blocks and clients share.
+    hub: Hub,
 }
 
 /// What the device shares with its blocks beyond guest memory and the trace.
@@ -90,6 +95,7 @@ struct Links {
     intr: IntrHandle,
     rpc_stats: RpcStats,
     bars: BarView,
+    hub: Hub,
 }
 
 /// The `nova-firmware` build configuration for `chip` and `opts`.
@@ -168,6 +174,8 @@ fn blocks(
         Box::new(Fuse::new(chip)),
         Box::new(Falcon::new(Engine::Sec2, wiring)),
         Box::new(Intr::on(&links.intr)),
+        Box::new(Mmu::new(links.hub.clone())),
+        Box::new(Pramin::new(links.hub.lock().mem().clone(), tracer.clone())),
     ]
 }
 
@@ -185,6 +193,7 @@ impl Device {
             intr: IntrHandle::new(),
             rpc_stats: RpcStats::new(),
             bars: BarView::new(),
+            hub: Hub::new(Vram::new(chip.vram_size), dma.clone(), tracer.clone()),
         };
         let bar0 = Bar0::new(blocks(chip, &opts, &dma, &tracer, &links), tracer.clone())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
@@ -205,6 +214,7 @@ impl Device {
             rpc_stats: links.rpc_stats,
             bars: links.bars,
             bar0_accesses: 0,
+            hub: links.hub,
         })
     }
 
@@ -421,6 +431,11 @@ impl Device {
     /// booter_load started it), for models of GSP-RM and for tests.
     pub fn gsp(&self) -> &GspPort {
         &self.gsp_port
+    }
+
+    /// The hub MMU: VRAM and the TLB (tests and test instruments).
+    pub fn hub(&self) -> &Hub {
+        &self.hub
     }
 }
 
@@ -888,6 +903,7 @@ mod tests {
             intr: IntrHandle::new(),
             rpc_stats: RpcStats::new(),
             bars: BarView::new(),
+            hub: Hub::new(Vram::new(GA102.vram_size), guest.clone(), t.clone()),
         };
         for b in blocks(&GA102, &Options::default(), &guest, &t, &links) {
             for &(s, e) in b.ranges() {

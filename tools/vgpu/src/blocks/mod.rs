@@ -10,7 +10,9 @@ pub mod fb;
 pub mod fuse;
 pub mod gc6;
 pub mod intr;
+pub mod mmu;
 pub mod pmc;
+pub mod pramin;
 pub mod prom;
 
 /// One hardware block behind BAR0.

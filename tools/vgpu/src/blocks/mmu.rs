@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The MMU registers in the PF's view of the virtual-function window (BAR0 0xB80000 + VF
+//! offset: `NV_VIRTUAL_FUNCTION_FULL_PHYS_OFFSET` 0xBBFFFF:0xB80000, OD
+//! `ampere/ga102/dev_vm.ref.txt` L24; facts §12.4). Trace block `mmu`.
+//!
+//! | BAR0 | Register | Behaviour | Source (OD ga102 dev_vm.ref.txt) |
+//! |---|---|---|---|
+//! | 0xB830A0 | `NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB` | APERTURE 1 (0 VID_MEM, 1 SYS_MEM) and ADDR 31:4 = PDB >> 12 stored; other bits read 0 | L346-354 |
+//! | 0xB830A4 | `..._MMU_INVALIDATE_UPPER_PDB` | ADDR 19:0 stored: the PDB bits above ADDR's 28, i.e. PDB >> 40 (how OG 570.144 `kern_gmmu_tu102.c` L137-147 fills it) | L355-357 |
+//! | 0xB830B0 | `..._MMU_INVALIDATE` | fields stored; a write with TRIGGER (31) performs the invalidate at once; TRIGGER reads 1 on the first read after it and 0 from then on (self-clearing; drivers poll it, nouveau `vmmtu102.c` L45-49) | L359-418 |
+//!
+//! An invalidate with ALL_VA (0) drops cached translations of the PDB named by
+//! INVALIDATE_PDB/UPPER_PDB, or of every PDB with ALL_PDB (1), at CACHE_LEVEL (26:24; see
+//! [`crate::mmu::tlb`]). HUBTLB_ONLY (2) changes nothing: the model has only the hub TLB.
+//! ALL_VA = 0 asks for one VA, whose register (`NV_PFB_PRI_MMU_INVALIDATE_VADDR`, OD
+//! `turing/tu104/pri_mmu_hub.ref.txt` L96) is not in this window: the model invalidates nothing
+//! and says so in the trace. REPLAY (5:3), SYS_MEMBAR, ACK, the CANCEL fields, INVAL_SCOPE,
+//! USE_PASID, USE_SIZE and PROP_FLUSH are stored and otherwise ignored (a non-zero REPLAY is
+//! traced: replayable faults are not modelled).
+
+use super::Block;
+use crate::mmu::hub::Hub;
+use crate::mmu::tlb::{CacheLevel, PdbKey};
+
+/// `..._MMU_INVALIDATE_PDB`.
+pub const INVALIDATE_PDB: u32 = 0xb8_30a0;
+/// `..._MMU_INVALIDATE_UPPER_PDB`.
+pub const INVALIDATE_UPPER_PDB: u32 = 0xb8_30a4;
+/// `..._MMU_INVALIDATE`.
+pub const INVALIDATE: u32 = 0xb8_30b0;
+
+/// INVALIDATE.ALL_VA.
+pub const ALL_VA: u32 = 1 << 0;
+/// INVALIDATE.ALL_PDB.
+pub const ALL_PDB: u32 = 1 << 1;
+/// INVALIDATE.HUBTLB_ONLY.
+pub const HUBTLB_ONLY: u32 = 1 << 2;
+/// INVALIDATE.TRIGGER.
+pub const TRIGGER: u32 = 1 << 31;
+
+/// The block.
+pub struct Mmu {
+    hub: Hub,
+    pdb: u32,
+    upper: u32,
+    inval: u32,
+    /// Reads of INVALIDATE that still show TRIGGER.
+    pending: u32,
+}
+
+impl Mmu {
+    /// The registers at power-on, on `hub`.
+    pub fn new(hub: Hub) -> Self {
+        Mmu {
+            hub,
+            pdb: 0,
+            upper: 0,
+            inval: 0,
+            pending: 0,
+        }
+    }
+
+    /// The PDB INVALIDATE_PDB and UPPER_PDB name.
+    pub fn pdb_key(&self) -> PdbKey {
+        PdbKey {
+            sys: self.pdb & 2 != 0,
+            addr: (u64::from(self.upper & 0xf_ffff) << 40) | (u64::from(self.pdb >> 4) << 12),
+        }
+    }
+
+    fn trigger(&mut self, v: u32) {
+        let mut hub = self.hub.lock();
+        let replay = (v >> 3) & 7;
+        if replay != 0 {
+            hub.tracer().line(
+                "mmu",
+                format_args!("MMU_INVALIDATE REPLAY {replay}: replayable faults are not modelled"),
+            );
+        }
+        if v & ALL_VA == 0 {
+            hub.tracer().line(
+                "mmu",
+                format_args!(
+                    "MMU_INVALIDATE {v:#010x} with ALL_VA = 0: a one-VA invalidate (its VA register is not in this window and not modelled): nothing invalidated"
+                ),
+            );
+            return;
+        }
+        let pdb = (v & ALL_PDB == 0).then(|| self.pdb_key());
+        hub.invalidate(pdb, CacheLevel::from_field(v >> 24), "MMU_INVALIDATE");
+    }
+}
+
+impl Block for Mmu {
+    fn name(&self) -> &'static str {
+        "mmu"
+    }
+
+    fn ranges(&self) -> &'static [(u32, u32)] {
+        &[
+            (INVALIDATE_PDB, INVALIDATE_UPPER_PDB + 4),
+            (INVALIDATE, INVALIDATE + 4),
+        ]
+    }
+
+    fn read32(&mut self, off: u32) -> u32 {
+        match off {
+            INVALIDATE_PDB => self.pdb,
+            INVALIDATE_UPPER_PDB => self.upper,
+            INVALIDATE => {
+                let t = if self.pending > 0 {
+                    self.pending -= 1;
+                    TRIGGER
+                } else {
+                    0
+                };
+                self.inval | t
+            }
+            _ => 0,
+        }
+    }
+
+    fn write32(&mut self, off: u32, val: u32) {
+        match off {
+            INVALIDATE_PDB => self.pdb = val & 0xffff_fff2,
+            INVALIDATE_UPPER_PDB => self.upper = val & 0xf_ffff,
+            INVALIDATE => {
+                self.inval = val & !TRIGGER;
+                if val & TRIGGER != 0 {
+                    self.trigger(val);
+                    self.pending = 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn reg_name(&self, off: u32) -> Option<&'static str> {
+        Some(match off {
+            INVALIDATE_PDB => "NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB",
+            INVALIDATE_UPPER_PDB => "NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_UPPER_PDB",
+            INVALIDATE => "NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE",
+            _ => return None,
+        })
+    }
+
+    fn reset(&mut self) {
+        self.pdb = 0;
+        self.upper = 0;
+        self.inval = 0;
+        self.pending = 0;
+        self.hub.lock().reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mmu::format::build::{dual_pde, pde, pte};
+    use crate::mmu::format::{Aperture, BigPage};
+    use crate::mmu::mem::testing::{Rig, GPA};
+    use crate::mmu::walk::{Outcome, Pdb};
+    use crate::trace::Tracer;
+    use std::sync::Arc;
+
+    const VID: Aperture = Aperture::Video;
+    const VA: u64 = 0x1000;
+
+    /// A hub with one VA space at `pd3` mapping VA 0x1000 to `page`; returns the PT entry.
+    fn space(r: &Rig, ap: Aperture, pd3: u64, page: u64) -> (Pdb, u64) {
+        let t = if ap == VID {
+            0x20_0000
+        } else {
+            GPA + 0x10_0000
+        };
+        r.put64(ap, pd3, pde(ap, t));
+        r.put64(ap, t, pde(ap, t + 0x1000));
+        r.put64(ap, t + 0x1000, pde(ap, t + 0x2000));
+        r.put128(ap, t + 0x2000, dual_pde(None, Some((ap, t + 0x3000))));
+        r.put64(ap, t + 0x3008, pte(VID, page, 0, 0));
+        let pdb = Pdb {
+            aperture: ap,
+            addr: pd3,
+            big_page: BigPage::K64,
+        };
+        (pdb, t + 0x3008)
+    }
+
+    fn pa(hub: &Hub, pdb: &Pdb) -> u64 {
+        match hub.lock().lookup(pdb, VA).outcome {
+            Outcome::Mapped(t) => t.pa,
+            o => panic!("{o:?}"),
+        }
+    }
+
+    fn rig() -> (Rig, Hub, Mmu) {
+        let r = Rig::new();
+        let hub = Hub::new(
+            r.mem.vram.clone(),
+            r.mem.guest.clone(),
+            Arc::new(Tracer::off()),
+        );
+        let m = Mmu::new(hub.clone());
+        (r, hub, m)
+    }
+
+    #[test]
+    fn the_invalidate_sequence_drops_one_pdb() {
+        let (r, hub, mut m) = rig();
+        let (a, a_pte) = space(&r, VID, 0x1_0000, 0x5000);
+        assert_eq!(pa(&hub, &a), 0x5000);
+        r.put64(VID, a_pte, pte(VID, 0x9000, 0, 0));
+        assert_eq!(pa(&hub, &a), 0x5000, "stale until invalidated");
+        // nouveau's sequence (facts §12.4): PDB >> 8, UPPER 0, ALL_VA | TRIGGER, poll.
+        m.write32(INVALIDATE_PDB, (0x1_0000u64 >> 8) as u32);
+        m.write32(INVALIDATE_UPPER_PDB, 0);
+        m.write32(INVALIDATE, TRIGGER | ALL_VA);
+        assert_eq!(m.read32(INVALIDATE), TRIGGER | ALL_VA, "pending once");
+        assert_eq!(m.read32(INVALIDATE), ALL_VA, "TRIGGER self-clears");
+        assert_eq!(pa(&hub, &a), 0x9000);
+        assert_eq!(hub.lock().tlb_stats().invalidates, 1);
+    }
+
+    #[test]
+    fn aperture_and_upper_bits_name_the_pdb() {
+        let (r, hub, mut m) = rig();
+        let (s, s_pte) = space(&r, Aperture::SysNonCoherent, GPA, 0x5000);
+        let (v, v_pte) = space(&r, VID, 0x1_0000, 0x6000);
+        pa(&hub, &s);
+        pa(&hub, &v);
+        r.put64(Aperture::SysNonCoherent, s_pte, pte(VID, 0x7000, 0, 0));
+        r.put64(VID, v_pte, pte(VID, 0x8000, 0, 0));
+        // Aperture bit 1 = SYS_MEM; ADDR = GPA >> 12 (0x80000, fits below bit 40).
+        m.write32(INVALIDATE_PDB, ((GPA >> 12) << 4) as u32 | 2);
+        m.write32(INVALIDATE, TRIGGER | ALL_VA);
+        assert_eq!((pa(&hub, &s), pa(&hub, &v)), (0x7000, 0x6000));
+        // UPPER_PDB carries PDB bits 59:40.
+        m.write32(INVALIDATE_PDB, 0xffff_ffff);
+        m.write32(INVALIDATE_UPPER_PDB, 0xfff_ffff);
+        assert_eq!(m.read32(INVALIDATE_PDB), 0xffff_fff2);
+        assert_eq!(m.read32(INVALIDATE_UPPER_PDB), 0xf_ffff);
+        assert_eq!(
+            m.pdb_key(),
+            PdbKey {
+                sys: true,
+                addr: 0x0fff_ffff_ffff_f000
+            }
+        );
+    }
+
+    #[test]
+    fn all_pdb_and_targeted_requests() {
+        let (r, hub, mut m) = rig();
+        let (a, a_pte) = space(&r, VID, 0x1_0000, 0x5000);
+        pa(&hub, &a);
+        r.put64(VID, a_pte, pte(VID, 0x9000, 0, 0));
+        // ALL_VA = 0: nothing happens (its VA register is not modelled).
+        m.write32(INVALIDATE, TRIGGER | ALL_PDB);
+        assert_eq!(pa(&hub, &a), 0x5000);
+        assert_eq!(m.read32(INVALIDATE), TRIGGER | ALL_PDB);
+        // Without TRIGGER nothing happens either.
+        m.write32(INVALIDATE, ALL_PDB | ALL_VA);
+        assert_eq!(pa(&hub, &a), 0x5000);
+        assert_eq!(m.read32(INVALIDATE), ALL_PDB | ALL_VA, "no TRIGGER pending");
+        // ALL_PDB with a PDB register naming something else.
+        m.write32(INVALIDATE_PDB, 0x4560);
+        m.write32(
+            INVALIDATE,
+            TRIGGER | ALL_PDB | ALL_VA | HUBTLB_ONLY | (1 << 3),
+        );
+        assert_eq!(pa(&hub, &a), 0x9000);
+    }
+
+    #[test]
+    fn cache_level_reaches_the_tlb() {
+        let (r, hub, mut m) = rig();
+        let (a, _) = space(&r, VID, 0x1_0000, 0x5000);
+        pa(&hub, &a);
+        assert_eq!(hub.lock().tlb_len(), 5);
+        m.write32(INVALIDATE_PDB, 0x100);
+        m.write32(INVALIDATE, TRIGGER | ALL_VA | (1 << 24)); // PTE_ONLY
+        assert_eq!(hub.lock().tlb_len(), 4, "the four directory entries stay");
+        m.write32(INVALIDATE, TRIGGER | ALL_VA | (4 << 24)); // UP_TO_PDE2
+        assert_eq!(hub.lock().tlb_len(), 1, "PD3's entry stays");
+    }
+
+    #[test]
+    fn reset_clears_registers_and_tlb() {
+        let (r, hub, mut m) = rig();
+        let (a, _) = space(&r, VID, 0x1_0000, 0x5000);
+        pa(&hub, &a);
+        m.write32(INVALIDATE_PDB, 0x100);
+        m.write32(INVALIDATE_UPPER_PDB, 1);
+        m.write32(INVALIDATE, TRIGGER | ALL_VA | ALL_PDB);
+        m.reset();
+        assert_eq!(hub.lock().tlb_len(), 0);
+        for off in [INVALIDATE_PDB, INVALIDATE_UPPER_PDB, INVALIDATE] {
+            assert_eq!(m.read32(off), 0);
+            assert!(m.reg_name(off).is_some());
+        }
+        assert_eq!(m.reg_name(INVALIDATE + 4), None);
+    }
+}
