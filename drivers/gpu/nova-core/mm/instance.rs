@@ -6,7 +6,7 @@
 //!
 //! | Word | Bits  | Field                                                    | Lines     |
 //! |------|-------|----------------------------------------------------------|-----------|
-//! | 128  | 1:0   | PAGE_DIR_BASE_TARGET: 0 VID_MEM, 1 INVALID, 2 SYS_MEM_COHERENT, 3 SYS_MEM_NONCOHERENT | L188–197 |
+//! | 128  | 1:0   | PAGE_DIR_BASE_TARGET: 0 VID, 1 INVALID, 2 SYS_COH, 3 SYS_NONCOH | L188–197  |
 //! | 128  | 2     | PAGE_DIR_BASE_VOL                                        | L199–204  |
 //! | 128  | 4 / 5 | PAGE_DIR_BASE_FAULT_REPLAY_TEX / _GCC                    | L207–215  |
 //! | 128  | 10    | USE_VER2_PT_FORMAT (must be TRUE since Volta)            | L217–226  |

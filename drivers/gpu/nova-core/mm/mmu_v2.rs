@@ -604,9 +604,9 @@ pub enum DualPdeDecode {
     Tables(DualPde),
     /// IS_PTE set: a 2 MiB page. The PTE is the low word; the high word is zero.
     Pte(Pte),
-    /// Any other bit pattern (a sparse PD0 entry, bits outside the fields of an absent half
-    /// or of a present one, a 2 MiB PTE with a non-zero
-    /// high word or one that does not decode), as `[low, high]`.
+    /// Any other bit pattern (a sparse PD0 entry, bits outside the fields of a present half
+    /// or any bit of an absent one, a 2 MiB PTE with a non-zero high word or one that does
+    /// not decode), as `[low, high]`.
     Unknown([u64; 2]),
 }
 

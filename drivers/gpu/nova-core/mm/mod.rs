@@ -6,13 +6,13 @@
 //! crate `nova-core-host` for tests. It uses nothing but `core`: no allocation, no `unsafe`,
 //! no panics, no floating point; every address computation is checked.
 //!
-//! | Module          | What                                                          | Facts sheet |
-//! |-----------------|---------------------------------------------------------------|-------------|
-//! | [`mmu_v2`]      | entry formats (PDE, dual PDE, PTE), apertures, level geometry  | §12.1–12.2  |
-//! | [`pagetable`]   | map / unmap / translate over caller-owned table memory         | §12.1–12.2  |
-//! | [`instance`]    | the instance block's page-directory words (128/129)            | §12.3       |
-//! | [`tlb`]         | TLB-invalidate register values (0xB830A0/A4/B0)                | §12.4       |
-//! | [`error`]       | [`MmuError`], the one error type of this directory             |             |
+//! | Module        | What                                                        | Facts    |
+//! |---------------|-------------------------------------------------------------|----------|
+//! | [`mmu_v2`]    | entry formats (PDE, dual PDE, PTE), apertures, levels       | §12.1–2  |
+//! | [`pagetable`] | map / unmap / translate over caller-owned table memory      | §12.1–2  |
+//! | [`instance`]  | the instance block's page-directory words (128/129)         | §12.3    |
+//! | [`tlb`]       | TLB-invalidate register values (0xB830A0/A4/B0)             | §12.4    |
+//! | [`error`]     | [`MmuError`], the one error type of this directory          |          |
 //!
 //! Source abbreviations used in the citations (as in the facts sheet):
 //! - `OG`: NVIDIA open-gpu-kernel-modules, tag 570.144

@@ -5,12 +5,14 @@
 //! BAR0 0xB80000 (`NV_VIRTUAL_FUNCTION_FULL_PHYS_OFFSET` 0x00BBFFFF:0x00B80000,
 //! OD `manuals/ampere/ga102/dev_vm.ref.txt` L24). Fields from the same manual:
 //!
-//! | Register (VF offset)          | Field            | Bits  | Lines     |
-//! |-------------------------------|------------------|-------|-----------|
-//! | `MMU_INVALIDATE_PDB` (0x30A0) | APERTURE (0 VID_MEM, 1 SYS_MEM) | 1 | L346–351 |
-//! |                               | ADDR = PDB >> 12 | 31:4  | L352–354  |
-//! | `MMU_INVALIDATE_UPPER_PDB` (0x30A4) | ADDR = the bits of PDB >> 12 above the 28 in `..._PDB` | 19:0 | L355–358 |
-//! | `MMU_INVALIDATE` (0x30B0)     | ALL_VA 0, ALL_PDB 1, HUBTLB_ONLY 2, REPLAY 5:3, SYS_MEMBAR 6, ACK 8:7 (0 none, 1 globally, 2 intranode), CANCEL_CLIENT_ID 14:9, CANCEL_GPC_ID 19:15, CANCEL_CLIENT_TYPE 20, USE_PASID 21, USE_SIZE 22, PROP_FLUSH 23, CACHE_LEVEL 26:24, TRIGGER 31 | | L359–418 |
+//! - `MMU_INVALIDATE_PDB` (VF 0x30A0, L346–354): APERTURE 1 (0 VID_MEM, 1 SYS_MEM); ADDR 31:4
+//!   = PDB >> 12 (`ADDR_ALIGNMENT` 12).
+//! - `MMU_INVALIDATE_UPPER_PDB` (VF 0x30A4, L355–358): ADDR 19:0, the bits of PDB >> 12 above
+//!   the 28 that `..._PDB` holds.
+//! - `MMU_INVALIDATE` (VF 0x30B0, L359–418): ALL_VA 0, ALL_PDB 1, HUBTLB_ONLY 2, REPLAY 5:3,
+//!   SYS_MEMBAR 6, ACK 8:7 (0 none, 1 globally, 2 intranode), CANCEL_CLIENT_ID 14:9,
+//!   CANCEL_GPC_ID 19:15, CANCEL_CLIENT_TYPE 20, USE_PASID 21, USE_SIZE 22, PROP_FLUSH 23,
+//!   CACHE_LEVEL 26:24, TRIGGER 31. (GA100's INVAL_SCOPE 16:15 is not in the GA102 manual.)
 //!
 //! `UPPER_PDB` therefore holds PDB address bits 59:40, not 51:32: the low register keeps
 //! address bits 39:12 in its 28-bit field and RM writes `(pdb >> 12) >> 28` to the upper one
