@@ -10,7 +10,8 @@ use kernel::{
     io::Io,
     pci::{self, Class, ClassMask, Vendor},
     prelude::*,
-    sizes::SZ_16M,
+    ptr::Alignment,
+    sizes::{SZ_16M, SZ_64K},
     time::{Instant, Monotonic},
     types::CovariantForLt,
 };
@@ -25,6 +26,7 @@ use crate::{
     gsp::{self, GspFiles, GspMemory},
     hal::{self, BootStatus},
     handoff::{DrmHandoff, AUXILIARY_NAME},
+    pramin::Pramin,
     prom::VbiosImage,
     regs::{NV_PMC_BOOT_0, NV_PMC_BOOT_42},
     vram::Vram,
@@ -336,6 +338,9 @@ impl pci::Driver for NovaCoreDriver {
                     ),
                     None => dev_info!(pdev, "boot: GSP-RM reported no usable VRAM region\n"),
                 }
+                if let Some(v) = &vram {
+                    check_pramin(pdev, &bar, v);
+                }
                 gsp = Some(mem);
             }
         }
@@ -377,6 +382,44 @@ impl pci::Driver for NovaCoreDriver {
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         this.unload_firmware(pdev);
+    }
+}
+
+/// Writes a pattern into a freshly allocated VRAM block through the PRAMIN window and reads it
+/// back: the CPU's own path to VRAM (used for page tables) works before anything relies on it.
+/// A failure is logged; nothing uses the path yet.
+fn check_pramin(pdev: &pci::Device<Core<'_>>, bar: &Bar0<'_>, vram: &Vram) {
+    let run = || -> Result<u64> {
+        let blocks = vram.alloc_contiguous(SZ_64K as u64, Alignment::new::<SZ_64K>())?;
+        let base = blocks.iter().next().ok_or(ENOMEM)?.offset();
+        let pramin = KBox::pin_init(Pramin::new(), GFP_KERNEL)?;
+        let word = |i: u64| 0x4e56_0000 ^ (i as u32).wrapping_mul(0x9e37_79b9);
+        let offs = [0u64, 4, 0x1000, SZ_64K as u64 - 4];
+        for &o in &offs {
+            pramin.write32(bar, base + o, word(o))?;
+        }
+        for &o in &offs {
+            let got = pramin.read32(bar, base + o)?;
+            if got != word(o) {
+                dev_err!(
+                    pdev,
+                    "boot: PRAMIN read {:#x} at VRAM {:#x}, wrote {:#x}\n",
+                    got,
+                    base + o,
+                    word(o)
+                );
+                return Err(EIO);
+            }
+        }
+        Ok(base)
+    };
+    match run() {
+        Ok(base) => dev_info!(
+            pdev,
+            "boot: VRAM at {:#x} written and read back through PRAMIN\n",
+            base
+        ),
+        Err(e) => dev_err!(pdev, "boot: PRAMIN check failed: {:?}\n", e),
     }
 }
 

@@ -19,6 +19,7 @@ pub(crate) mod hal;
 pub mod gsp;
 pub mod handoff;
 mod kfmt;
+mod pramin;
 mod prom;
 mod regs;
 pub mod vbios;

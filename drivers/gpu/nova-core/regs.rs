@@ -121,3 +121,15 @@ register! {
         31:31 suspended => bool;
     }
 }
+
+// PBUS BAR0 window (PRAMIN): nouveau `nvkm/subdev/instmem/nv50.c` (`set_bar0_window_addr` writes
+// 0x001700 = address >> 16; data at 0x700000 + (address & 0xfffff)); nouveau uses this path on
+// GA102 (`engine/device/base.c` nv172 `.imem = nv50_instmem_new`), under GSP-RM too
+// (`gsp/rm/r535/fbsr.c`).
+register! {
+    /// `NV_PBUS_BAR0_WINDOW`: which 1 MiB of VRAM the PRAMIN window shows.
+    pub(crate) NV_PBUS_BAR0_WINDOW(u32) @ 0x0000_1700 {
+        /// VRAM address bits 39:16 of the window base (1 MiB aligned in practice).
+        23:0 base;
+    }
+}

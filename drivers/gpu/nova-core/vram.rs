@@ -5,7 +5,10 @@
 //! directory) is never handed out.
 
 use kernel::{
-    gpu::buddy::{GpuBuddy, GpuBuddyParams},
+    gpu::buddy::{
+        AllocatedBlocks, GpuBuddy, GpuBuddyAllocFlag, GpuBuddyAllocFlags, GpuBuddyAllocMode,
+        GpuBuddyParams,
+    },
     prelude::*,
     ptr::Alignment,
     sizes::SZ_4K,
@@ -49,5 +52,26 @@ impl Vram {
     /// Bytes managed.
     pub(crate) fn size(&self) -> u64 {
         self.buddy.size()
+    }
+
+    /// Allocates `size` bytes as one contiguous block aligned to `align` (a power of two
+    /// >= 4 KiB that divides `size`); freed when the returned blocks are dropped.
+    pub(crate) fn alloc_contiguous(
+        &self,
+        size: u64,
+        align: Alignment,
+    ) -> Result<Pin<KBox<AllocatedBlocks>>> {
+        if size == 0 || size % align.as_usize() as u64 != 0 || align.as_usize() < SZ_4K {
+            return Err(EINVAL);
+        }
+        KBox::pin_init(
+            self.buddy.alloc_blocks(
+                GpuBuddyAllocMode::Simple,
+                size,
+                align,
+                GpuBuddyAllocFlags::from(GpuBuddyAllocFlag::Contiguous),
+            ),
+            GFP_KERNEL,
+        )
     }
 }

@@ -152,6 +152,8 @@ fn probe_boot_stages_logged() -> Result<(), String> {
         "boot: GSP-RM ready: GA102, 2 FB region(s), BAR1 PDE base 0x5f3e01000",
         // The allocator takes the usable region, which ends below GSP-RM's BAR1 page directory.
         "boot: VRAM allocator: 24382 MiB in [0x0, 0x5f3dfffff]",
+        // A 64 KiB block from the allocator, written and read back through the PRAMIN window.
+        "written and read back through PRAMIN",
     ];
     for w in want {
         check(
