@@ -21,7 +21,7 @@ use kernel::{
 };
 
 use super::{
-    cmdq::{Cmdq, Received},
+    cmdq::{Cmdq, Received, RX_READ_PTR, TX_WRITE_PTR},
     queue::{CMDQ_OFFSET, MSG_COUNT, STATQ_OFFSET},
     rpc::{self, function},
 };
@@ -192,11 +192,6 @@ impl GspChannel {
         r.unwrap_or(u32::MAX)
     }
 }
-
-/// Offsets inside a queue header page (facts §8.1): `msgqTxHeader.writePtr` and
-/// `msgqRxHeader.readPtr`.
-const TX_WRITE_PTR: usize = 16;
-const RX_READ_PTR: usize = 0x20;
 
 /// debugfs `gsp_queues`: the live queue pointers and the counters.
 pub(crate) struct QueueReport(pub(crate) Arc<GspChannel>);

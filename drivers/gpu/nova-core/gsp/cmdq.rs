@@ -29,9 +29,9 @@ pub(crate) const RECEIVE_TIMEOUT: Delta = Delta::from_millis(5000);
 
 /// Offsets inside a queue header page (`msgqTxHeader`, then `msgqRxHeader` at 0x20).
 const TX_MSG_COUNT: usize = 12;
-const TX_WRITE_PTR: usize = 16;
+pub(super) const TX_WRITE_PTR: usize = 16;
 const TX_ENTRY_OFF: usize = 28;
-const RX_READ_PTR: usize = 0x20;
+pub(super) const RX_READ_PTR: usize = 0x20;
 
 /// A received message, copied out of the queue.
 pub(crate) struct Received {
