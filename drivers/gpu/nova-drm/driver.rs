@@ -2,16 +2,22 @@
 //! The auxiliary driver and the DRM device it registers.
 
 use kernel::{
-    auxiliary,
+    auxiliary, debugfs,
     device::{Core, DeviceContext},
-    drm::{self, gem},
+    drm, fmt,
     prelude::*,
+    sync::Arc,
     types::CovariantForLt,
 };
 
-use nova_core::handoff::{DrmHandoff, AUXILIARY_NAME};
+use nova_core::handoff::AUXILIARY_NAME;
 
-use crate::{file::File, gem::NovaObject};
+use crate::{
+    file::File,
+    gem::NovaGem,
+    link::{DrmHandoff, GpuLink},
+    vm::VmRegistry,
+};
 
 /// The auxiliary driver type; also the DRM driver type.
 pub(crate) struct NovaDrmDriver;
@@ -20,14 +26,28 @@ pub(crate) struct NovaDrmDriver;
 pub(crate) type NovaDevice<Ctx = drm::Normal> = drm::Device<NovaDrmDriver, Ctx>;
 
 /// Per-device data, alive as long as the DRM device (which may outlive the binding while
-/// userspace holds it open). Plain data only: see `nova_core::handoff`.
+/// userspace holds it open). Nothing in it points into nova-core.
 pub(crate) struct NovaData {
     /// What nova-core identified.
     pub(crate) gpu: DrmHandoff,
+    /// Every live VM of every open file.
+    pub(crate) vms: Arc<VmRegistry>,
+}
+
+/// The debugfs `vms` file: every VM of every open file and its mappings.
+struct VmsFile(Arc<VmRegistry>);
+
+impl debugfs::Writer for VmsFile {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write(f)
+    }
 }
 
 /// Per-binding state.
 pub(crate) struct NovaBinding<'bound> {
+    /// `nova-drm/<aux device>/vms`, removed first on unbind (field order).
+    _vms_file: Option<Pin<KBox<debugfs::File<VmsFile>>>>,
+    _dir: Option<debugfs::Dir>,
     _reg: drm::Registration<'bound, NovaDrmDriver>,
 }
 
@@ -50,10 +70,28 @@ impl auxiliary::Driver for NovaDrmDriver {
         _info: &'bound Self::IdInfo,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         let gpu = *adev.registration_data::<CovariantForLt!(DrmHandoff)>()?;
-        let drm = drm::UnregisteredDevice::<Self>::new(adev, Ok(NovaData { gpu }))?;
+        let link = GpuLink::new(gpu);
+        let vms = VmRegistry::new()?;
+        let drm = drm::UnregisteredDevice::<Self>::new(
+            adev,
+            Ok(NovaData {
+                gpu,
+                vms: vms.clone(),
+            }),
+        )?;
         // SAFETY: the registration is stored in the binding data, which the driver core drops on
         // unbind; it is never forgotten.
-        let reg = unsafe { drm::Registration::new(adev.as_ref(), drm, (), 0)? };
+        let reg = unsafe { drm::Registration::new(adev.as_ref(), drm, link, 0)? };
+
+        let (dir, vms_file) = match crate::debugfs_root() {
+            Some(root) => {
+                let dir = root.subdir(adev.as_ref().name());
+                let file = KBox::pin_init(dir.read_only_file(c"vms", VmsFile(vms)), GFP_KERNEL)?;
+                (Some(dir), Some(file))
+            }
+            None => (None, None),
+        };
+
         dev_info!(
             adev,
             "DRM device for {} ready (render node)\n",
@@ -61,16 +99,20 @@ impl auxiliary::Driver for NovaDrmDriver {
                 .unwrap_or("?")
                 .trim_end_matches('\0')
         );
-        Ok(NovaBinding { _reg: reg })
+        Ok(NovaBinding {
+            _vms_file: vms_file,
+            _dir: dir,
+            _reg: reg,
+        })
     }
 }
 
 #[vtable]
 impl drm::Driver for NovaDrmDriver {
     type Data = NovaData;
-    type RegistrationData<'a> = ();
+    type RegistrationData<'a> = GpuLink<'a>;
     type File = File;
-    type Object = gem::Object<NovaObject>;
+    type Object = NovaGem;
     type ParentDevice<Ctx: DeviceContext> = auxiliary::Device<Ctx>;
 
     const INFO: drm::DriverInfo = drm::DriverInfo {

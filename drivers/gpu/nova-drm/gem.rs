@@ -1,27 +1,155 @@
 // SPDX-License-Identifier: GPL-2.0
-//! GEM objects. A placeholder type until buffer placement (VRAM/system) arrives; the DRM core
-//! requires one to register a GEM-capable device.
+//! GEM objects.
+//!
+//! Every nova object is a shmem GEM object ([`NovaGem`]). Its placement decides what backs it:
+//!
+//! - system memory: the shmem pages, pinned and DMA-mapped (`sg_table`) the first time the
+//!   object is mapped on the GPU; CPU mmap and PRIME go through the shmem helpers;
+//! - VRAM: a physically contiguous [`VramBlock`] owned by the object and freed with it; the
+//!   shmem pages are never touched (no CPU mmap or export through them);
+//! - internal: the per-VM object GPUVM needs for its reservation lock, which also stands for
+//!   sparse mappings. It never gets a handle.
+//!
+//! Objects a file holds a handle to may also be foreign: the shmem helpers create plain
+//! `drm_gem_shmem_object`s for dumb buffers and imported dma-bufs, which are not
+//! `Object<NovaObject>`. [`GemRef`] tells them apart before anything nova-specific is read.
 
 use kernel::{
-    drm::{self, gem},
+    bindings,
+    drm::{
+        self,
+        gem::{self, shmem, BaseObject, IntoGEMObject},
+    },
     prelude::*,
+    sync::{
+        aref::ARef,
+        atomic::{Atomic, Relaxed},
+    },
 };
 
-use crate::driver::NovaDrmDriver;
+use crate::{
+    driver::{NovaDevice, NovaDrmDriver},
+    file::File,
+    link::VramBlock,
+};
+
+/// A nova GEM object.
+pub(crate) type NovaGem = shmem::Object<NovaObject>;
+
+/// What backs an object.
+pub(crate) enum Placement {
+    /// The shmem pages.
+    Sysmem,
+    /// A VRAM block.
+    Vram(VramBlock),
+    /// Nothing (GPUVM's reservation object, sparse mappings).
+    Internal,
+}
+
+/// The arguments of [`NovaObject`]'s constructor.
+pub(crate) struct ObjArgs {
+    /// `NOVA_GEM_CREATE_*` as created.
+    pub(crate) flags: u32,
+    /// What backs it.
+    pub(crate) placement: Placement,
+}
 
 /// Driver-private part of a GEM object.
 #[pin_data]
-pub(crate) struct NovaObject {}
+pub(crate) struct NovaObject {
+    flags: u32,
+    placement: Placement,
+}
+
+impl NovaObject {
+    /// `NOVA_GEM_CREATE_*` as created.
+    pub(crate) fn flags(&self) -> u32 {
+        self.flags
+    }
+
+    /// What backs the object.
+    pub(crate) fn placement(&self) -> &Placement {
+        &self.placement
+    }
+}
 
 impl gem::DriverObject for NovaObject {
     type Driver = NovaDrmDriver;
-    type Args = ();
+    type Args = ObjArgs;
 
-    fn new(
-        _dev: &drm::Device<NovaDrmDriver>,
-        _size: usize,
-        _args: (),
-    ) -> impl PinInit<Self, Error> {
-        try_pin_init!(NovaObject {})
+    fn new(_dev: &drm::Device<NovaDrmDriver>, _size: usize, args: ObjArgs) -> impl PinInit<Self, Error> {
+        try_pin_init!(NovaObject {
+            flags: args.flags,
+            placement: args.placement,
+        })
     }
+}
+
+/// The `funcs` table of the objects this driver creates (0 until the first one exists).
+///
+/// The shmem abstraction installs the same table in every `Object<NovaObject>` it creates, and
+/// the helpers install their own one in the plain objects they create. Comparing the pointer
+/// is how [`GemRef`] recognises our objects.
+static NOVA_FUNCS: Atomic<usize> = Atomic::new(0);
+
+fn funcs_of(obj: &NovaGem) -> usize {
+    // SAFETY: `as_raw()` points at the `drm_gem_object` at the start of every shmem GEM object,
+    // ours or a plain one, and `funcs` is set before an object is published.
+    unsafe { (*obj.as_raw()).funcs as usize }
+}
+
+/// Creates an object of `size` bytes (already rounded to its placement's granule).
+pub(crate) fn create(dev: &NovaDevice, size: u64, args: ObjArgs) -> Result<ARef<NovaGem>> {
+    let size = usize::try_from(size).map_err(|_| ENOSPC)?;
+    let obj = NovaGem::new(dev, size, shmem::ObjectConfig::default(), args)?;
+    NOVA_FUNCS.store(funcs_of(&obj), Relaxed);
+    Ok(obj)
+}
+
+/// A reference to an object a file holds a handle to, nova's own or foreign.
+pub(crate) struct GemRef {
+    obj: ARef<NovaGem>,
+    ours: bool,
+}
+
+impl GemRef {
+    /// Looks `handle` up in `file` (-ENOENT if it does not exist).
+    pub(crate) fn lookup(file: &drm::File<File>, handle: u32) -> Result<Self> {
+        // The kernel crate types every object of the file as ours; only the base
+        // `drm_gem_object` is read until `funcs` says it is one.
+        let obj = NovaGem::lookup_handle(file, handle)?;
+        let funcs = funcs_of(&obj);
+        let ours = funcs != 0 && funcs == NOVA_FUNCS.load(Relaxed);
+        Ok(GemRef { obj, ours })
+    }
+
+    /// The object's size in bytes.
+    pub(crate) fn size(&self) -> u64 {
+        self.obj.size() as u64
+    }
+
+    /// The fake offset to mmap the object at (the base GEM helper, valid for any object).
+    pub(crate) fn mmap_offset(&self) -> Result<u64> {
+        self.obj.create_mmap_offset()
+    }
+
+    /// The object if it is one of ours.
+    pub(crate) fn nova(&self) -> Option<&NovaGem> {
+        self.ours.then_some(&*self.obj)
+    }
+
+    /// The object if it is one of ours.
+    pub(crate) fn into_nova(self) -> Option<ARef<NovaGem>> {
+        self.ours.then_some(self.obj)
+    }
+}
+
+/// Total RAM in bytes, from `si_meminfo()`.
+pub(crate) fn total_ram() -> u64 {
+    let mut si = bindings::sysinfo::default();
+    // SAFETY: `si_meminfo()` only writes the `sysinfo` it is given, which lives on our stack.
+    unsafe { bindings::si_meminfo(&mut si) };
+    u64::try_from(si.totalram)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(u64::from(si.mem_unit))
 }
