@@ -9,7 +9,10 @@ use kernel::{
     types::CovariantForLt,
 };
 
-use nova_core::handoff::{DrmHandoff, AUXILIARY_NAME};
+use nova_core::{
+    handoff::{DrmHandoff, AUXILIARY_NAME},
+    link::GpuLink,
+};
 
 use crate::{file::File, gem::NovaObject};
 
@@ -49,7 +52,9 @@ impl auxiliary::Driver for NovaDrmDriver {
         adev: &'bound auxiliary::Device<Core<'_>>,
         _info: &'bound Self::IdInfo,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        let gpu = *adev.registration_data::<CovariantForLt!(DrmHandoff)>()?;
+        let gpu = *adev
+            .registration_data::<CovariantForLt!(GpuLink<'_>)>()?
+            .info();
         let drm = drm::UnregisteredDevice::<Self>::new(adev, Ok(NovaData { gpu }))?;
         // SAFETY: the registration is stored in the binding data, which the driver core drops on
         // unbind; it is never forgotten.
