@@ -28,10 +28,8 @@ fn c_table() -> BTreeMap<String, u64> {
     // SAFETY: `nova_c_layout` is a C array of `nova_c_layout_len` entries defined in
     // layout_probe.c, immutable and alive for the whole program; each name is a string literal.
     unsafe {
-        let entries = core::slice::from_raw_parts(
-            &raw const nova_c_layout,
-            nova_c_layout_len as usize,
-        );
+        let entries =
+            core::slice::from_raw_parts(&raw const nova_c_layout, nova_c_layout_len as usize);
         let mut t = BTreeMap::new();
         for e in entries {
             let name = CStr::from_ptr(e.name).to_str().unwrap().to_string();
@@ -174,7 +172,9 @@ fn every_entry_matches_c() {
     let mut names = BTreeMap::new();
     for (name, value) in &rust {
         assert!(names.insert(name.clone(), *value).is_none(), "{name} twice");
-        let cv = c.get(name).unwrap_or_else(|| panic!("{name}: not in layout_probe.c"));
+        let cv = c
+            .get(name)
+            .unwrap_or_else(|| panic!("{name}: not in layout_probe.c"));
         assert_eq!(*value, *cv, "{name}: Rust {value:#x}, C {cv:#x}");
     }
     for name in c.keys() {
@@ -203,7 +203,10 @@ fn every_define_of_the_header_is_probed() {
         if name == "_NOVA_DRM_H_" {
             continue;
         }
-        assert!(c.contains_key(name), "#define {name}: not in layout_probe.c");
+        assert!(
+            c.contains_key(name),
+            "#define {name}: not in layout_probe.c"
+        );
         defines.insert(name.to_string());
     }
     // And the other way: every constant the probe has is the header's, but for the two drm.h
@@ -250,7 +253,10 @@ fn every_struct_and_field_of_the_header_is_probed() {
     let structs = header_structs(&header());
     assert_eq!(structs.len(), 8, "{structs:?}");
     for (s, fields) in &structs {
-        assert!(c.contains_key(&format!("sizeof {s}")), "struct {s}: no size");
+        assert!(
+            c.contains_key(&format!("sizeof {s}")),
+            "struct {s}: no size"
+        );
         assert!(!fields.is_empty(), "struct {s}: no fields parsed");
         let mut end = 0;
         for f in fields {
@@ -271,8 +277,8 @@ fn every_struct_and_field_of_the_header_is_probed() {
 
 #[test]
 fn every_const_of_the_mirror_is_compared() {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/nova_drm.rs"))
-        .unwrap();
+    let src =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/nova_drm.rs")).unwrap();
     let names: Vec<String> = rust_table().into_iter().map(|(n, _)| n).collect();
     let mut seen = 0;
     for line in src.lines() {
