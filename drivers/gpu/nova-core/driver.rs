@@ -11,6 +11,7 @@ use kernel::{
     pci::{self, Class, ClassMask, Vendor},
     prelude::*,
     ptr::Alignment,
+    revocable::Revocable,
     sizes::{SZ_16M, SZ_64K},
     sync::Arc,
     time::{Instant, Monotonic},
@@ -75,9 +76,10 @@ pub(crate) struct NovaCore<'bound> {
     _mm: Option<Arc<GpuMm>>,
     /// The system-memory flush page, registered with the GPU while we are bound.
     _sysmem_flush: SysmemFlush,
-    /// The auxiliary device nova-drm binds to; unregistered first on unbind (field order).
+    /// The auxiliary device nova-drm binds to. Revoked first thing in `unbind`, so that
+    /// nova-drm is gone (no ioctl running) before the GSP-RM unload starts.
     #[allow(clippy::type_complexity)]
-    _drm: auxiliary::Registration<'bound, CovariantForLt!(GpuLink<'_>)>,
+    drm: Pin<KBox<Revocable<auxiliary::Registration<'bound, CovariantForLt!(GpuLink<'_>)>>>>,
 }
 
 /// The VBIOS (for FWSEC-SB), the Booter-unload firmware and the GSP boot files.
@@ -373,7 +375,7 @@ impl pci::Driver for NovaCoreDriver {
             mm.clone(),
             gsp.as_ref().map(|g| g.chan.clone()),
         );
-        // SAFETY: the registration is kept in `NovaCore::_drm` until the binding ends and is
+        // SAFETY: the registration is kept in `NovaCore::drm` until the binding ends and is
         // never forgotten; the link it carries borrows nothing that dies before that.
         let drm = unsafe {
             auxiliary::Registration::new_with_lt(
@@ -405,11 +407,14 @@ impl pci::Driver for NovaCoreDriver {
             gsp,
             _sysmem_flush: sysmem_flush,
             _mm: mm,
-            _drm: drm,
+            drm: KBox::pin_init(Revocable::new(drm), GFP_KERNEL)?,
         })
     }
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        // Unregisters the auxiliary device: nova-drm unbinds and its DRM device is unplugged
+        // (waiting for running ioctls) before GSP-RM is unloaded.
+        this.drm.revoke();
         this.unload_firmware(pdev);
     }
 }
