@@ -203,7 +203,8 @@ pub(crate) fn map_runs(
     };
     let result = (|| -> Result {
         // Physically contiguous pieces `(pa, len, aperture)` in order.
-        let mut piece = |pa: u64, plen: u64, ap: Aperture, total: &mut Change| -> Result {
+        // A sparse piece has no memory: `pa` 0 keeps every page size's alignment.
+        let mut piece = |pa: u64, plen: u64, ap: Option<Aperture>, total: &mut Change| -> Result {
             let mut off = 0;
             while off < plen {
                 let v = va + done;
@@ -214,15 +215,21 @@ pub(crate) fn map_runs(
                 while off + n + b <= plen && page_for(v + n, pa + off + n, plen - off - n) == p {
                     n += b;
                 }
-                let pte = PteFlags {
-                    // System memory is mapped volatile: the GPU L2 keeps no copy the CPU
-                    // cannot see (coherent aperture, facts §12.2 VOL).
-                    volatile: ap.is_system(),
-                    read_only: flags.read_only,
-                    kind: flags.kind,
-                    ..PteFlags::new()
-                };
-                let c = pt.map(v, pa + off, ap, n, p, pte).map_err(mmu_err)?;
+                let c = match ap {
+                    Some(ap) => {
+                        let pte = PteFlags {
+                            // System memory is mapped volatile: the GPU L2 keeps no copy the
+                            // CPU cannot see (coherent aperture, facts §12.2 VOL).
+                            volatile: ap.is_system(),
+                            read_only: flags.read_only,
+                            kind: flags.kind,
+                            ..PteFlags::new()
+                        };
+                        pt.map(v, pa + off, ap, n, p, pte)
+                    }
+                    None => pt.map_sparse(v, n, p),
+                }
+                .map_err(mmu_err)?;
                 add(c, p, total);
                 off += n;
                 done += n;
@@ -238,7 +245,7 @@ pub(crate) fn map_runs(
                 piece(
                     block.addr() + offset,
                     *len,
-                    Aperture::VideoMemory,
+                    Some(Aperture::VideoMemory),
                     &mut total,
                 )
             }
@@ -252,7 +259,7 @@ pub(crate) fn map_runs(
                         return Err(EINVAL);
                     }
                     let take = slen.min(left);
-                    piece(addr, take, Aperture::SystemCoherent, &mut total)?;
+                    piece(addr, take, Some(Aperture::SystemCoherent), &mut total)?;
                     left -= take;
                 }
                 if left != 0 {
@@ -260,7 +267,7 @@ pub(crate) fn map_runs(
                 }
                 Ok(())
             }
-            Backing::Sparse { .. } => Err(EOPNOTSUPP),
+            Backing::Sparse { len } => piece(0, *len, None, &mut total),
         }
     })();
     match result {
