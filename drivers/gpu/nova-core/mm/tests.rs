@@ -14,6 +14,7 @@ use super::mmu_v2::{
     VA_LIMIT, VID_PA_LIMIT,
 };
 use super::pagetable::{Change, PageTable, TableMemory};
+use super::plan::{PageSizes, Plan, Segment};
 use super::MmuError;
 
 const K4: u64 = 4 << 10;
@@ -1833,6 +1834,118 @@ fn sparse_failures_roll_back() {
         );
         assert_eq!(translate(&mut mem, root, 0), Ok((0, PageSize::Size4K)));
     }
+}
+
+// --- planned mappings ---------------------------------------------------------------------
+
+/// Maps every run of a plan; on a failure unmaps what the earlier runs mapped.
+fn map_plan(
+    mem: &mut FakeMem,
+    root: TableAddr,
+    va: u64,
+    len: u64,
+    segs: &[Segment],
+) -> Result<(Change, u64), MmuError> {
+    let mut pt = PageTable::new(mem, root);
+    let (mut total, mut pages) = (Change::default(), 0);
+    for r in Plan::new(va, len, segs, PageSizes::STANDARD)? {
+        let res = pt.map(
+            r.va,
+            r.pa,
+            Aperture::VideoMemory,
+            r.size,
+            r.page_size,
+            PteFlags::new(),
+        );
+        match res {
+            Ok(c) => {
+                total.ptes_written += c.ptes_written;
+                total.tables_allocated += c.tables_allocated;
+                pages += r.pages();
+            }
+            Err(e) => {
+                if r.va > va {
+                    pt.unmap(va, r.va - va).unwrap();
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok((total, pages))
+}
+
+#[test]
+fn planned_runs_map_beside_other_small_pages() {
+    let (mut mem, root) = new_tree(Placement::Rotate);
+    let base = 0x40_0000_0000u64;
+    // Another mapping's 4 KiB pages share the first and the last 64 KiB chunk of the range.
+    let v = Aperture::VideoMemory;
+    map(
+        &mut mem,
+        root,
+        base + K4,
+        0x9000,
+        v,
+        2 * K4,
+        PageSize::Size4K,
+    )
+    .unwrap();
+    let va = base + 3 * K4;
+    let len = 2 * M2 + 5 * K64;
+    let end = va + len;
+    map(&mut mem, root, end, 0xa000, v, K4, PageSize::Size4K).unwrap();
+    // VRAM agreeing with the VA modulo 2 MiB (4K, 64K, 2M and 4K pages), then two pieces
+    // that only agree with it modulo 4 KiB, the last one longer than needed.
+    let segs: [Segment; 3] = [
+        (0x1_0000_0000 + 3 * K4, 2 * M2),
+        (0x2_0000_0000 + 5 * K64, 3 * K64 - K4),
+        (0x3_0000_0000, 40 * K4),
+    ];
+    let runs: Vec<_> = Plan::new(va, len, &segs, PageSizes::STANDARD)
+        .unwrap()
+        .collect();
+    let sizes: BTreeSet<_> = runs.iter().map(|r| r.page_size).collect();
+    assert_eq!(sizes.len(), 3, "{runs:x?}");
+    let (c, pages) = map_plan(&mut mem, root, va, len, &segs).unwrap();
+    assert_eq!(c.ptes_written, pages);
+    // Every 4 KiB of the range translates to its byte of the backing.
+    let mut pos = va;
+    for &(pa, slen) in &segs {
+        let used = slen.min(end - pos);
+        for off in (0..used).step_by(K4 as usize) {
+            let (got, ps) = translate(&mut mem, root, pos + off + 8).unwrap();
+            assert_eq!(got, pa + off + 8, "va {:#x}", pos + off);
+            assert!(runs.iter().any(|r| r.page_size == ps));
+        }
+        pos += used;
+    }
+    assert_eq!(
+        translate(&mut mem, root, base + K4),
+        Ok((0x9000, PageSize::Size4K))
+    );
+    check_no_leaks(&mem, root);
+    // Planned again over the same range, the first run is refused and nothing changes.
+    expect_no_effect(&mut mem, MmuError::AlreadyMapped, "again", |m| {
+        map_plan(m, root, va, len, &segs).map(|(c, _)| c)
+    });
+    // One unmap takes all the runs' pages of every size.
+    let u = unmap(&mut mem, root, va, len).unwrap();
+    assert_eq!(u.ptes_written, pages);
+    // A plan that overlaps the other mapping's last page maps its first runs, then fails
+    // and is unmapped again.
+    let before = mem.snapshot();
+    let r = map_plan(
+        &mut mem,
+        root,
+        va,
+        len + K4,
+        &[(0x1_0000_0000 + 3 * K4, len + K4)],
+    );
+    assert_eq!(r, Err(MmuError::AlreadyMapped));
+    assert!(mem.snapshot() == before);
+    unmap(&mut mem, root, base + K4, 2 * K4).unwrap();
+    unmap(&mut mem, root, end, K4).unwrap();
+    assert_eq!(mem.live(), 1);
 }
 
 // --- randomized run against a model -------------------------------------------------------
