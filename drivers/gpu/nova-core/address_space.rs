@@ -20,6 +20,7 @@ use crate::{
         instance::{page_dir_base_words, PdbConfig},
         mmu_v2::{Aperture, PageSize, PteFlags, TableAddr},
         pagetable::{Change, PageTable},
+        plan::{PageSizes, Plan},
         MmuError,
     },
     page_tables::{SysTables, TableCtx},
@@ -84,20 +85,6 @@ pub struct AddressSpace {
     root: TableAddr,
     /// The 4 KiB instance block; only words 128/129 are written.
     inst: Coherent<[u32]>,
-}
-
-/// Page sizes tried, largest first.
-const SIZES: [PageSize; 3] = [PageSize::Size2M, PageSize::Size64K, PageSize::Size4K];
-
-/// The largest page size that `va`, `pa` and `len` all allow.
-fn page_for(va: u64, pa: u64, len: u64) -> PageSize {
-    for p in SIZES {
-        let b = p.bytes();
-        if va % b == 0 && pa % b == 0 && len >= b {
-            return p;
-        }
-    }
-    PageSize::Size4K
 }
 
 impl AddressSpace {
@@ -180,107 +167,72 @@ impl AddressSpace {
     }
 }
 
-/// Maps `backing` at `va` run by run; on failure unmaps the runs already written. Returns
-/// what changed and the largest page size used.
+/// Maps `backing` at `va` run by run (the planner, [`crate::mm::plan`], picks the largest
+/// page size alignment allows); on failure unmaps the runs already written. Returns what
+/// changed and the largest page size used.
 pub(crate) fn map_runs(
     pt: &mut PageTable<'_, TableCtx<'_>>,
     va: u64,
     backing: &Backing<'_>,
     flags: MapFlags,
 ) -> Result<(Change, PageSize)> {
+    let one;
+    // A sparse range has no memory: physical address 0 keeps every page size's alignment.
+    let (segments, aperture): (&[(u64, u64)], Option<Aperture>) = match backing {
+        Backing::Vram { block, offset, len } => {
+            let end = offset.checked_add(*len).ok_or(EINVAL)?;
+            if end > block.size() {
+                return Err(EINVAL);
+            }
+            one = [(block.addr() + offset, *len)];
+            (&one, Some(Aperture::VideoMemory))
+        }
+        Backing::Sysmem { segments, .. } => (segments, Some(Aperture::SystemCoherent)),
+        Backing::Sparse { len } => {
+            one = [(0, *len)];
+            (&one, None)
+        }
+    };
+    let plan = Plan::new(va, backing.len(), segments, PageSizes::STANDARD).map_err(mmu_err)?;
     let mut total = Change::default();
     let mut largest = PageSize::Size4K;
     let mut done = 0u64;
-    let len = backing.len();
-    let mut add = |c: Change, p: PageSize, total: &mut Change| {
-        total.ptes_written += c.ptes_written;
-        total.pdes_written += c.pdes_written;
-        total.tables_allocated += c.tables_allocated;
-        total.tables_freed += c.tables_freed;
-        if p.bytes() > largest.bytes() {
-            largest = p;
-        }
-    };
-    let result = (|| -> Result {
-        // Physically contiguous pieces `(pa, len, aperture)` in order.
-        // A sparse piece has no memory: `pa` 0 keeps every page size's alignment.
-        let mut piece = |pa: u64, plen: u64, ap: Option<Aperture>, total: &mut Change| -> Result {
-            let mut off = 0;
-            while off < plen {
-                let v = va + done;
-                let p = page_for(v, pa + off, plen - off);
-                let b = p.bytes();
-                // As many pages of this size as stay aligned: one run per size change.
-                let mut n = b;
-                while off + n + b <= plen && page_for(v + n, pa + off + n, plen - off - n) == p {
-                    n += b;
-                }
-                let c = match ap {
-                    Some(ap) => {
-                        let pte = PteFlags {
-                            // System memory is mapped volatile: the GPU L2 keeps no copy the
-                            // CPU cannot see (coherent aperture, facts §12.2 VOL).
-                            volatile: ap.is_system(),
-                            read_only: flags.read_only,
-                            kind: flags.kind,
-                            ..PteFlags::new()
-                        };
-                        pt.map(v, pa + off, ap, n, p, pte)
-                    }
-                    None => pt.map_sparse(v, n, p),
-                }
-                .map_err(mmu_err)?;
-                add(c, p, total);
-                off += n;
-                done += n;
+    for run in plan {
+        let r = match aperture {
+            Some(ap) => {
+                let pte = PteFlags {
+                    // System memory is mapped volatile: the GPU L2 keeps no copy the CPU
+                    // cannot see (coherent aperture, facts §12.2 VOL).
+                    volatile: ap.is_system(),
+                    read_only: flags.read_only,
+                    kind: flags.kind,
+                    ..PteFlags::new()
+                };
+                pt.map(run.va, run.pa, ap, run.size, run.page_size, pte)
             }
-            Ok(())
+            None => pt.map_sparse(run.va, run.size, run.page_size),
         };
-        match backing {
-            Backing::Vram { block, offset, len } => {
-                let end = offset.checked_add(*len).ok_or(EINVAL)?;
-                if end > block.size() || offset % 4096 != 0 {
-                    return Err(EINVAL);
+        match r {
+            Ok(c) => {
+                total.ptes_written += c.ptes_written;
+                total.pdes_written += c.pdes_written;
+                total.tables_allocated += c.tables_allocated;
+                total.tables_freed += c.tables_freed;
+                if run.page_size.bytes() > largest.bytes() {
+                    largest = run.page_size;
                 }
-                piece(
-                    block.addr() + offset,
-                    *len,
-                    Some(Aperture::VideoMemory),
-                    &mut total,
-                )
+                done += run.size;
             }
-            Backing::Sysmem { segments, len } => {
-                let mut left = *len;
-                for &(addr, slen) in segments.iter() {
-                    if left == 0 {
-                        break;
-                    }
-                    if addr % 4096 != 0 || slen % 4096 != 0 {
-                        return Err(EINVAL);
-                    }
-                    let take = slen.min(left);
-                    piece(addr, take, Some(Aperture::SystemCoherent), &mut total)?;
-                    left -= take;
+            Err(e) => {
+                if done != 0 {
+                    // Everything in [va, va + done) was mapped by the runs above.
+                    let _ = pt.unmap(va, done);
                 }
-                if left != 0 {
-                    return Err(EINVAL);
-                }
-                Ok(())
+                return Err(mmu_err(e));
             }
-            Backing::Sparse { len } => piece(0, *len, None, &mut total),
-        }
-    })();
-    match result {
-        Ok(()) => Ok((total, largest)),
-        Err(e) => {
-            if done != 0 {
-                // Everything in [va, va + done) was mapped by the runs above.
-                let _ = pt.unmap(va, done);
-            }
-            let _ = len;
-            Err(e)
         }
     }
+    Ok((total, largest))
 }
 
 /// The kernel error for an engine error.
