@@ -17,7 +17,8 @@
 //! or malformed file is a start-up error naming it.
 //! Trace block names: `pmc`, `bus`, `fb`, `gsp`, `gc6`, `prom`, `disp`, `fuse`, `sec2`, `pci`,
 //! `irq`, `dma`, `rpc` (GSP-RM: one line per RPC each way, checks, doorbell-to-reply times),
-//! `mmu` (TLB invalidates), `pramin` (the BAR0 window onto VRAM).
+//! `mmu` (TLB invalidates, page-table walks, faults), `pramin` (the BAR0 window onto VRAM),
+//! `bar1` (BAR1 binding and every BAR1 access with its translation).
 //! The process serves one QEMU and exits when it disconnects.
 
 use std::path::PathBuf;

@@ -7,10 +7,11 @@
 //! Lock order: the hub before guest memory (the hub reads guest RAM for system-memory tables
 //! and pages); nothing holds the guest-memory lock while calling into the hub.
 
+use super::bar1::Bar1;
 use super::format::Aperture;
 use super::mem::Memory;
 use super::tlb::{CacheLevel, Lookup, PdbKey, Tlb, TlbStats};
-use super::walk::{Pdb, PhysMem};
+use super::walk::{Access, FaultType, Pdb, PhysMem};
 use crate::dma::SharedGuestMemory;
 use crate::trace::Tracer;
 use crate::vram::Vram;
@@ -21,6 +22,7 @@ pub struct HubState {
     mem: Memory,
     tlb: Tlb,
     tracer: Arc<Tracer>,
+    pub(super) bar1_state: Bar1,
 }
 
 /// Shared handle to the hub.
@@ -34,6 +36,7 @@ impl Hub {
             mem: Memory { vram, guest },
             tlb: Tlb::new(),
             tracer,
+            bar1_state: Bar1::default(),
         })))
     }
 
@@ -98,8 +101,30 @@ impl HubState {
         self.mem.write(aperture, pa, buf)
     }
 
-    /// Function-level reset: the TLB is emptied (VRAM keeps its contents).
+    /// A BAR1 access faulted.
+    pub(super) fn record_bar1_fault(
+        &mut self,
+        va: u64,
+        inst: (Option<Aperture>, u64),
+        access: Access,
+        fault: FaultType,
+    ) {
+        self.tracer.line(
+            "mmu",
+            format_args!(
+                "BAR1 fault {} at VA {va:#x} ({}; instance block {}:{:#x})",
+                fault.name(),
+                access.letter(),
+                inst.0.map_or("?", |a| a.name()),
+                inst.1
+            ),
+        );
+    }
+
+    /// Function-level reset: the TLB is emptied, BAR1 is back in physical mode (VRAM keeps its
+    /// contents).
     pub fn reset(&mut self) {
         self.tlb.clear();
+        self.bar1_state = Bar1::default();
     }
 }

@@ -2,6 +2,7 @@
 //! The GPU's memory-management unit (GMMU) as GA102 implements it, for the clients that
 //! translate through it (BAR1 today; engines later).
 //!
+//! - [`bar1`]: BAR1 as an MMU client (its binding, physical and virtual modes).
 //! - [`format`]: the version-2 page-table format: levels, PDE/dual-PDE/PTE layouts,
 //!   apertures (facts §12.1, §12.2).
 //! - [`walk`]: the page-table walk: a [`walk::Pdb`] and a VA give a translation, a sparse
@@ -15,6 +16,7 @@
 //! Every layout and rule cites its source in the module that implements it; `README.md` lists
 //! them with what is not modelled.
 
+pub mod bar1;
 pub mod format;
 pub mod hub;
 pub mod inst;
