@@ -18,6 +18,12 @@ const BAR1_BLOCK: u32 = 0x1704;
 const INVALIDATE_PDB: u32 = 0xb8_30a0;
 const INVALIDATE_UPPER_PDB: u32 = 0xb8_30a4;
 const INVALIDATE: u32 = 0xb8_30b0;
+const FAULT_ADDR_LO: u32 = 0xb8_3080;
+const FAULT_ADDR_HI: u32 = 0xb8_3084;
+const FAULT_INST_LO: u32 = 0xb8_3088;
+const FAULT_INST_HI: u32 = 0xb8_308c;
+const FAULT_INFO: u32 = 0xb8_3090;
+const FAULT_STATUS: u32 = 0xb8_3094;
 
 fn bar1_rd(g: &mut Gpu, off: u64) -> u32 {
     let mut w = [0u8; 4];
@@ -116,4 +122,39 @@ fn bar1_through_gsp_rm_page_directory() {
     g.wr(INVALIDATE, 0x8000_0007);
     assert!(g.poll(INVALIDATE, 10, |v| v & 1 << 31 == 0).is_some());
     assert_eq!(bar1_rd(&mut g, 0x1040), 0x1234);
+}
+
+#[test]
+fn bar1_faults_in_the_fault_registers() {
+    let (mut g, rm) = ready();
+    assert_eq!(g.rd(FAULT_STATUS), 0);
+    let block = g.rd(BAR1_BLOCK);
+    let inst = u64::from(block & 0x0fff_ffff) << 12;
+    // GSP-RM's PD3 is empty: a PDE fault, reads 0.
+    assert_eq!(bar1_rd(&mut g, 0x0abc_d123), 0);
+    // Decoded the way nouveau's tu102 fault handler reads the registers (facts §12.5).
+    let addr = (u64::from(g.rd(FAULT_ADDR_HI)) << 32) | u64::from(g.rd(FAULT_ADDR_LO));
+    let info0 = g.rd(FAULT_INST_LO);
+    let inst_read = (u64::from(g.rd(FAULT_INST_HI)) << 32) | u64::from(info0 & 0xffff_f000);
+    let info1 = g.rd(FAULT_INFO);
+    assert_eq!(addr, 0x0abc_d000);
+    assert_eq!(inst_read, inst, "BAR1's instance block");
+    assert_eq!(info0 & 0x1ff, 128, "ENGINE_ID BAR1");
+    assert_eq!((info0 >> 10) & 3, 0, "instance block in VID_MEM");
+    assert_eq!(info1 & 0x1f, 0, "FAULT_TYPE PDE");
+    assert_eq!((info1 >> 16) & 0xf, 0, "ACCESS_TYPE VIRT_READ");
+    assert_eq!(info1 >> 31, 1, "VALID");
+    assert_eq!(g.rd(FAULT_STATUS), 1 << 31);
+    // A write fault while VALID: dropped (DROPPED_BAR1_VIRT), the snapshot stays.
+    bar1_wr(&mut g, 0x10, 1);
+    assert_eq!(g.rd(FAULT_STATUS), (1 << 31) | 2);
+    assert_eq!(g.rd(FAULT_ADDR_LO), 0x0abc_d000);
+    // Cleared the way nouveau clears it; the next fault is snapped.
+    g.wr(FAULT_STATUS, 0x8000_0002);
+    assert_eq!(g.rd(FAULT_STATUS), 0);
+    bar1_wr(&mut g, 0x10, 1);
+    assert_eq!(g.rd(FAULT_ADDR_LO), 0);
+    assert_eq!((g.rd(FAULT_INFO) >> 16) & 0xf, 1, "VIRT_WRITE");
+    // No MMU_FAULT_QUEUED event for a BAR1 fault: nothing waits in the status queue.
+    assert!(!rm.pending(&g), "{}", g.trace());
 }

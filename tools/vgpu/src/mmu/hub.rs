@@ -8,6 +8,7 @@
 //! and pages); nothing holds the guest-memory lock while calling into the hub.
 
 use super::bar1::Bar1;
+use super::fault::{Fault, FaultRegs};
 use super::format::Aperture;
 use super::mem::Memory;
 use super::tlb::{CacheLevel, Lookup, PdbKey, Tlb, TlbStats};
@@ -16,6 +17,7 @@ use crate::dma::SharedGuestMemory;
 use crate::trace::Tracer;
 use crate::vram::Vram;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// The hub's state.
 pub struct HubState {
@@ -23,6 +25,8 @@ pub struct HubState {
     tlb: Tlb,
     tracer: Arc<Tracer>,
     pub(super) bar1_state: Bar1,
+    faults: FaultRegs,
+    epoch: Instant,
 }
 
 /// Shared handle to the hub.
@@ -37,6 +41,8 @@ impl Hub {
             tlb: Tlb::new(),
             tracer,
             bar1_state: Bar1::default(),
+            faults: FaultRegs::default(),
+            epoch: Instant::now(),
         })))
     }
 
@@ -101,24 +107,50 @@ impl HubState {
         self.mem.write(aperture, pa, buf)
     }
 
-    /// A BAR1 access faulted.
+    /// A BAR1 access faulted: the fault goes to the snapshot registers ([`super::fault`]).
     pub(super) fn record_bar1_fault(
         &mut self,
         va: u64,
         inst: (Option<Aperture>, u64),
         access: Access,
         fault: FaultType,
-    ) {
+    ) -> Fault {
+        let aperture = match inst.0 {
+            Some(Aperture::SysCoherent) => 2,
+            Some(Aperture::SysNonCoherent) => 3,
+            Some(_) => 0,
+            None => 1,
+        };
+        let ns = self.epoch.elapsed().as_nanos() as u64;
+        let f = Fault::bar1(va, aperture, inst.1, access, fault, ns);
+        let snapped = self.faults.bar1_virtual(&f);
         self.tracer.line(
             "mmu",
             format_args!(
-                "BAR1 fault {} at VA {va:#x} ({}; instance block {}:{:#x})",
+                "BAR1 fault {} ({:#x}) at VA {va:#x} ({}; instance block {}:{:#x}): {}",
                 fault.name(),
+                fault as u8,
                 access.letter(),
-                inst.0.map_or("?", |a| a.name()),
-                inst.1
+                inst.0.map_or("TARGET 1", |a| a.name()),
+                inst.1,
+                if snapped {
+                    "MMU_FAULT_ADDR/INST/INFO snapped, STATUS.VALID"
+                } else {
+                    "STATUS.VALID already set: DROPPED_BAR1_VIRT"
+                }
             ),
         );
+        f
+    }
+
+    /// The fault snapshot registers.
+    pub fn faults(&self) -> FaultRegs {
+        self.faults
+    }
+
+    /// A CPU write of `MMU_FAULT_STATUS` (write 1 to clear).
+    pub fn write_fault_status(&mut self, v: u32) {
+        self.faults.write_status(v);
     }
 
     /// Function-level reset: the TLB is emptied, BAR1 is back in physical mode (VRAM keeps its
@@ -126,5 +158,6 @@ impl HubState {
     pub fn reset(&mut self) {
         self.tlb.clear();
         self.bar1_state = Bar1::default();
+        self.faults = FaultRegs::default();
     }
 }

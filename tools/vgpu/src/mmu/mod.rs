@@ -3,6 +3,7 @@
 //! translate through it (BAR1 today; engines later).
 //!
 //! - [`bar1`]: BAR1 as an MMU client (its binding, physical and virtual modes).
+//! - [`fault`]: fault packets and the fault snapshot registers.
 //! - [`format`]: the version-2 page-table format: levels, PDE/dual-PDE/PTE layouts,
 //!   apertures (facts §12.1, §12.2).
 //! - [`walk`]: the page-table walk: a [`walk::Pdb`] and a VA give a translation, a sparse
@@ -17,6 +18,7 @@
 //! them with what is not modelled.
 
 pub mod bar1;
+pub mod fault;
 pub mod format;
 pub mod hub;
 pub mod inst;

@@ -211,3 +211,70 @@ fn stale_until_invalidated() {
     let s = h.lock().tlb_stats();
     assert!(s.hits >= 1 && s.walks >= 3, "{s:?}");
 }
+
+#[test]
+fn faults_are_snapped_in_the_fault_registers() {
+    use crate::mmu::fault::{STATUS_DROPPED_BAR1_VIRT, STATUS_VALID};
+    let r = Rig::new();
+    let h = bound(&r);
+    assert_eq!(h.lock().faults().status, 0);
+    // Read of an unmapped VA: PTE fault (the small table exists, its PTE is 0).
+    assert_eq!(rw(&h, 0x3_4567, 4), 0);
+    let f = h.lock().faults();
+    assert_eq!(f.status, STATUS_VALID);
+    assert_eq!((f.addr_lo, f.addr_hi), (0x3_4000, 0), "VA, 4 KiB aligned");
+    assert_eq!(
+        f.inst_lo,
+        INST as u32 | 128,
+        "BAR1 instance block in VID_MEM, ENGINE_ID BAR1"
+    );
+    assert_eq!(f.inst_hi, 0);
+    assert_eq!(f.info & 0x1f, FaultType::Pte as u32);
+    assert_eq!((f.info >> 16) & 0xf, 0, "VIRT_READ");
+    assert_eq!((f.info >> 8) & 0x7f, 7, "HUB_HOST_CPU");
+    assert_eq!(
+        f.info & (1 << 20 | 1 << 31),
+        1 << 20 | 1 << 31,
+        "HUB client, VALID"
+    );
+    // A second fault while VALID is set is dropped.
+    r.put64(VID, SPT + 8 * 5, pte(VID, 0x70_0000, 0, build::RO));
+    wr(&h, 0x5000, 4, 1);
+    let g = h.lock().faults();
+    assert_eq!(g.status, STATUS_VALID | STATUS_DROPPED_BAR1_VIRT);
+    assert_eq!(g.addr_lo, 0x3_4000, "the first fault stays");
+    // Cleared: the next one is snapped.
+    h.lock()
+        .write_fault_status(STATUS_VALID | STATUS_DROPPED_BAR1_VIRT);
+    wr(&h, 0x5000, 4, 1);
+    let g = h.lock().faults();
+    assert_eq!(g.status, STATUS_VALID);
+    assert_eq!(g.info & 0x1f, FaultType::Ro as u32);
+    assert_eq!((g.info >> 16) & 0xf, 1, "VIRT_WRITE");
+    // PDE fault beyond the mapped 2 MiB; sparse ranges record nothing.
+    h.lock().write_fault_status(STATUS_VALID);
+    r.put64(VID, SPT + 8 * 4, build::PTE_SPARSE);
+    assert_eq!(rw(&h, 0x4000, 4), 0);
+    assert_eq!(h.lock().faults().status, 0, "sparse: no fault");
+    assert_eq!(rw(&h, 0x20_0000, 4), 0);
+    assert_eq!(h.lock().faults().info & 0x1f, FaultType::Pde as u32);
+    assert_eq!(h.lock().faults().addr_lo, 0x20_0000);
+    // An unbound instance block: UNBOUND_INST_BLOCK, with the block's address.
+    h.lock().write_fault_status(STATUS_VALID);
+    h.lock().bar1_bind(MODE_VIRTUAL | (1 << 28) | 0x123);
+    assert_eq!(rw(&h, 0, 4), 0);
+    let u = h.lock().faults();
+    assert_eq!(u.info & 0x1f, FaultType::UnboundInstBlock as u32);
+    assert_eq!(
+        u.inst_lo,
+        0x12_3000 | (1 << 10) | 128,
+        "APERTURE 11:10 = the TARGET written"
+    );
+    // Physical mode never faults.
+    h.lock().write_fault_status(STATUS_VALID);
+    h.lock().bar1_bind(0);
+    rw(&h, 0x3_4567, 4);
+    assert_eq!(h.lock().faults().status, 0);
+    h.lock().reset();
+    assert_eq!(h.lock().faults(), Default::default());
+}
