@@ -55,6 +55,9 @@ pub struct Options {
     /// from then on every BAR0 and configuration read returns all ones, writes are dropped and
     /// no interrupt is raised.
     pub fall_off_bus_after: Option<u64>,
+    /// Append the MMU log to this file (`--mmu-log`): a test instrument, not hardware
+    /// ([`crate::mmu::log`]).
+    pub mmu_log: Option<std::path::PathBuf>,
 }
 
 /// One vGPU instance.
@@ -189,6 +192,19 @@ impl Device {
             bars: BarView::new(),
             hub: Hub::new(Vram::new(chip.vram_size), dma.clone(), tracer.clone()),
         };
+        if let Some(p) = &opts.mmu_log {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("MMU log {}: {e}", p.display()))
+                })?;
+            links
+                .hub
+                .lock()
+                .set_log(crate::mmu::log::MmuLog::new(Box::new(f)));
+        }
         let bar0 = Bar0::new(blocks(chip, &opts, &dma, &tracer, &links), tracer.clone())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(Device {

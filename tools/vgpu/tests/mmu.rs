@@ -158,3 +158,44 @@ fn bar1_faults_in_the_fault_registers() {
     // No MMU_FAULT_QUEUED event for a BAR1 fault: nothing waits in the status queue.
     assert!(!rm.pending(&g), "{}", g.trace());
 }
+
+#[test]
+fn mmu_log_option_writes_the_test_instrument() {
+    let path = std::env::temp_dir().join(format!("vgpu-mmu-log-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let mut g = gpu(Options {
+        mmu_log: Some(path.clone()),
+        ..Default::default()
+    });
+    bar1_rd(&mut g, 0x40);
+    g.wr(BAR1_BLOCK, 0x8000_0010); // virtual, an instance block of zeros at 0x10000
+    bar1_rd(&mut g, 0x40);
+    g.wr(INVALIDATE, 0x8000_0003); // ALL_PDB | ALL_VA
+    g.wr(INVALIDATE, 0x8000_0002); // ALL_VA = 0
+    let log = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        [
+            "bar1 R va=0x40 len=4 physical -> vid:0x40",
+            "bind bar1 mode=virtual inst=vid:0x10000 unbound=UNBOUND_INST_BLOCK",
+            "bar1 R va=0x40 len=4 unbound inst=vid:0x10000 -> fault=UNBOUND_INST_BLOCK",
+            "invalidate pdb=all level=ALL dropped=0 by=MMU_INVALIDATE",
+            "invalidate pdb=all level=ALL dropped=0 by=MMU_INVALIDATE all_va=0 ignored",
+        ]
+    );
+    // A log that cannot be opened is a start-up error naming it.
+    let bad = vgpu::server::Device::new(
+        &vgpu::chip::GA102,
+        Options {
+            mmu_log: Some("/nonexistent/dir/mmu.log".into()),
+            ..Default::default()
+        },
+        std::sync::Arc::new(vgpu::trace::Tracer::off()),
+    );
+    assert!(bad
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("/nonexistent/dir/mmu.log"));
+}

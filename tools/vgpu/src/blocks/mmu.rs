@@ -93,6 +93,7 @@ impl Mmu {
                 format_args!("MMU_INVALIDATE REPLAY {replay}: replayable faults are not modelled"),
             );
         }
+        let pdb = (v & ALL_PDB == 0).then(|| self.pdb_key());
         if v & ALL_VA == 0 {
             hub.tracer().line(
                 "mmu",
@@ -100,9 +101,13 @@ impl Mmu {
                     "MMU_INVALIDATE {v:#010x} with ALL_VA = 0: a one-VA invalidate (its VA register is not in this window and not modelled): nothing invalidated"
                 ),
             );
+            hub.log(format_args!(
+                "invalidate pdb={} level={} dropped=0 by=MMU_INVALIDATE all_va=0 ignored",
+                pdb.map_or("all".to_string(), |p| p.to_string()),
+                CacheLevel::from_field(v >> 24).name()
+            ));
             return;
         }
-        let pdb = (v & ALL_PDB == 0).then(|| self.pdb_key());
         hub.invalidate(pdb, CacheLevel::from_field(v >> 24), "MMU_INVALIDATE");
     }
 }

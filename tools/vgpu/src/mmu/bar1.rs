@@ -103,6 +103,10 @@ pub enum Piece {
         hit: bool,
         /// False if nothing backs the address.
         backed: bool,
+        /// READ_ONLY of the PTE (false in physical mode).
+        read_only: bool,
+        /// KIND of the PTE (0 in physical mode).
+        kind: u8,
     },
     /// A sparse range.
     Sparse,
@@ -139,6 +143,10 @@ impl HubState {
             "bar1",
             format_args!("BAR1_BLOCK {v:#010x}: {}", describe(&bind)),
         );
+        if self.logging() {
+            let l = super::log::bind_line(&bind);
+            self.log(format_args!("{l}"));
+        }
         self.bar1_state = Bar1 { block: v, bind };
     }
 
@@ -151,13 +159,14 @@ impl HubState {
             let part = &mut buf[done..done + n];
             let piece = self.bar1_piece(va, part, access);
             self.bar1_note(va, part, access, piece);
+            self.bar1_log(va, part.len(), access, piece);
             done += n;
         }
     }
 
     fn bar1_piece(&mut self, va: u64, part: &mut [u8], access: Access) -> Piece {
-        let (aperture, pa, page_shift, hit) = match self.bar1_state.bind {
-            Bind::Physical(Some(a)) => (a, va, 0, false),
+        let (aperture, pa, page_shift, hit, read_only, kind) = match self.bar1_state.bind {
+            Bind::Physical(Some(a)) => (a, va, 0, false, false, 0),
             Bind::Physical(None) => {
                 if access == Access::Read {
                     part.fill(0);
@@ -173,7 +182,7 @@ impl HubState {
                         if let Err(f) = check_access(&t, access) {
                             return self.bar1_fault(va, part, access, f);
                         }
-                        (t.aperture, t.pa, t.page_shift, l.hit)
+                        (t.aperture, t.pa, t.page_shift, l.hit, t.read_only, t.kind)
                     }
                     Outcome::Sparse { .. } => {
                         if access == Access::Read {
@@ -198,6 +207,8 @@ impl HubState {
             page_shift,
             hit,
             backed,
+            read_only,
+            kind,
         }
     }
 
@@ -243,6 +254,13 @@ impl HubState {
         );
     }
 
+    fn bar1_log(&mut self, va: u64, len: usize, access: Access, piece: Piece) {
+        if self.logging() {
+            let l = super::log::bar1_line(&self.bar1_state.bind, va, len, access, piece);
+            self.log(format_args!("{l}"));
+        }
+    }
+
     fn bar1_note(&self, va: u64, part: &[u8], access: Access, piece: Piece) {
         if !self.tracer().enabled("bar1") {
             return;
@@ -273,6 +291,7 @@ impl HubState {
                 page_shift,
                 hit,
                 backed,
+                ..
             } => format!(
                 "{} {pa:#x} ({} KiB page, TLB {}){}",
                 aperture.name(),

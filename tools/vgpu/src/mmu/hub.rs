@@ -10,6 +10,7 @@
 use super::bar1::Bar1;
 use super::fault::{Fault, FaultRegs};
 use super::format::Aperture;
+use super::log::MmuLog;
 use super::mem::Memory;
 use super::tlb::{CacheLevel, Lookup, PdbKey, Tlb, TlbStats};
 use super::walk::{Access, FaultType, Pdb, PhysMem};
@@ -27,6 +28,7 @@ pub struct HubState {
     pub(super) bar1_state: Bar1,
     faults: FaultRegs,
     epoch: Instant,
+    log: Option<MmuLog>,
 }
 
 /// Shared handle to the hub.
@@ -43,6 +45,7 @@ impl Hub {
             bar1_state: Bar1::default(),
             faults: FaultRegs::default(),
             epoch: Instant::now(),
+            log: None,
         })))
     }
 
@@ -58,6 +61,23 @@ impl Hub {
 }
 
 impl HubState {
+    /// Starts writing the MMU log ([`super::log`]) to `log`.
+    pub fn set_log(&mut self, log: MmuLog) {
+        self.log = Some(log);
+    }
+
+    /// Appends a line to the MMU log, if there is one.
+    pub fn log(&mut self, args: std::fmt::Arguments<'_>) {
+        if let Some(l) = &mut self.log {
+            l.line(args);
+        }
+    }
+
+    /// Whether an MMU log is being written (lets callers skip formatting).
+    pub fn logging(&self) -> bool {
+        self.log.is_some()
+    }
+
     /// The physical memory.
     pub fn mem(&self) -> &Memory {
         &self.mem
@@ -94,6 +114,12 @@ impl HubState {
                 level.name()
             ),
         );
+        self.log(format_args!(
+            "invalidate pdb={} level={} dropped={n} by={}",
+            pdb.map_or("all".to_string(), |p| p.to_string()),
+            level.name(),
+            why.replace(' ', "_")
+        ));
         n
     }
 

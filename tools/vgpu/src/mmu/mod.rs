@@ -11,6 +11,7 @@
 //! - [`inst`]: the instance block's memory-management words (facts §12.3).
 //! - [`mem`]: the physical memory behind it: VRAM ([`crate::vram`]) and guest RAM.
 //! - [`tlb`]: translations and directory entries cached per PDB until an invalidate.
+//! - [`log`]: the MMU log (`--mmu-log`), a test instrument.
 //! - [`hub`]: the shared state ([`hub::Hub`]) the register blocks, the MMU's clients and the
 //!   GSP-RM model reach.
 //!
@@ -22,6 +23,7 @@ pub mod fault;
 pub mod format;
 pub mod hub;
 pub mod inst;
+pub mod log;
 pub mod mem;
 pub mod tlb;
 pub mod walk;

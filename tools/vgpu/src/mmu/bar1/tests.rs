@@ -278,3 +278,49 @@ fn faults_are_snapped_in_the_fault_registers() {
     h.lock().reset();
     assert_eq!(h.lock().faults(), Default::default());
 }
+
+#[derive(Clone, Default)]
+struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
+impl std::io::Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_mmu_log_records_binds_translations_faults_and_invalidates() {
+    let r = Rig::new();
+    inst_block(&r, true);
+    tables(&r);
+    r.put64(VID, SPT + 8, pte(VID, 0x40_1000, 0x06, build::RO));
+    let h = hub(&r);
+    let buf = Buf::default();
+    h.lock()
+        .set_log(crate::mmu::log::MmuLog::new(Box::new(buf.clone())));
+    wr(&h, 0x10, 4, 1); // physical mode
+    h.lock().bar1_bind(block_value(VID, INST));
+    rw(&h, 0x1ffc, 8); // two pieces: 4 KiB page, then PTE fault
+    rw(&h, 0x1000, 4); // TLB hit
+    wr(&h, 0x1000, 4, 2); // RO
+    h.lock()
+        .invalidate(None, CacheLevel::All, "test invalidate");
+    let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "bar1 W va=0x10 len=4 physical -> vid:0x10",
+            "bind bar1 mode=virtual inst=vid:0x80000 pdb=vid:0x90000 big=64K",
+            "bar1 R va=0x1ffc len=4 pdb=vid:0x90000 -> vid:0x401ffc page=0x401000 size=4K ro=1 kind=0x06 tlb=miss",
+            "bar1 R va=0x2000 len=4 pdb=vid:0x90000 -> fault=PTE",
+            "bar1 R va=0x1000 len=4 pdb=vid:0x90000 -> vid:0x401000 page=0x401000 size=4K ro=1 kind=0x06 tlb=hit",
+            "bar1 W va=0x1000 len=4 pdb=vid:0x90000 -> fault=RO_VIOLATION",
+            "invalidate pdb=all level=ALL dropped=5 by=test_invalidate",
+        ],
+        "{log}"
+    );
+}
