@@ -4,7 +4,7 @@
 //!
 //! - [`bar1`]: BAR1 as an MMU client (its binding, physical and virtual modes).
 //! - [`fault`]: fault packets and the fault snapshot registers.
-//! - [`format`]: the version-2 page-table format: levels, PDE/dual-PDE/PTE layouts,
+//! - [`format`](mod@format): the version-2 page-table format: levels, PDE/dual-PDE/PTE layouts,
 //!   apertures (facts §12.1, §12.2).
 //! - [`walk`]: the page-table walk: a [`walk::Pdb`] and a VA give a translation, a sparse
 //!   range or a fault with the hardware fault type (facts §12.5).
