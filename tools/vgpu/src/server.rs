@@ -7,14 +7,15 @@ use crate::blocks::falcon::gsprm::{self, RpcCounters, RpcStats};
 use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon, GspPort};
 use crate::blocks::intr::{self, Intr, IntrHandle};
 use crate::blocks::{
-    bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, mmu::Mmu, pmc::Pmc,
-    pramin::Pramin, prom::Prom, Block,
+    bar1::Bar1Regs, bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, mmu::Mmu,
+    pmc::Pmc, pramin::Pramin, prom::Prom, Block,
 };
 use crate::chip::{ChipProfile, BAR0_SIZE, BAR5_SIZE};
 use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
 use crate::firmware::GspFirmware;
 use crate::irq::{IrqLine, Irqs};
 use crate::mmu::hub::Hub;
+use crate::mmu::walk::Access;
 use crate::pci::{BarView, PciConfig, CONFIG_SIZE, MSIX_VECTORS};
 use crate::trace::Tracer;
 use crate::vram::Vram;
@@ -56,6 +57,9 @@ pub struct Options {
     /// from then on every BAR0 and configuration read returns all ones, writes are dropped and
     /// no interrupt is raised.
     pub fall_off_bus_after: Option<u64>,
+    /// Append the MMU log to this file (`--mmu-log`): a test instrument, not hardware
+    /// ([`crate::mmu::log`]).
+    pub mmu_log: Option<std::path::PathBuf>,
 }
 
 /// One vGPU instance.
@@ -69,8 +73,8 @@ pub struct Device {
     tracer: Arc<Tracer>,
     /// The GSP's mailboxes and RISC-V boot state (shared with the GSP and SEC2 falcons).
     gsp_port: GspPort,
-    /// BAR1 (VRAM aperture) and BAR3 backing: memfds QEMU maps straight into the guest.
-    bar1: File,
+    /// BAR3 backing: a memfd QEMU maps straight into the guest. (BAR1 is trapped: every
+    /// access is translated by the MMU, see [`crate::mmu::bar1`].)
     bar3: File,
     /// The GSP falcon's interrupt line towards the host.
     gsp_irq: IrqLine,
@@ -162,6 +166,7 @@ fn blocks(
         irq: links.gsp_irq.clone(),
         rpc_stats: links.rpc_stats.clone(),
         gsp_rm: opts.gsp_rm,
+        hub: links.hub.clone(),
     };
     vec![
         Box::new(Pmc::new(chip, opts.boot42)),
@@ -176,6 +181,7 @@ fn blocks(
         Box::new(Intr::on(&links.intr)),
         Box::new(Mmu::new(links.hub.clone())),
         Box::new(Pramin::new(links.hub.lock().mem().clone(), tracer.clone())),
+        Box::new(Bar1Regs::new(links.hub.clone())),
     ]
 }
 
@@ -195,6 +201,19 @@ impl Device {
             bars: BarView::new(),
             hub: Hub::new(Vram::new(chip.vram_size), dma.clone(), tracer.clone()),
         };
+        if let Some(p) = &opts.mmu_log {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("MMU log {}: {e}", p.display()))
+                })?;
+            links
+                .hub
+                .lock()
+                .set_log(crate::mmu::log::MmuLog::new(Box::new(f)));
+        }
         let bar0 = Bar0::new(blocks(chip, &opts, &dma, &tracer, &links), tracer.clone())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(Device {
@@ -205,7 +224,6 @@ impl Device {
             dma,
             tracer,
             gsp_port: links.gsp_port,
-            bar1: memfd(c"vgpu-bar1", chip.bar1_size)?,
             bar3: memfd(c"vgpu-bar3", chip.bar3_size)?,
             opts,
             gsp_irq: links.gsp_irq,
@@ -243,7 +261,10 @@ impl Device {
                         info.size = BAR0_SIZE;
                         info.flags = rw;
                     }
-                    VFIO_PCI_BAR1_REGION_INDEX => mem(self.chip.bar1_size, &self.bar1),
+                    VFIO_PCI_BAR1_REGION_INDEX => {
+                        info.size = self.chip.bar1_size;
+                        info.flags = rw;
+                    }
                     VFIO_PCI_BAR3_REGION_INDEX => mem(self.chip.bar3_size, &self.bar3),
                     VFIO_PCI_BAR5_REGION_INDEX => {
                         info.size = BAR5_SIZE;
@@ -403,6 +424,27 @@ impl Device {
         &self.intr
     }
 
+    /// A CPU access to BAR1: translated by the MMU (off the bus: reads all ones, writes
+    /// dropped; outside the BAR: the same, traced).
+    fn bar1_access(&mut self, offset: u64, data: &mut [u8], access: Access) {
+        let inside = offset
+            .checked_add(data.len() as u64)
+            .is_some_and(|end| end <= self.chip.bar1_size);
+        if self.off_bus() || !inside {
+            if !inside {
+                self.tracer.line(
+                    "bar1",
+                    format_args!("access at {offset:#x}+{:#x}: outside BAR1", data.len()),
+                );
+            }
+            if access == Access::Read {
+                data.fill(0xff);
+            }
+            return;
+        }
+        self.hub.lock().bar1_access(offset, data, access);
+    }
+
     /// BAR0 accesses served so far.
     pub fn bar0_accesses(&self) -> u64 {
         self.bar0_accesses
@@ -466,6 +508,7 @@ impl ServerBackend for Device {
                 data.fill(if off_bus { 0xff } else { 0 });
                 self.io_trace(false, offset, data, off_bus);
             }
+            VFIO_PCI_BAR1_REGION_INDEX => self.bar1_access(offset, data, Access::Read),
             _ => {
                 self.tracer.line(
                     "pci",
@@ -502,6 +545,9 @@ impl ServerBackend for Device {
             VFIO_PCI_BAR5_REGION_INDEX => {
                 let off_bus = self.off_bus();
                 self.io_trace(true, offset, data, off_bus);
+            }
+            VFIO_PCI_BAR1_REGION_INDEX => {
+                self.bar1_access(offset, &mut data.to_vec(), Access::Write)
             }
             _ => self.tracer.line(
                 "pci",
@@ -579,7 +625,9 @@ mod tests {
         assert_eq!(r[0].region_info.size, 16 << 20);
         assert!(r[0].mmap_fd.is_none(), "BAR0 accesses must reach the model");
         assert_eq!(r[1].region_info.size, 256 << 20);
-        assert!(r[1].mmap_fd.is_some());
+        assert!(r[1].mmap_fd.is_none(), "BAR1 accesses are translated");
+        assert!(r[1].sparse_areas.is_empty());
+        assert!(r[3].mmap_fd.is_some(), "BAR3 stays a plain memfd");
         assert_eq!(r[2].region_info.size, 0, "upper half of the 64-bit BAR1");
         assert_eq!(r[3].region_info.size, 32 << 20);
         assert_eq!(r[5].region_info.size, 128, "BAR5: 128 bytes of I/O space");

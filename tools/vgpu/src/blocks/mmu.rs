@@ -5,6 +5,10 @@
 //!
 //! | BAR0 | Register | Behaviour | Source (OD ga102 dev_vm.ref.txt) |
 //! |---|---|---|---|
+//! | 0xB83080 / 0xB83084 | `NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_ADDR_LO` / `_HI` | read-only: the snapped fault's PHYS_APERTURE 1:0 and address 31:12 / 63:32 | L217-229 |
+//! | 0xB83088 / 0xB8308C | `..._MMU_FAULT_INST_LO` / `_HI` | read-only: ENGINE_ID 8:0, APERTURE 11:10, instance block 31:12 / 63:32 | L230-244 |
+//! | 0xB83090 | `..._MMU_FAULT_INFO` | read-only: FAULT_TYPE 4:0, REPLAYABLE_FAULT 7, CLIENT 14:8, ACCESS_TYPE 19:16, CLIENT_TYPE 20, GPC_ID 28:24, PROTECTED_MODE 29, REPLAYABLE_FAULT_EN 30, VALID 31 | L245-278 |
+//! | 0xB83094 | `..._MMU_FAULT_STATUS` | DROPPED_* 7:0 and VALID 31 set by the MMU, cleared by writing 1; other bits read 0 | L279-344 |
 //! | 0xB830A0 | `NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB` | APERTURE 1 (0 VID_MEM, 1 SYS_MEM) and ADDR 31:4 = PDB >> 12 stored; other bits read 0 | L346-354 |
 //! | 0xB830A4 | `..._MMU_INVALIDATE_UPPER_PDB` | ADDR 19:0 stored: the PDB bits above ADDR's 28, i.e. PDB >> 40 (how OG 570.144 `kern_gmmu_tu102.c` L137-147 fills it) | L355-357 |
 //! | 0xB830B0 | `..._MMU_INVALIDATE` | fields stored; a write with TRIGGER (31) performs the invalidate at once; TRIGGER reads 1 on the first read after it and 0 from then on (self-clearing; drivers poll it, nouveau `vmmtu102.c` L45-49) | L359-418 |
@@ -22,6 +26,18 @@ use super::Block;
 use crate::mmu::hub::Hub;
 use crate::mmu::tlb::{CacheLevel, PdbKey};
 
+/// `..._MMU_FAULT_ADDR_LO`.
+pub const FAULT_ADDR_LO: u32 = 0xb8_3080;
+/// `..._MMU_FAULT_ADDR_HI`.
+pub const FAULT_ADDR_HI: u32 = 0xb8_3084;
+/// `..._MMU_FAULT_INST_LO`.
+pub const FAULT_INST_LO: u32 = 0xb8_3088;
+/// `..._MMU_FAULT_INST_HI`.
+pub const FAULT_INST_HI: u32 = 0xb8_308c;
+/// `..._MMU_FAULT_INFO`.
+pub const FAULT_INFO: u32 = 0xb8_3090;
+/// `..._MMU_FAULT_STATUS`.
+pub const FAULT_STATUS: u32 = 0xb8_3094;
 /// `..._MMU_INVALIDATE_PDB`.
 pub const INVALIDATE_PDB: u32 = 0xb8_30a0;
 /// `..._MMU_INVALIDATE_UPPER_PDB`.
@@ -77,6 +93,7 @@ impl Mmu {
                 format_args!("MMU_INVALIDATE REPLAY {replay}: replayable faults are not modelled"),
             );
         }
+        let pdb = (v & ALL_PDB == 0).then(|| self.pdb_key());
         if v & ALL_VA == 0 {
             hub.tracer().line(
                 "mmu",
@@ -84,9 +101,13 @@ impl Mmu {
                     "MMU_INVALIDATE {v:#010x} with ALL_VA = 0: a one-VA invalidate (its VA register is not in this window and not modelled): nothing invalidated"
                 ),
             );
+            hub.log(format_args!(
+                "invalidate pdb={} level={} dropped=0 by=MMU_INVALIDATE all_va=0 ignored",
+                pdb.map_or("all".to_string(), |p| p.to_string()),
+                CacheLevel::from_field(v >> 24).name()
+            ));
             return;
         }
-        let pdb = (v & ALL_PDB == 0).then(|| self.pdb_key());
         hub.invalidate(pdb, CacheLevel::from_field(v >> 24), "MMU_INVALIDATE");
     }
 }
@@ -98,6 +119,7 @@ impl Block for Mmu {
 
     fn ranges(&self) -> &'static [(u32, u32)] {
         &[
+            (FAULT_ADDR_LO, FAULT_STATUS + 4),
             (INVALIDATE_PDB, INVALIDATE_UPPER_PDB + 4),
             (INVALIDATE, INVALIDATE + 4),
         ]
@@ -105,6 +127,17 @@ impl Block for Mmu {
 
     fn read32(&mut self, off: u32) -> u32 {
         match off {
+            FAULT_ADDR_LO..=FAULT_STATUS => {
+                let f = self.hub.lock().faults();
+                match off {
+                    FAULT_ADDR_LO => f.addr_lo,
+                    FAULT_ADDR_HI => f.addr_hi,
+                    FAULT_INST_LO => f.inst_lo,
+                    FAULT_INST_HI => f.inst_hi,
+                    FAULT_INFO => f.info,
+                    _ => f.status,
+                }
+            }
             INVALIDATE_PDB => self.pdb,
             INVALIDATE_UPPER_PDB => self.upper,
             INVALIDATE => {
@@ -122,6 +155,7 @@ impl Block for Mmu {
 
     fn write32(&mut self, off: u32, val: u32) {
         match off {
+            FAULT_STATUS => self.hub.lock().write_fault_status(val),
             INVALIDATE_PDB => self.pdb = val & 0xffff_fff2,
             INVALIDATE_UPPER_PDB => self.upper = val & 0xf_ffff,
             INVALIDATE => {
@@ -137,6 +171,12 @@ impl Block for Mmu {
 
     fn reg_name(&self, off: u32) -> Option<&'static str> {
         Some(match off {
+            FAULT_ADDR_LO => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_ADDR_LO",
+            FAULT_ADDR_HI => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_ADDR_HI",
+            FAULT_INST_LO => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_INST_LO",
+            FAULT_INST_HI => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_INST_HI",
+            FAULT_INFO => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_INFO",
+            FAULT_STATUS => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_STATUS",
             INVALIDATE_PDB => "NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB",
             INVALIDATE_UPPER_PDB => "NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_UPPER_PDB",
             INVALIDATE => "NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE",
@@ -299,5 +339,43 @@ mod tests {
             assert!(m.reg_name(off).is_some());
         }
         assert_eq!(m.reg_name(INVALIDATE + 4), None);
+    }
+
+    #[test]
+    fn fault_registers_read_the_hub_and_clear_by_writing_1() {
+        let (_r, hub, mut m) = rig();
+        // A BAR1 access with BAR1 bound to an instance block nobody wrote (target VID_MEM).
+        hub.lock()
+            .bar1_bind(crate::mmu::bar1::block_value(VID, 0x7000));
+        let mut b = [0u8; 4];
+        hub.lock()
+            .bar1_access(0x12_3000, &mut b, crate::mmu::walk::Access::Write);
+        assert_eq!(m.read32(FAULT_ADDR_LO), 0x12_3000);
+        assert_eq!(m.read32(FAULT_ADDR_HI), 0);
+        assert_eq!(m.read32(FAULT_INST_LO), 0x7000 | 128);
+        assert_eq!(m.read32(FAULT_INST_HI), 0);
+        // Word 128 is 0: the old page-table format, UNBOUND_INST_BLOCK; VIRT_WRITE.
+        assert_eq!(
+            m.read32(FAULT_INFO),
+            4 | (7 << 8) | (1 << 16) | (1 << 20) | (1 << 31)
+        );
+        assert_eq!(m.read32(FAULT_STATUS), 1 << 31);
+        // Read-only registers ignore writes; STATUS bits other than VALID/DROPPED stay 0.
+        m.write32(FAULT_INFO, 0);
+        assert_eq!(m.read32(FAULT_INFO) >> 31, 1);
+        m.write32(FAULT_STATUS, 0x7fff_ffff);
+        assert_eq!(m.read32(FAULT_STATUS), 1 << 31);
+        m.write32(FAULT_STATUS, 0x8000_0000);
+        assert_eq!(m.read32(FAULT_STATUS), 0);
+        for off in [
+            FAULT_ADDR_LO,
+            FAULT_ADDR_HI,
+            FAULT_INST_LO,
+            FAULT_INST_HI,
+            FAULT_INFO,
+            FAULT_STATUS,
+        ] {
+            assert!(m.reg_name(off).is_some());
+        }
     }
 }

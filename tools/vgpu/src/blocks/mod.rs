@@ -3,6 +3,7 @@
 //! A block sees absolute BAR0 offsets (as the manuals give them) and 32-bit accesses only;
 //! [`crate::bar0`] splits and merges other sizes.
 
+pub mod bar1;
 pub mod bus;
 pub mod disp;
 pub mod falcon;

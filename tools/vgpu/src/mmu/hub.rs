@@ -7,20 +7,28 @@
 //! Lock order: the hub before guest memory (the hub reads guest RAM for system-memory tables
 //! and pages); nothing holds the guest-memory lock while calling into the hub.
 
+use super::bar1::Bar1;
+use super::fault::{Fault, FaultRegs};
 use super::format::Aperture;
+use super::log::MmuLog;
 use super::mem::Memory;
 use super::tlb::{CacheLevel, Lookup, PdbKey, Tlb, TlbStats};
-use super::walk::{Pdb, PhysMem};
+use super::walk::{Access, FaultType, Pdb, PhysMem};
 use crate::dma::SharedGuestMemory;
 use crate::trace::Tracer;
 use crate::vram::Vram;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// The hub's state.
 pub struct HubState {
     mem: Memory,
     tlb: Tlb,
     tracer: Arc<Tracer>,
+    pub(super) bar1_state: Bar1,
+    faults: FaultRegs,
+    epoch: Instant,
+    log: Option<MmuLog>,
 }
 
 /// Shared handle to the hub.
@@ -34,6 +42,10 @@ impl Hub {
             mem: Memory { vram, guest },
             tlb: Tlb::new(),
             tracer,
+            bar1_state: Bar1::default(),
+            faults: FaultRegs::default(),
+            epoch: Instant::now(),
+            log: None,
         })))
     }
 
@@ -49,6 +61,23 @@ impl Hub {
 }
 
 impl HubState {
+    /// Starts writing the MMU log ([`super::log`]) to `log`.
+    pub fn set_log(&mut self, log: MmuLog) {
+        self.log = Some(log);
+    }
+
+    /// Appends a line to the MMU log, if there is one.
+    pub fn log(&mut self, args: std::fmt::Arguments<'_>) {
+        if let Some(l) = &mut self.log {
+            l.line(args);
+        }
+    }
+
+    /// Whether an MMU log is being written (lets callers skip formatting).
+    pub fn logging(&self) -> bool {
+        self.log.is_some()
+    }
+
     /// The physical memory.
     pub fn mem(&self) -> &Memory {
         &self.mem
@@ -85,6 +114,12 @@ impl HubState {
                 level.name()
             ),
         );
+        self.log(format_args!(
+            "invalidate pdb={} level={} dropped={n} by={}",
+            pdb.map_or("all".to_string(), |p| p.to_string()),
+            level.name(),
+            why.replace(' ', "_")
+        ));
         n
     }
 
@@ -98,8 +133,57 @@ impl HubState {
         self.mem.write(aperture, pa, buf)
     }
 
-    /// Function-level reset: the TLB is emptied (VRAM keeps its contents).
+    /// A BAR1 access faulted: the fault goes to the snapshot registers ([`super::fault`]).
+    pub(super) fn record_bar1_fault(
+        &mut self,
+        va: u64,
+        inst: (Option<Aperture>, u64),
+        access: Access,
+        fault: FaultType,
+    ) -> Fault {
+        let aperture = match inst.0 {
+            Some(Aperture::SysCoherent) => 2,
+            Some(Aperture::SysNonCoherent) => 3,
+            Some(_) => 0,
+            None => 1,
+        };
+        let ns = self.epoch.elapsed().as_nanos() as u64;
+        let f = Fault::bar1(va, aperture, inst.1, access, fault, ns);
+        let snapped = self.faults.bar1_virtual(&f);
+        self.tracer.line(
+            "mmu",
+            format_args!(
+                "BAR1 fault {} ({:#x}) at VA {va:#x} ({}; instance block {}:{:#x}): {}",
+                fault.name(),
+                fault as u8,
+                access.letter(),
+                inst.0.map_or("TARGET 1", |a| a.name()),
+                inst.1,
+                if snapped {
+                    "MMU_FAULT_ADDR/INST/INFO snapped, STATUS.VALID"
+                } else {
+                    "STATUS.VALID already set: DROPPED_BAR1_VIRT"
+                }
+            ),
+        );
+        f
+    }
+
+    /// The fault snapshot registers.
+    pub fn faults(&self) -> FaultRegs {
+        self.faults
+    }
+
+    /// A CPU write of `MMU_FAULT_STATUS` (write 1 to clear).
+    pub fn write_fault_status(&mut self, v: u32) {
+        self.faults.write_status(v);
+    }
+
+    /// Function-level reset: the TLB is emptied, BAR1 is back in physical mode (VRAM keeps its
+    /// contents).
     pub fn reset(&mut self) {
         self.tlb.clear();
+        self.bar1_state = Bar1::default();
+        self.faults = FaultRegs::default();
     }
 }

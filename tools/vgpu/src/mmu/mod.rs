@@ -2,22 +2,28 @@
 //! The GPU's memory-management unit (GMMU) as GA102 implements it, for the clients that
 //! translate through it (BAR1 today; engines later).
 //!
-//! - [`format`]: the version-2 page-table format: levels, PDE/dual-PDE/PTE layouts,
+//! - [`bar1`]: BAR1 as an MMU client (its binding, physical and virtual modes).
+//! - [`fault`]: fault packets and the fault snapshot registers.
+//! - [`format`](mod@format): the version-2 page-table format: levels, PDE/dual-PDE/PTE layouts,
 //!   apertures (facts §12.1, §12.2).
 //! - [`walk`]: the page-table walk: a [`walk::Pdb`] and a VA give a translation, a sparse
 //!   range or a fault with the hardware fault type (facts §12.5).
 //! - [`inst`]: the instance block's memory-management words (facts §12.3).
 //! - [`mem`]: the physical memory behind it: VRAM ([`crate::vram`]) and guest RAM.
 //! - [`tlb`]: translations and directory entries cached per PDB until an invalidate.
+//! - [`log`]: the MMU log (`--mmu-log`), a test instrument.
 //! - [`hub`]: the shared state ([`hub::Hub`]) the register blocks, the MMU's clients and the
 //!   GSP-RM model reach.
 //!
 //! Every layout and rule cites its source in the module that implements it; `README.md` lists
 //! them with what is not modelled.
 
+pub mod bar1;
+pub mod fault;
 pub mod format;
 pub mod hub;
 pub mod inst;
+pub mod log;
 pub mod mem;
 pub mod tlb;
 pub mod walk;

@@ -222,6 +222,8 @@ pub struct Wiring {
     pub rpc_stats: gsprm::RpcStats,
     /// GSP-RM's fault knobs.
     pub gsp_rm: gsprm::Knobs,
+    /// The hub MMU (GSP-RM builds and binds BAR1's page directory).
+    pub hub: crate::mmu::hub::Hub,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -353,6 +355,7 @@ impl Falcon {
                 port: self.port.clone(),
                 knobs: self.w.gsp_rm,
                 stats: self.w.rpc_stats.clone(),
+                hub: self.w.hub.clone(),
             };
             self.rm = Some(gsprm::GspRm::start(cfg, boot));
         }

@@ -76,6 +76,7 @@
 //! seq 0 result 0x0 len 0x3c0`, `rpc -> GSP_INIT_DONE seq 0 result 0x0 len 0x20`, one line per
 //! check outcome, and the device's `rpc doorbell-to-reply 12.3 µs`.
 
+pub mod bar;
 pub mod bytes;
 pub mod libos;
 pub mod log;
@@ -239,6 +240,8 @@ pub struct Config {
     pub knobs: Knobs,
     /// Counters.
     pub stats: RpcStats,
+    /// The hub MMU: VRAM and BAR1's binding ([`bar`]).
+    pub hub: crate::mmu::hub::Hub,
 }
 
 /// GSP-RM's state.
@@ -428,6 +431,10 @@ impl GspRm {
             cmdq: a.cmdq,
             msgq: a.msgq,
         }));
+        match bar::setup_bar1(&self.cfg.hub, &self.boot.meta) {
+            Ok(m) => self.note(format_args!("{m}")),
+            Err(e) => self.note(format_args!("BAR1 not set up: {e}")),
+        }
     }
 
     /// Log timestamp: ns since GSP-RM started (never 0).
@@ -1124,6 +1131,11 @@ mod tests {
             port: GspPort::new(),
             knobs: Knobs::default(),
             stats: RpcStats::new(),
+            hub: crate::mmu::hub::Hub::new(
+                crate::vram::Vram::new(GA102.vram_size),
+                g.clone(),
+                Arc::new(Tracer::off()),
+            ),
         };
         let boot = GspBoot {
             libos_args: GPA,
