@@ -17,6 +17,7 @@ use crate::irq::{IrqLine, Irqs};
 use crate::mmu::hub::Hub;
 use crate::mmu::walk::Access;
 use crate::pci::{BarView, PciConfig, CONFIG_SIZE, MSIX_VECTORS};
+use crate::testport::TestPort;
 use crate::trace::Tracer;
 use crate::vram::Vram;
 use std::fs::File;
@@ -60,6 +61,9 @@ pub struct Options {
     /// Append the MMU log to this file (`--mmu-log`): a test instrument, not hardware
     /// ([`crate::mmu::log`]).
     pub mmu_log: Option<std::path::PathBuf>,
+    /// The engine access port in BAR5 (`--test-port`): a test instrument, not hardware
+    /// ([`crate::testport`]). Off: BAR5 reads 0 and ignores writes.
+    pub test_port: bool,
 }
 
 /// One vGPU instance.
@@ -90,6 +94,8 @@ pub struct Device {
     bar0_accesses: u64,
     /// The hub MMU (VRAM, TLB) the MMU blocks and clients share.
     hub: Hub,
+    /// The engine access port in BAR5 (a test instrument; inert unless enabled).
+    port: TestPort,
 }
 
 /// What the device shares with its blocks beyond guest memory and the trace.
@@ -216,6 +222,7 @@ impl Device {
         }
         let bar0 = Bar0::new(blocks(chip, &opts, &dma, &tracer, &links), tracer.clone())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let port = TestPort::new(opts.test_port, links.hub.clone(), tracer.clone());
         Ok(Device {
             chip,
             pci: PciConfig::new(chip),
@@ -232,6 +239,7 @@ impl Device {
             rpc_stats: links.rpc_stats,
             bars: links.bars,
             bar0_accesses: 0,
+            port,
             hub: links.hub,
         })
     }
@@ -317,6 +325,7 @@ impl Device {
         self.pci.reset(self.chip);
         self.bars.set(self.pci.bar_bases());
         self.bar0.reset();
+        self.port.reset();
         self.asserted = 0;
     }
 
@@ -362,8 +371,17 @@ impl Device {
     /// CPU interrupt tree, the tree's newly asserted subtrees are delivered, then a
     /// doorbell-to-reply measurement is completed.
     fn after_bar0_access(&mut self) {
+        self.after_access(self.opts.irq_storm);
+    }
+
+    /// After a BAR5 access: interrupts are delivered as after a BAR0 access (no storm: that
+    /// knob counts BAR0 accesses).
+    fn after_io_access(&mut self) {
+        self.after_access(false);
+    }
+
+    fn after_access(&mut self, storm: bool) {
         let n = self.gsp_irq.take();
-        let storm = self.opts.irq_storm;
         if n > 0 || storm {
             self.intr.signal(intr::GSP_VECTOR);
         }
@@ -402,7 +420,8 @@ impl Device {
         }
     }
 
-    /// Traces a BAR5 (I/O space) access: nothing behind it is modelled (README "BAR5").
+    /// Traces a BAR5 (I/O space) access: the test port's register, or nothing modelled
+    /// (README "BAR5").
     fn io_trace(&self, write: bool, offset: u64, data: &[u8], off_bus: bool) {
         if !self.tracer.enabled("io") {
             return;
@@ -413,10 +432,57 @@ impl Device {
         let what = match (offset < BAR5_SIZE, off_bus) {
             (_, true) => "off the bus",
             (false, _) => "past the 128-byte BAR",
-            (true, _) => "I/O BAR, not modelled",
+            (true, _) if !self.port.enabled() => "I/O BAR, not modelled",
+            (true, _) if n != 4 || !offset.is_multiple_of(4) => {
+                if write {
+                    "test port: not an aligned 32-bit write, ignored"
+                } else {
+                    "test port (bytes of the word)"
+                }
+            }
+            (true, _) => TestPort::reg_name(offset as u32),
         };
         self.tracer
             .access("io", write, offset, n, u32::from_le_bytes(v), what);
+    }
+
+    /// A BAR5 read: the test port's registers when enabled (narrow reads take the bytes of
+    /// the word), else 0; all ones off the bus.
+    fn io_read(&mut self, offset: u64, data: &mut [u8]) {
+        let off_bus = self.off_bus();
+        if off_bus {
+            data.fill(0xff);
+        } else {
+            for (i, b) in data.iter_mut().enumerate() {
+                let a = offset.saturating_add(i as u64);
+                *b = if a < BAR5_SIZE {
+                    self.port.read32(a as u32 & !3).to_le_bytes()[(a & 3) as usize]
+                } else {
+                    0
+                };
+            }
+        }
+        self.io_trace(false, offset, data, off_bus);
+    }
+
+    /// A BAR5 write: an aligned 32-bit write reaches the test port when it is enabled; then
+    /// anything the port's access started is served.
+    fn io_write(&mut self, offset: u64, data: &[u8]) {
+        let off_bus = self.off_bus();
+        self.io_trace(true, offset, data, off_bus);
+        if off_bus || !self.port.enabled() || offset >= BAR5_SIZE {
+            return;
+        }
+        if data.len() == 4 && offset.is_multiple_of(4) {
+            let v = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+            self.port.write32(offset as u32, v);
+            self.after_io_access();
+        }
+    }
+
+    /// The engine access port (for tests).
+    pub fn test_port(&self) -> &TestPort {
+        &self.port
     }
 
     /// The CPU interrupt tree (for tests).
@@ -503,11 +569,7 @@ impl ServerBackend for Device {
                     data.fill(0xff);
                 }
             }
-            VFIO_PCI_BAR5_REGION_INDEX => {
-                let off_bus = self.off_bus();
-                data.fill(if off_bus { 0xff } else { 0 });
-                self.io_trace(false, offset, data, off_bus);
-            }
+            VFIO_PCI_BAR5_REGION_INDEX => self.io_read(offset, data),
             VFIO_PCI_BAR1_REGION_INDEX => self.bar1_access(offset, data, Access::Read),
             _ => {
                 self.tracer.line(
@@ -542,10 +604,7 @@ impl ServerBackend for Device {
                     self.after_bar0_access();
                 }
             }
-            VFIO_PCI_BAR5_REGION_INDEX => {
-                let off_bus = self.off_bus();
-                self.io_trace(true, offset, data, off_bus);
-            }
+            VFIO_PCI_BAR5_REGION_INDEX => self.io_write(offset, data),
             VFIO_PCI_BAR1_REGION_INDEX => {
                 self.bar1_access(offset, &mut data.to_vec(), Access::Write)
             }

@@ -5,10 +5,15 @@
 //!
 //! | BAR0 | Register | Behaviour | Source (OD ga102 dev_vm.ref.txt) |
 //! |---|---|---|---|
+//! | 0xB83000 + 32i, i < 2 | `NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_LO(i)` | ADDR_MODE 0, PHYS_APERTURE 2:1, PHYS_VOL 3, ADDR 31:12 read/write; other bits read 0 | L158-169 |
+//! | 0xB83004 + 32i | `..._MMU_FAULT_BUFFER_HI(i)` | ADDR 31:0 read/write | L170-173 |
+//! | 0xB83008 + 32i | `..._MMU_FAULT_BUFFER_GET(i)` | PTR 19:0 read/write; GETPTR_CORRUPTED 30, OVERFLOW 31 set by the MMU, cleared by writing 1 | L174-186 |
+//! | 0xB8300C + 32i | `..._MMU_FAULT_BUFFER_PUT(i)` | read-only: PTR 19:0 (advanced by the MMU), GETPTR_CORRUPTED 30, OVERFLOW 31 | L187-197 |
+//! | 0xB83010 + 32i | `..._MMU_FAULT_BUFFER_SIZE(i)` | VAL 19:0, OVERFLOW_INTR 29, ENABLE 31 read/write; SET_DEFAULT 30 loads VAL with the default and reads 0; ENABLE 0 resets GET/PUT | L198-211 |
 //! | 0xB83080 / 0xB83084 | `NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_ADDR_LO` / `_HI` | read-only: the snapped fault's PHYS_APERTURE 1:0 and address 31:12 / 63:32 | L217-229 |
 //! | 0xB83088 / 0xB8308C | `..._MMU_FAULT_INST_LO` / `_HI` | read-only: ENGINE_ID 8:0, APERTURE 11:10, instance block 31:12 / 63:32 | L230-244 |
 //! | 0xB83090 | `..._MMU_FAULT_INFO` | read-only: FAULT_TYPE 4:0, REPLAYABLE_FAULT 7, CLIENT 14:8, ACCESS_TYPE 19:16, CLIENT_TYPE 20, GPC_ID 28:24, PROTECTED_MODE 29, REPLAYABLE_FAULT_EN 30, VALID 31 | L245-278 |
-//! | 0xB83094 | `..._MMU_FAULT_STATUS` | DROPPED_* 7:0 and VALID 31 set by the MMU, cleared by writing 1; other bits read 0 | L279-344 |
+//! | 0xB83094 | `..._MMU_FAULT_STATUS` | DROPPED_* 7:0 and VALID 31 set by the MMU, cleared by writing 1; REPLAYABLE_/NON_REPLAYABLE_OVERFLOW 12/13 and _GETPTR_CORRUPTED 14/15 mirror the fault buffers' flags; other bits read 0 | L279-344 |
 //! | 0xB830A0 | `NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB` | APERTURE 1 (0 VID_MEM, 1 SYS_MEM) and ADDR 31:4 = PDB >> 12 stored; other bits read 0 | L346-354 |
 //! | 0xB830A4 | `..._MMU_INVALIDATE_UPPER_PDB` | ADDR 19:0 stored: the PDB bits above ADDR's 28, i.e. PDB >> 40 (how OG 570.144 `kern_gmmu_tu102.c` L137-147 fills it) | L355-357 |
 //! | 0xB830B0 | `..._MMU_INVALIDATE` | fields stored; a write with TRIGGER (31) performs the invalidate at once; TRIGGER reads 1 on the first read after it and 0 from then on (self-clearing; drivers poll it, nouveau `vmmtu102.c` L45-49) | L359-418 |
@@ -21,11 +26,26 @@
 //! and says so in the trace. REPLAY (5:3), SYS_MEMBAR, ACK, the CANCEL fields, INVAL_SCOPE,
 //! USE_PASID, USE_SIZE and PROP_FLUSH are stored and otherwise ignored (a non-zero REPLAY is
 //! traced: replayable faults are not modelled).
+//!
+//! The fault buffers' behaviour (where entries go, wrap, overflow) is in
+//! [`crate::mmu::fault_buffer`].
 
 use super::Block;
 use crate::mmu::hub::Hub;
 use crate::mmu::tlb::{CacheLevel, PdbKey};
 
+/// `..._MMU_FAULT_BUFFER_LO(0)`; buffer i's registers are 32 bytes further on.
+pub const FAULT_BUFFER_LO: u32 = 0xb8_3000;
+/// `..._MMU_FAULT_BUFFER_HI(0)`.
+pub const FAULT_BUFFER_HI: u32 = 0xb8_3004;
+/// `..._MMU_FAULT_BUFFER_GET(0)`.
+pub const FAULT_BUFFER_GET: u32 = 0xb8_3008;
+/// `..._MMU_FAULT_BUFFER_PUT(0)`.
+pub const FAULT_BUFFER_PUT: u32 = 0xb8_300c;
+/// `..._MMU_FAULT_BUFFER_SIZE(0)`.
+pub const FAULT_BUFFER_SIZE: u32 = 0xb8_3010;
+/// Stride between the two buffers' registers.
+pub const FAULT_BUFFER_STRIDE: u32 = 32;
 /// `..._MMU_FAULT_ADDR_LO`.
 pub const FAULT_ADDR_LO: u32 = 0xb8_3080;
 /// `..._MMU_FAULT_ADDR_HI`.
@@ -112,6 +132,14 @@ impl Mmu {
     }
 }
 
+/// Fault buffer i and its register (as buffer 0's offset) for `off`, if `off` is one of them.
+fn buffer_reg(off: u32) -> Option<(usize, u32)> {
+    let rel = off.checked_sub(FAULT_BUFFER_LO)?;
+    let (i, reg) = (rel / FAULT_BUFFER_STRIDE, rel % FAULT_BUFFER_STRIDE);
+    (i < 2 && reg <= FAULT_BUFFER_SIZE - FAULT_BUFFER_LO)
+        .then_some((i as usize, FAULT_BUFFER_LO + reg))
+}
+
 impl Block for Mmu {
     fn name(&self) -> &'static str {
         "mmu"
@@ -119,6 +147,7 @@ impl Block for Mmu {
 
     fn ranges(&self) -> &'static [(u32, u32)] {
         &[
+            (FAULT_BUFFER_LO, FAULT_BUFFER_SIZE + FAULT_BUFFER_STRIDE + 4),
             (FAULT_ADDR_LO, FAULT_STATUS + 4),
             (INVALIDATE_PDB, INVALIDATE_UPPER_PDB + 4),
             (INVALIDATE, INVALIDATE + 4),
@@ -126,16 +155,27 @@ impl Block for Mmu {
     }
 
     fn read32(&mut self, off: u32) -> u32 {
+        if let Some((i, reg)) = buffer_reg(off) {
+            let b = self.hub.lock().fault_buffers().0[i];
+            return match reg {
+                FAULT_BUFFER_LO => b.lo(),
+                FAULT_BUFFER_HI => b.hi(),
+                FAULT_BUFFER_GET => b.get(),
+                FAULT_BUFFER_PUT => b.put(),
+                _ => b.size(),
+            };
+        }
         match off {
             FAULT_ADDR_LO..=FAULT_STATUS => {
-                let f = self.hub.lock().faults();
+                let hub = self.hub.lock();
+                let f = hub.faults();
                 match off {
                     FAULT_ADDR_LO => f.addr_lo,
                     FAULT_ADDR_HI => f.addr_hi,
                     FAULT_INST_LO => f.inst_lo,
                     FAULT_INST_HI => f.inst_hi,
                     FAULT_INFO => f.info,
-                    _ => f.status,
+                    _ => f.status | hub.fault_buffers().status_bits(),
                 }
             }
             INVALIDATE_PDB => self.pdb,
@@ -154,6 +194,18 @@ impl Block for Mmu {
     }
 
     fn write32(&mut self, off: u32, val: u32) {
+        if let Some((i, reg)) = buffer_reg(off) {
+            let mut hub = self.hub.lock();
+            let b = hub.fault_buffer_mut(i);
+            match reg {
+                FAULT_BUFFER_LO => b.write_lo(val),
+                FAULT_BUFFER_HI => b.write_hi(val),
+                FAULT_BUFFER_GET => b.write_get(val),
+                FAULT_BUFFER_SIZE => b.write_size(val),
+                _ => {}
+            }
+            return;
+        }
         match off {
             FAULT_STATUS => self.hub.lock().write_fault_status(val),
             INVALIDATE_PDB => self.pdb = val & 0xffff_fff2,
@@ -170,6 +222,20 @@ impl Block for Mmu {
     }
 
     fn reg_name(&self, off: u32) -> Option<&'static str> {
+        if let Some((i, reg)) = buffer_reg(off) {
+            return Some(match (i, reg) {
+                (0, FAULT_BUFFER_LO) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_LO(0)",
+                (0, FAULT_BUFFER_HI) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_HI(0)",
+                (0, FAULT_BUFFER_GET) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_GET(0)",
+                (0, FAULT_BUFFER_PUT) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_PUT(0)",
+                (0, _) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_SIZE(0)",
+                (_, FAULT_BUFFER_LO) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_LO(1)",
+                (_, FAULT_BUFFER_HI) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_HI(1)",
+                (_, FAULT_BUFFER_GET) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_GET(1)",
+                (_, FAULT_BUFFER_PUT) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_PUT(1)",
+                (_, _) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_SIZE(1)",
+            });
+        }
         Some(match off {
             FAULT_ADDR_LO => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_ADDR_LO",
             FAULT_ADDR_HI => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_ADDR_HI",
@@ -339,6 +405,53 @@ mod tests {
             assert!(m.reg_name(off).is_some());
         }
         assert_eq!(m.reg_name(INVALIDATE + 4), None);
+    }
+
+    #[test]
+    fn fault_buffer_registers() {
+        let (_r, hub, mut m) = rig();
+        for i in 0..2u32 {
+            let at = |reg: u32| reg + FAULT_BUFFER_STRIDE * i;
+            m.write32(at(FAULT_BUFFER_LO), 0xffff_ffff);
+            m.write32(at(FAULT_BUFFER_HI), 0x12 + i);
+            m.write32(at(FAULT_BUFFER_SIZE), (1 << 31) | (1 << 30));
+            m.write32(at(FAULT_BUFFER_GET), 3);
+            m.write32(at(FAULT_BUFFER_PUT), 7); // read-only
+            assert_eq!(m.read32(at(FAULT_BUFFER_LO)), 0xffff_f00f);
+            assert_eq!(m.read32(at(FAULT_BUFFER_HI)), 0x12 + i);
+            assert_eq!(
+                m.read32(at(FAULT_BUFFER_SIZE)),
+                (1 << 31) | 1024,
+                "SET_DEFAULT"
+            );
+            assert_eq!(m.read32(at(FAULT_BUFFER_GET)), 3);
+            assert_eq!(m.read32(at(FAULT_BUFFER_PUT)), 0);
+            for reg in [
+                FAULT_BUFFER_LO,
+                FAULT_BUFFER_HI,
+                FAULT_BUFFER_GET,
+                FAULT_BUFFER_PUT,
+                FAULT_BUFFER_SIZE,
+            ] {
+                let name = m.reg_name(at(reg)).unwrap();
+                assert!(name.ends_with(&format!("({i})")), "{name}");
+            }
+        }
+        // The gap between the two buffers' registers is not decoded.
+        assert_eq!(m.read32(0xb8_3014), 0);
+        assert_eq!(m.reg_name(0xb8_3014), None);
+        assert_eq!(hub.lock().fault_buffers().0[1].hi(), 0x13);
+        // The rings' flags show in STATUS (GET >= SIZE here: GETPTR_CORRUPTED).
+        m.write32(FAULT_BUFFER_SIZE, (1 << 31) | 2);
+        m.write32(FAULT_BUFFER_GET, 3);
+        let mut h = hub.lock();
+        let mem = h.mem().clone();
+        h.fault_buffer_mut(0).push(&mem, &[0; 32]);
+        drop(h);
+        assert_eq!(m.read32(FAULT_STATUS), 1 << 15);
+        m.reset();
+        assert_eq!(m.read32(FAULT_BUFFER_SIZE), 0);
+        assert_eq!(m.read32(FAULT_STATUS), 0);
     }
 
     #[test]

@@ -176,7 +176,7 @@ impl HubState {
             Bind::Virtual { pdb: Err(f), .. } => return self.bar1_fault(va, part, access, f),
             Bind::Virtual { pdb: Ok(pdb), .. } => {
                 let l = self.lookup(&pdb, va);
-                self.bar1_walk_note(&pdb, va, &l);
+                self.walk_note("BAR1", &pdb, va, &l);
                 match l.outcome {
                     Outcome::Mapped(t) => {
                         if let Err(f) = check_access(&t, access) {
@@ -224,7 +224,8 @@ impl HubState {
         Piece::Fault(f)
     }
 
-    fn bar1_walk_note(&self, pdb: &Pdb, va: u64, l: &super::tlb::Lookup) {
+    /// Traces (block `mmu`) the walk behind a TLB miss of `who` (a hit reads no entries).
+    pub(super) fn walk_note(&self, who: &str, pdb: &Pdb, va: u64, l: &super::tlb::Lookup) {
         if l.hit || !self.tracer().enabled("mmu") {
             return;
         }
@@ -245,7 +246,7 @@ impl HubState {
         self.tracer().line(
             "mmu",
             format_args!(
-                "walk BAR1 PDB {}:{:#x} VA {va:#x}: {} -> {:?}",
+                "walk {who} PDB {}:{:#x} VA {va:#x}: {} -> {:?}",
                 pdb.aperture.name(),
                 pdb.addr,
                 steps.join(" "),

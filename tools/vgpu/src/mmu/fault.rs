@@ -27,6 +27,16 @@
 //! CPU access, no source names the BAR1 client); MMU_CLIENT_TYPE HUB (1); ACCESS_TYPE
 //! VIRT_READ (0) / VIRT_WRITE (1) (OD `turing/tu104/dev_fault.ref.txt` L43-54); not
 //! replayable; the instance block is BAR1's; ADDR is the VA, 4 KiB aligned.
+//!
+//! An engine's fault ([`Fault::engine`], e.g. copy engine 0 through the test port,
+//! [`super::engine`]) carries the engine's MMU engine id and HUB client id (CE0: ENGINE_ID
+//! `NV_PFAULT_MMU_ENG_ID_CE0` = 15, CLIENT `NV_PFAULT_CLIENT_HUB_CE0` = 1; OG 570.144
+//! `src/common/inc/swref/published/ampere/ga100/dev_fault.h` L42, L108 — OD's
+//! `dev_fault.ref.txt` lists fault types and access types but no engine or client ids) and the
+//! engine's instance block. It is snapped into the registers the same way, except that a
+//! fault arriving while STATUS.VALID is set sets DROPPED_OTHER_VIRT (7) (model's reading of
+//! the name, as for BAR1), and it is also written to the non-replayable fault buffer
+//! ([`super::fault_buffer`]).
 
 use super::walk::{Access, FaultType};
 
@@ -43,10 +53,31 @@ pub const ENTRY_SIZE: usize = 32;
 pub const STATUS_DROPPED_BAR1_PHYS: u32 = 1 << 0;
 /// STATUS.DROPPED_BAR1_VIRT.
 pub const STATUS_DROPPED_BAR1_VIRT: u32 = 1 << 1;
+/// STATUS.DROPPED_OTHER_VIRT.
+pub const STATUS_DROPPED_OTHER_VIRT: u32 = 1 << 7;
 /// STATUS.VALID.
 pub const STATUS_VALID: u32 = 1 << 31;
 /// STATUS bits a write of 1 clears: the DROPPED_* bits and VALID.
 pub const STATUS_W1C: u32 = 0xff | STATUS_VALID;
+
+/// An MMU client: an engine behind the hub with its fault-packet identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Client {
+    /// Name for the trace and the MMU log.
+    pub name: &'static str,
+    /// ENGINE_ID (`NV_PFAULT_MMU_ENG_ID_*`).
+    pub engine_id: u16,
+    /// CLIENT (`NV_PFAULT_CLIENT_HUB_*`).
+    pub client: u8,
+}
+
+/// Copy engine 0: `NV_PFAULT_MMU_ENG_ID_CE0` 15, `NV_PFAULT_CLIENT_HUB_CE0` 1 (OG 570.144
+/// `ampere/ga100/dev_fault.h` L42, L108; the same ids in `ada/ad102/dev_fault.h`).
+pub const CE0: Client = Client {
+    name: "CE0",
+    engine_id: 15,
+    client: 1,
+};
 
 /// One fault packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +140,24 @@ impl Fault {
         }
     }
 
+    /// A fault of `client` (a HUB client) at `va` through the instance block at `inst`
+    /// (INST_APERTURE encoding `inst_aperture`).
+    pub fn engine(
+        client: &Client,
+        va: u64,
+        inst_aperture: u32,
+        inst: u64,
+        access: Access,
+        f: FaultType,
+        timestamp: u64,
+    ) -> Fault {
+        Fault {
+            engine_id: client.engine_id,
+            client: client.client,
+            ..Fault::bar1(va, inst_aperture, inst, access, f, timestamp)
+        }
+    }
+
     /// The INFO word (also word 7 of the buffer entry), VALID set.
     pub fn info(&self) -> u32 {
         (self.fault_type as u32)
@@ -163,8 +212,14 @@ impl FaultRegs {
     /// Reports a BAR1 virtual fault: snapped if STATUS.VALID is clear, else counted as dropped.
     /// Returns whether it was snapped.
     pub fn bar1_virtual(&mut self, f: &Fault) -> bool {
+        self.latch(f, STATUS_DROPPED_BAR1_VIRT)
+    }
+
+    /// Snaps `f` if STATUS.VALID is clear, else sets the `dropped` STATUS bit. Returns whether
+    /// it was snapped.
+    pub fn latch(&mut self, f: &Fault, dropped: u32) -> bool {
         if self.status & STATUS_VALID != 0 {
-            self.status |= STATUS_DROPPED_BAR1_VIRT;
+            self.status |= dropped;
             return false;
         }
         self.addr_lo = (f.phys_aperture & 3) | (f.addr as u32 & 0xffff_f000);

@@ -8,7 +8,8 @@
 //! and pages); nothing holds the guest-memory lock while calling into the hub.
 
 use super::bar1::Bar1;
-use super::fault::{Fault, FaultRegs};
+use super::fault::{Client, Fault, FaultRegs, STATUS_DROPPED_OTHER_VIRT};
+use super::fault_buffer::{FaultBuffer, FaultBuffers, Push, NON_REPLAYABLE};
 use super::format::Aperture;
 use super::log::MmuLog;
 use super::mem::Memory;
@@ -27,6 +28,7 @@ pub struct HubState {
     tracer: Arc<Tracer>,
     pub(super) bar1_state: Bar1,
     faults: FaultRegs,
+    buffers: FaultBuffers,
     epoch: Instant,
     log: Option<MmuLog>,
 }
@@ -44,6 +46,7 @@ impl Hub {
             tracer,
             bar1_state: Bar1::default(),
             faults: FaultRegs::default(),
+            buffers: FaultBuffers::default(),
             epoch: Instant::now(),
             log: None,
         })))
@@ -169,9 +172,58 @@ impl HubState {
         f
     }
 
+    /// An engine's access faulted: the fault is snapped into the registers (or counted as
+    /// DROPPED_OTHER_VIRT) and offered to the non-replayable fault buffer.
+    /// Returns the packet, whether it was snapped, and what the buffer did with it.
+    pub fn record_engine_fault(
+        &mut self,
+        client: &Client,
+        va: u64,
+        inst: (u32, u64),
+        access: Access,
+        fault: FaultType,
+    ) -> (Fault, bool, Push) {
+        let ns = self.epoch.elapsed().as_nanos() as u64;
+        let f = Fault::engine(client, va, inst.0 & 3, inst.1, access, fault, ns);
+        let snapped = self.faults.latch(&f, STATUS_DROPPED_OTHER_VIRT);
+        let push = self.buffers.0[NON_REPLAYABLE].push(&self.mem, &f.buffer_entry());
+        self.tracer.line(
+            "mmu",
+            format_args!(
+                "{} fault {} ({:#x}) at VA {va:#x} ({}; instance block {}:{:#x}): {}; fault buffer 0: {}",
+                client.name,
+                fault.name(),
+                fault as u8,
+                access.letter(),
+                inst_name(inst.0),
+                inst.1,
+                if snapped {
+                    "MMU_FAULT_ADDR/INST/INFO snapped, STATUS.VALID"
+                } else {
+                    "STATUS.VALID already set: DROPPED_OTHER_VIRT"
+                },
+                match push {
+                    Push::Written(i) => format!("entry {i} written"),
+                    p => format!("not written ({})", p.describe()),
+                }
+            ),
+        );
+        (f, snapped, push)
+    }
+
     /// The fault snapshot registers.
     pub fn faults(&self) -> FaultRegs {
         self.faults
+    }
+
+    /// The fault buffers.
+    pub fn fault_buffers(&self) -> FaultBuffers {
+        self.buffers
+    }
+
+    /// Fault buffer `i` (0 non-replayable, 1 replayable), for register writes.
+    pub fn fault_buffer_mut(&mut self, i: usize) -> &mut FaultBuffer {
+        &mut self.buffers.0[i]
     }
 
     /// A CPU write of `MMU_FAULT_STATUS` (write 1 to clear).
@@ -179,11 +231,23 @@ impl HubState {
         self.faults.write_status(v);
     }
 
-    /// Function-level reset: the TLB is emptied, BAR1 is back in physical mode (VRAM keeps its
-    /// contents).
+    /// Function-level reset: the TLB is emptied, BAR1 is back in physical mode, the fault
+    /// registers and buffers are back at INIT (VRAM keeps its contents).
     pub fn reset(&mut self) {
         self.tlb.clear();
         self.bar1_state = Bar1::default();
         self.faults = FaultRegs::default();
+        self.buffers = FaultBuffers::default();
+    }
+}
+
+/// An instance block's 2-bit aperture (INST_APERTURE / PAGE_DIR_BASE_TARGET encoding) for
+/// the trace and the MMU log.
+pub fn inst_name(bits: u32) -> &'static str {
+    match bits & 3 {
+        0 => "vid",
+        1 => "invalid",
+        2 => "sysc",
+        _ => "sysnc",
     }
 }
