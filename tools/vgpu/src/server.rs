@@ -374,9 +374,12 @@ impl Device {
         self.after_access(self.opts.irq_storm);
     }
 
-    /// After a BAR5 access: interrupts are delivered as after a BAR0 access (no storm: that
-    /// knob counts BAR0 accesses).
+    /// After a BAR5 access: the blocks serve what the access started outside BAR0 (an MMU
+    /// fault's notification reaches GSP-RM, which may post `MMU_FAULT_QUEUED` and raise
+    /// SWGEN0), then interrupts are delivered as after a BAR0 access (no storm: that knob
+    /// counts BAR0 accesses).
     fn after_io_access(&mut self) {
+        self.bar0.service();
         self.after_access(false);
     }
 

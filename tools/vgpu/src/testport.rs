@@ -20,7 +20,8 @@
 //! The access is copy engine 0's (`NV_PFAULT_MMU_ENG_ID_CE0`, `NV_PFAULT_CLIENT_HUB_CE0`, a HUB
 //! client) through [`crate::mmu::engine`]: the instance block's PAGE_DIR_BASE, the hub TLB,
 //! the version-2 walk, READ_ONLY, sparse entries; a fault goes to the fault snapshot
-//! registers and the non-replayable fault buffer. A faulting read leaves DATA 0. STATUS, PA and XLATE are cleared at each
+//! registers, the non-replayable fault buffer and, through GSP-RM, to the CPU as
+//! `MMU_FAULT_QUEUED`. A faulting read leaves DATA 0. STATUS, PA and XLATE are cleared at each
 //! command. Every command is one line of the MMU log (`--mmu-log`, prefix `port`) per 4 KiB
 //! piece, and traced under block `mmu`; register accesses are traced under block `io` with
 //! their names. Only aligned 32-bit accesses reach the registers: narrower reads return the

@@ -3,12 +3,13 @@
 //! port"), driven through the vfio-user region handlers as a driver's test would: copy engine
 //! 0's accesses through VA spaces the test builds in VRAM (through PRAMIN) and in guest RAM,
 //! the hub TLB and its invalidation, read-only pages, sparse entries, the fault snapshot
-//! registers and the non-replayable fault buffer. Page
+//! registers, the non-replayable fault buffer, and GSP-RM's MMU_FAULT_QUEUED event. Page
 //! tables and instance blocks are written by this test with its own few lines from facts
 //! §12.1-§12.3; fault entries are decoded from facts §12.5.
 
 mod common;
 
+use common::rm::*;
 use common::*;
 use vfio_bindings::bindings::vfio::VFIO_PCI_BAR5_REGION_INDEX;
 use vfio_user::ServerBackend;
@@ -55,6 +56,7 @@ const VA_LIMIT: u32 = 3;
 const UNBOUND: u32 = 4;
 const RO: u32 = 6;
 const UNSUPPORTED_APERTURE: u32 = 0xa;
+const MMU_FAULT_QUEUED: u32 = 0x1005;
 
 // Apertures: PDE (1 vid, 2 sys coh, 3 sys noncoh), PTE / instance block (0 vid, 2, 3).
 const VID: u64 = 0;
@@ -499,6 +501,100 @@ fn fault_buffer_put_wraps_and_overflows() {
     // Disabling resets the pointers and the flag.
     g.wr(BUF_SIZE, 4);
     assert_eq!((g.rd(BUF_GET), g.rd(BUF_PUT)), (0, 0));
+}
+
+#[test]
+fn gsp_rm_owns_buffer_0_and_posts_mmu_fault_queued() {
+    let (mut g, mut rm) = ready_with_port();
+    let irq = g.enable_msix();
+    g.enable_gsp_intr();
+    // GSP-RM programmed buffer 0 when it started: VRAM, physical, enabled (README "MMU
+    // faults"), 64 KiB into the non-WPR heap (bar1PdeBase = nonWprHeapOffset + 4 KiB).
+    let m = rm.call(&mut g, GET_GSP_STATIC_INFO, &[]);
+    let non_wpr = le64(&m.payload, 1536) - 0x1000;
+    let lo = g.rd(BUF_LO);
+    let addr = (u64::from(g.rd(BUF_HI)) << 32) | u64::from(lo & 0xffff_f000);
+    assert_eq!(addr, non_wpr + 0x1_0000);
+    assert_eq!(lo & 7, 1, "PHYSICAL, LOCAL (VRAM)");
+    let size = g.rd(BUF_SIZE);
+    assert_eq!(size >> 31, 1, "ENABLE");
+    assert!(size & 0xf_ffff >= 2);
+    assert_eq!((g.rd(BUF_GET), g.rd(BUF_PUT)), (0, 0));
+    g.ack_gsp_intr();
+    irq_count(&irq); // the reply's interrupt
+    assert!(!rm.pending(&g));
+    let (inst, pd3) = (0x100_0000, 0x101_0000);
+    inst_block(&mut g, VID, inst, VID, pd3);
+    space(&mut g, VID, pd3);
+    bind(&mut g, VID, inst);
+    assert_eq!(write(&mut g, 0x3000, 1), fault(PTE));
+    // Before the I/O write returned: the entry, SWGEN0, leaf 4 bit 27, MSI-X vector 2.
+    assert_eq!(g.rd(BUF_PUT), 1);
+    assert_eq!(irq_count(&irq), 1, "MSI-X vector 2\n{}", g.trace());
+    assert_ne!(g.rd(GSP + IRQSTAT) & 0x40, 0, "SWGEN0");
+    assert_eq!(g.rd(LEAF + 16), GSP_LEAF_BIT);
+    g.ack_gsp_intr();
+    let e = rm.recv(&g).expect("MMU_FAULT_QUEUED");
+    assert_eq!(
+        (e.function, e.sequence, e.result, e.payload.len()),
+        (MMU_FAULT_QUEUED, 0, 0, 0)
+    );
+    assert!(rm.recv(&g).is_none());
+    // The packet in GSP-RM's buffer, read through PRAMIN.
+    let buf = (u64::from(g.rd(BUF_HI)) << 32) | u64::from(g.rd(BUF_LO) & 0xffff_f000);
+    assert_eq!(mem_rd32(&mut g, VID, buf), inst as u32);
+    assert_eq!(mem_rd32(&mut g, VID, buf + 8), 0x3000);
+    assert_eq!(mem_rd32(&mut g, VID, buf + 24), 15);
+    assert_eq!(mem_rd32(&mut g, VID, buf + 28), g.rd(FAULT_INFO));
+    // The snapshot stays until software clears STATUS.VALID.
+    assert_eq!(g.rd(FAULT_STATUS) >> 31, 1);
+    let _ = rm.call(&mut g, NOP, &[]);
+    g.ack_gsp_intr();
+    irq_count(&irq);
+    assert_eq!(g.rd(FAULT_STATUS) >> 31, 1);
+    g.wr(FAULT_STATUS, 1 << 31);
+    assert_eq!(g.rd(FAULT_STATUS), 0);
+    // A second fault, a second event and interrupt; a good access posts nothing.
+    mem_wr64(&mut g, VID, pd3 + 0x4000 + 8, pte(VID, 0x180_0000));
+    assert_eq!(write(&mut g, 0x1000, 5), DONE);
+    assert!(!rm.pending(&g));
+    assert_eq!(read(&mut g, 0x9000).1, fault(PTE));
+    assert_eq!(g.rd(BUF_PUT), 2);
+    let e = rm.recv(&g).expect("second MMU_FAULT_QUEUED");
+    assert_eq!(e.function, MMU_FAULT_QUEUED);
+    assert_eq!(irq_count(&irq), 1);
+}
+
+#[test]
+fn a_fault_before_gsp_init_done_is_announced_after_it() {
+    let (mut g, mut rm) = boot_rm_with(
+        Options {
+            test_port: true,
+            ..rm_options()
+        },
+        |_, _| {},
+    );
+    // GSP-RM runs (buffer 0 programmed) but has not sent GSP_INIT_DONE.
+    bind(&mut g, VID, 0x100_0000); // zeros: UNBOUND_INST_BLOCK
+    assert_eq!(read(&mut g, 0x1000).1, fault(UNBOUND));
+    assert_eq!(g.rd(BUF_PUT), 1);
+    assert!(!rm.pending(&g), "held until GSP_INIT_DONE");
+    init(&mut g, &mut rm);
+    let e = rm.recv(&g).expect("MMU_FAULT_QUEUED after GSP_INIT_DONE");
+    assert_eq!((e.function, e.payload.len()), (MMU_FAULT_QUEUED, 0));
+    assert!(rm.recv(&g).is_none());
+}
+
+fn ready_with_port() -> (Gpu, Rm) {
+    let (mut g, mut rm) = boot_rm_with(
+        Options {
+            test_port: true,
+            ..rm_options()
+        },
+        |_, _| {},
+    );
+    init(&mut g, &mut rm);
+    (g, rm)
 }
 
 #[test]

@@ -30,4 +30,8 @@ pub trait Block: Send {
     fn reg_name(&self, off: u32) -> Option<&'static str>;
     /// Back to the power-on state (function-level reset).
     fn reset(&mut self);
+    /// Work started outside the block's registers: called by the device after an access to
+    /// another BAR whose effects may reach the block (the GSP: an MMU fault notification
+    /// GSP-RM takes). Default: nothing.
+    fn service(&mut self) {}
 }

@@ -15,7 +15,7 @@
 //!    ([`super::walk`]); a write through a READ_ONLY PTE faults `RO_VIOLATION`.
 //! 3. If any piece faults, nothing is read or written (a read returns 0) and the first
 //!    faulting piece is reported ([`HubState::record_engine_fault`]: snapshot registers,
-//!    non-replayable fault buffer). Otherwise every piece is performed:
+//!    non-replayable fault buffer, GSP-RM's notification). Otherwise every piece is performed:
 //!    a page reads or writes memory (memory that is not there reads 0 and drops the write, as
 //!    for BAR1), a sparse range reads 0 and drops the write without a fault.
 //!

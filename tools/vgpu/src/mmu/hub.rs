@@ -29,6 +29,9 @@ pub struct HubState {
     pub(super) bar1_state: Bar1,
     faults: FaultRegs,
     buffers: FaultBuffers,
+    /// Entries written to the non-replayable buffer whose interrupt GSP-RM has not taken yet
+    /// (the MMU's non-replayable fault notification, which goes to GSP-RM, facts §12.5).
+    fault_notify: u32,
     epoch: Instant,
     log: Option<MmuLog>,
 }
@@ -47,6 +50,7 @@ impl Hub {
             bar1_state: Bar1::default(),
             faults: FaultRegs::default(),
             buffers: FaultBuffers::default(),
+            fault_notify: 0,
             epoch: Instant::now(),
             log: None,
         })))
@@ -173,7 +177,8 @@ impl HubState {
     }
 
     /// An engine's access faulted: the fault is snapped into the registers (or counted as
-    /// DROPPED_OTHER_VIRT) and offered to the non-replayable fault buffer.
+    /// DROPPED_OTHER_VIRT) and offered to the non-replayable fault buffer; an entry written
+    /// there raises the MMU's notification to GSP-RM ([`HubState::take_fault_notify`]).
     /// Returns the packet, whether it was snapped, and what the buffer did with it.
     pub fn record_engine_fault(
         &mut self,
@@ -187,6 +192,9 @@ impl HubState {
         let f = Fault::engine(client, va, inst.0 & 3, inst.1, access, fault, ns);
         let snapped = self.faults.latch(&f, STATUS_DROPPED_OTHER_VIRT);
         let push = self.buffers.0[NON_REPLAYABLE].push(&self.mem, &f.buffer_entry());
+        if matches!(push, Push::Written(_)) {
+            self.fault_notify = self.fault_notify.saturating_add(1);
+        }
         self.tracer.line(
             "mmu",
             format_args!(
@@ -203,12 +211,23 @@ impl HubState {
                     "STATUS.VALID already set: DROPPED_OTHER_VIRT"
                 },
                 match push {
-                    Push::Written(i) => format!("entry {i} written"),
+                    Push::Written(i) => format!("entry {i} written, GSP-RM notified"),
                     p => format!("not written ({})", p.describe()),
                 }
             ),
         );
         (f, snapped, push)
+    }
+
+    /// Takes the non-replayable fault notifications raised since the last call (GSP-RM's
+    /// side of the MMU interrupt).
+    pub fn take_fault_notify(&mut self) -> u32 {
+        std::mem::take(&mut self.fault_notify)
+    }
+
+    /// Notifications pending for GSP-RM.
+    pub fn fault_notify_pending(&self) -> u32 {
+        self.fault_notify
     }
 
     /// The fault snapshot registers.
@@ -238,6 +257,7 @@ impl HubState {
         self.bar1_state = Bar1::default();
         self.faults = FaultRegs::default();
         self.buffers = FaultBuffers::default();
+        self.fault_notify = 0;
     }
 }
 

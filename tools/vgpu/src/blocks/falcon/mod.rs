@@ -948,4 +948,17 @@ impl Block for Falcon {
         self.engine_mailbox = [0; 4];
         self.queue_head = [0; 8];
     }
+
+    /// GSP: a running GSP-RM takes the MMU's fault notifications (an engine fault written to
+    /// the non-replayable buffer while the CPU touched no GSP register) and may post
+    /// `MMU_FAULT_QUEUED`, raising SWGEN0 as for its other messages.
+    fn service(&mut self) {
+        if self.engine != Engine::Gsp || !self.port.active() {
+            return;
+        }
+        if let Some(rm) = &mut self.rm {
+            rm.poll();
+            self.rm_notify();
+        }
+    }
 }

@@ -185,6 +185,7 @@ fn faults_reach_the_registers_and_the_buffer() {
         "entry w0"
     );
     assert_eq!(r.get32(VID, 0x30_0000 + 28), regs.info, "entry w7");
+    assert_eq!(hub.lock().take_fault_notify(), 1);
     // A PTE fault while STATUS.VALID: DROPPED_OTHER_VIRT, but the buffer takes it.
     let (v, a) = read(&hub, i, 0x5000);
     assert_eq!(v, 0, "a faulting read returns 0");
