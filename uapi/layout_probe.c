@@ -1,18 +1,118 @@
 // SPDX-License-Identifier: MIT
 /*
- * The C compiler's view of nova_drm.h, for uapi/tests/layout.rs: sizes, offsets and ioctl
- * numbers as C userspace (Mesa) would see them.
+ * The C compiler's view of nova_drm.h, for uapi/tests/layout.rs: every struct's size, every
+ * field's offset and size, every ioctl number and every constant, as C userspace (Mesa) would
+ * see them. The table is exported as named entries; the Rust test builds the same names from
+ * the mirror and compares both ways, and checks that every #define and every struct field of
+ * nova_drm.h appears here.
  */
 #include <stddef.h>
 #include "nova_drm.h"
 
-unsigned long nova_c_sizeof_getparam(void) { return sizeof(struct drm_nova_getparam); }
-unsigned long nova_c_offsetof_getparam_param(void) { return offsetof(struct drm_nova_getparam, param); }
-unsigned long nova_c_offsetof_getparam_value(void) { return offsetof(struct drm_nova_getparam, value); }
-unsigned long nova_c_ioctl_getparam(void) { return DRM_IOCTL_NOVA_GETPARAM; }
-unsigned long nova_c_getparam_chipset(void) { return NOVA_GETPARAM_CHIPSET; }
-unsigned long nova_c_getparam_architecture(void) { return NOVA_GETPARAM_ARCHITECTURE; }
-unsigned long nova_c_getparam_revision(void) { return NOVA_GETPARAM_REVISION; }
-unsigned long nova_c_getparam_vram_size(void) { return NOVA_GETPARAM_VRAM_SIZE; }
-unsigned long nova_c_getparam_bar1_size(void) { return NOVA_GETPARAM_BAR1_SIZE; }
-unsigned long nova_c_getparam_fw_version(void) { return NOVA_GETPARAM_FW_VERSION; }
+struct nova_probe_entry {
+	const char *name;
+	unsigned long long value;
+};
+
+#define SIZE(s) { "sizeof " #s, sizeof(struct s) }
+#define FIELD(s, f) \
+	{ "offsetof " #s "." #f, offsetof(struct s, f) }, \
+	{ "sizeof " #s "." #f, sizeof(((struct s *)0)->f) }
+#define CONST(c) { #c, (unsigned long long)(c) }
+
+const struct nova_probe_entry nova_c_layout[] = {
+	/* From drm.h, mirrored because the ioctl numbers are built from them. */
+	CONST(DRM_COMMAND_BASE),
+	CONST(DRM_IOCTL_BASE),
+
+	/* Ioctl numbers relative to DRM_COMMAND_BASE, and the full ioctl requests. */
+	CONST(DRM_NOVA_GETPARAM),
+	CONST(DRM_NOVA_GEM_CREATE),
+	CONST(DRM_NOVA_GEM_INFO),
+	CONST(DRM_NOVA_GEM_MMAP_OFFSET),
+	CONST(DRM_NOVA_VM_CREATE),
+	CONST(DRM_NOVA_VM_DESTROY),
+	CONST(DRM_NOVA_VM_BIND),
+	CONST(DRM_IOCTL_NOVA_GETPARAM),
+	CONST(DRM_IOCTL_NOVA_GEM_CREATE),
+	CONST(DRM_IOCTL_NOVA_GEM_INFO),
+	CONST(DRM_IOCTL_NOVA_GEM_MMAP_OFFSET),
+	CONST(DRM_IOCTL_NOVA_VM_CREATE),
+	CONST(DRM_IOCTL_NOVA_VM_DESTROY),
+	CONST(DRM_IOCTL_NOVA_VM_BIND),
+
+	/* GETPARAM parameters. */
+	CONST(NOVA_GETPARAM_CHIPSET),
+	CONST(NOVA_GETPARAM_ARCHITECTURE),
+	CONST(NOVA_GETPARAM_REVISION),
+	CONST(NOVA_GETPARAM_VRAM_SIZE),
+	CONST(NOVA_GETPARAM_BAR1_SIZE),
+	CONST(NOVA_GETPARAM_FW_VERSION),
+	CONST(NOVA_GETPARAM_VA_START),
+	CONST(NOVA_GETPARAM_VA_END),
+	CONST(NOVA_GETPARAM_PAGE_SIZES),
+	CONST(NOVA_GETPARAM_CLASS_CHANNEL),
+	CONST(NOVA_GETPARAM_CLASS_COPY),
+	CONST(NOVA_GETPARAM_CLASS_2D),
+	CONST(NOVA_GETPARAM_CLASS_3D),
+	CONST(NOVA_GETPARAM_CLASS_COMPUTE),
+	CONST(NOVA_GETPARAM_VRAM_FREE),
+
+	/* Flags and limits. */
+	CONST(NOVA_GEM_CREATE_VRAM),
+	CONST(NOVA_GEM_CREATE_FLAGS),
+	CONST(NOVA_VM_BIND_MAX_OPS),
+	CONST(NOVA_VM_MAX_PER_FILE),
+	CONST(NOVA_VM_BIND_OP_MAP),
+	CONST(NOVA_VM_BIND_OP_UNMAP),
+	CONST(NOVA_VM_BIND_SPARSE),
+	CONST(NOVA_VM_BIND_READ_ONLY),
+	CONST(NOVA_VM_BIND_OP_FLAGS),
+
+	/* Structs. */
+	SIZE(drm_nova_getparam),
+	FIELD(drm_nova_getparam, param),
+	FIELD(drm_nova_getparam, value),
+
+	SIZE(drm_nova_gem_create),
+	FIELD(drm_nova_gem_create, size),
+	FIELD(drm_nova_gem_create, flags),
+	FIELD(drm_nova_gem_create, handle),
+	FIELD(drm_nova_gem_create, align),
+
+	SIZE(drm_nova_gem_info),
+	FIELD(drm_nova_gem_info, handle),
+	FIELD(drm_nova_gem_info, flags),
+	FIELD(drm_nova_gem_info, size),
+
+	SIZE(drm_nova_gem_mmap_offset),
+	FIELD(drm_nova_gem_mmap_offset, handle),
+	FIELD(drm_nova_gem_mmap_offset, pad),
+	FIELD(drm_nova_gem_mmap_offset, offset),
+
+	SIZE(drm_nova_vm_create),
+	FIELD(drm_nova_vm_create, flags),
+	FIELD(drm_nova_vm_create, id),
+
+	SIZE(drm_nova_vm_destroy),
+	FIELD(drm_nova_vm_destroy, id),
+	FIELD(drm_nova_vm_destroy, pad),
+
+	SIZE(drm_nova_vm_bind_op),
+	FIELD(drm_nova_vm_bind_op, op),
+	FIELD(drm_nova_vm_bind_op, flags),
+	FIELD(drm_nova_vm_bind_op, handle),
+	FIELD(drm_nova_vm_bind_op, kind),
+	FIELD(drm_nova_vm_bind_op, va),
+	FIELD(drm_nova_vm_bind_op, range),
+	FIELD(drm_nova_vm_bind_op, bo_offset),
+
+	SIZE(drm_nova_vm_bind),
+	FIELD(drm_nova_vm_bind, vm_id),
+	FIELD(drm_nova_vm_bind, flags),
+	FIELD(drm_nova_vm_bind, num_ops),
+	FIELD(drm_nova_vm_bind, op_size),
+	FIELD(drm_nova_vm_bind, ops),
+};
+
+const unsigned long nova_c_layout_len = sizeof(nova_c_layout) / sizeof(nova_c_layout[0]);

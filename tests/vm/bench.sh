@@ -12,3 +12,11 @@ fw=$(awk '/stage firmware_request:/ {print $3}' $r)
 echo "bench: probe to GSP-RM ready: $total us; loading the firmware files alone: $fw us; ratio $(awk "BEGIN{print $total/$fw}")x"
 grep -h "stage " $r | sed 's/^/bench:   /'
 rmmod nova_core
+# 3. With nova-drm: GEM object life cycles on nova beside vgem (built into the guest kernel),
+#    and VM_BIND of a 1 GiB VRAM object beside a 1 GiB memset of a system-memory mapping.
+insmod /mnt/modules/nova-core.ko
+insmod /mnt/modules/nova-drm.ko
+nova-guest-bench gem
+nova-guest-bench bind
+rmmod nova_drm
+rmmod nova_core

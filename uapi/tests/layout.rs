@@ -1,53 +1,301 @@
 // SPDX-License-Identifier: MIT
 //! The Rust mirror must match `nova_drm.h` as a C compiler lays it out.
+//!
+//! `layout_probe.c` exports a table of named values (struct sizes, field offsets and sizes,
+//! ioctl numbers, constants) computed by the C compiler from the header. [`rust_table`] builds
+//! the same names from the mirror. The tests compare both tables entry by entry, and scan the
+//! header and the mirror's source so that nothing either defines escapes the comparison.
 
+use core::ffi::{c_char, c_ulong, CStr};
 use core::mem::{offset_of, size_of};
 use nova_uapi::*;
+use std::collections::BTreeMap;
+
+/// One entry of the C table (`struct nova_probe_entry` in layout_probe.c).
+#[repr(C)]
+struct ProbeEntry {
+    name: *const c_char,
+    value: u64,
+}
 
 extern "C" {
-    fn nova_c_sizeof_getparam() -> core::ffi::c_ulong;
-    fn nova_c_offsetof_getparam_param() -> core::ffi::c_ulong;
-    fn nova_c_offsetof_getparam_value() -> core::ffi::c_ulong;
-    fn nova_c_ioctl_getparam() -> core::ffi::c_ulong;
-    fn nova_c_getparam_chipset() -> core::ffi::c_ulong;
-    fn nova_c_getparam_architecture() -> core::ffi::c_ulong;
-    fn nova_c_getparam_revision() -> core::ffi::c_ulong;
-    fn nova_c_getparam_vram_size() -> core::ffi::c_ulong;
-    fn nova_c_getparam_bar1_size() -> core::ffi::c_ulong;
-    fn nova_c_getparam_fw_version() -> core::ffi::c_ulong;
+    static nova_c_layout: ProbeEntry;
+    static nova_c_layout_len: c_ulong;
+}
+
+/// The C compiler's table, name to value.
+fn c_table() -> BTreeMap<String, u64> {
+    // SAFETY: `nova_c_layout` is a C array of `nova_c_layout_len` entries defined in
+    // layout_probe.c, immutable and alive for the whole program; each name is a string literal.
+    unsafe {
+        let entries =
+            core::slice::from_raw_parts(&raw const nova_c_layout, nova_c_layout_len as usize);
+        let mut t = BTreeMap::new();
+        for e in entries {
+            let name = CStr::from_ptr(e.name).to_str().unwrap().to_string();
+            assert!(t.insert(name.clone(), e.value).is_none(), "{name} twice");
+        }
+        t
+    }
+}
+
+/// The size of a field, through a projection closure.
+fn field_size<T, F>(_: fn(&T) -> &F) -> u64 {
+    size_of::<F>() as u64
+}
+
+macro_rules! constant {
+    ($t:ident, $c:ident) => {
+        $t.push((stringify!($c).to_string(), $c as u64));
+    };
+}
+
+macro_rules! size {
+    ($t:ident, $c:ident, $r:ty) => {
+        $t.push((
+            concat!("sizeof ", stringify!($c)).to_string(),
+            size_of::<$r>() as u64,
+        ));
+    };
+}
+
+macro_rules! field {
+    ($t:ident, $c:ident, $r:ty, $f:ident) => {
+        $t.push((
+            concat!("offsetof ", stringify!($c), ".", stringify!($f)).to_string(),
+            offset_of!($r, $f) as u64,
+        ));
+        $t.push((
+            concat!("sizeof ", stringify!($c), ".", stringify!($f)).to_string(),
+            field_size(|s: &$r| &s.$f),
+        ));
+    };
+}
+
+/// The mirror's table, with the same names as the C one.
+fn rust_table() -> Vec<(String, u64)> {
+    let mut t = Vec::new();
+    constant!(t, DRM_COMMAND_BASE);
+    constant!(t, DRM_IOCTL_BASE);
+
+    constant!(t, DRM_NOVA_GETPARAM);
+    constant!(t, DRM_NOVA_GEM_CREATE);
+    constant!(t, DRM_NOVA_GEM_INFO);
+    constant!(t, DRM_NOVA_GEM_MMAP_OFFSET);
+    constant!(t, DRM_NOVA_VM_CREATE);
+    constant!(t, DRM_NOVA_VM_DESTROY);
+    constant!(t, DRM_NOVA_VM_BIND);
+    constant!(t, DRM_IOCTL_NOVA_GETPARAM);
+    constant!(t, DRM_IOCTL_NOVA_GEM_CREATE);
+    constant!(t, DRM_IOCTL_NOVA_GEM_INFO);
+    constant!(t, DRM_IOCTL_NOVA_GEM_MMAP_OFFSET);
+    constant!(t, DRM_IOCTL_NOVA_VM_CREATE);
+    constant!(t, DRM_IOCTL_NOVA_VM_DESTROY);
+    constant!(t, DRM_IOCTL_NOVA_VM_BIND);
+
+    constant!(t, NOVA_GETPARAM_CHIPSET);
+    constant!(t, NOVA_GETPARAM_ARCHITECTURE);
+    constant!(t, NOVA_GETPARAM_REVISION);
+    constant!(t, NOVA_GETPARAM_VRAM_SIZE);
+    constant!(t, NOVA_GETPARAM_BAR1_SIZE);
+    constant!(t, NOVA_GETPARAM_FW_VERSION);
+    constant!(t, NOVA_GETPARAM_VA_START);
+    constant!(t, NOVA_GETPARAM_VA_END);
+    constant!(t, NOVA_GETPARAM_PAGE_SIZES);
+    constant!(t, NOVA_GETPARAM_CLASS_CHANNEL);
+    constant!(t, NOVA_GETPARAM_CLASS_COPY);
+    constant!(t, NOVA_GETPARAM_CLASS_2D);
+    constant!(t, NOVA_GETPARAM_CLASS_3D);
+    constant!(t, NOVA_GETPARAM_CLASS_COMPUTE);
+    constant!(t, NOVA_GETPARAM_VRAM_FREE);
+
+    constant!(t, NOVA_GEM_CREATE_VRAM);
+    constant!(t, NOVA_GEM_CREATE_FLAGS);
+    constant!(t, NOVA_VM_BIND_MAX_OPS);
+    constant!(t, NOVA_VM_MAX_PER_FILE);
+    constant!(t, NOVA_VM_BIND_OP_MAP);
+    constant!(t, NOVA_VM_BIND_OP_UNMAP);
+    constant!(t, NOVA_VM_BIND_SPARSE);
+    constant!(t, NOVA_VM_BIND_READ_ONLY);
+    constant!(t, NOVA_VM_BIND_OP_FLAGS);
+
+    size!(t, drm_nova_getparam, DrmNovaGetparam);
+    field!(t, drm_nova_getparam, DrmNovaGetparam, param);
+    field!(t, drm_nova_getparam, DrmNovaGetparam, value);
+
+    size!(t, drm_nova_gem_create, DrmNovaGemCreate);
+    field!(t, drm_nova_gem_create, DrmNovaGemCreate, size);
+    field!(t, drm_nova_gem_create, DrmNovaGemCreate, flags);
+    field!(t, drm_nova_gem_create, DrmNovaGemCreate, handle);
+    field!(t, drm_nova_gem_create, DrmNovaGemCreate, align);
+
+    size!(t, drm_nova_gem_info, DrmNovaGemInfo);
+    field!(t, drm_nova_gem_info, DrmNovaGemInfo, handle);
+    field!(t, drm_nova_gem_info, DrmNovaGemInfo, flags);
+    field!(t, drm_nova_gem_info, DrmNovaGemInfo, size);
+
+    size!(t, drm_nova_gem_mmap_offset, DrmNovaGemMmapOffset);
+    field!(t, drm_nova_gem_mmap_offset, DrmNovaGemMmapOffset, handle);
+    field!(t, drm_nova_gem_mmap_offset, DrmNovaGemMmapOffset, pad);
+    field!(t, drm_nova_gem_mmap_offset, DrmNovaGemMmapOffset, offset);
+
+    size!(t, drm_nova_vm_create, DrmNovaVmCreate);
+    field!(t, drm_nova_vm_create, DrmNovaVmCreate, flags);
+    field!(t, drm_nova_vm_create, DrmNovaVmCreate, id);
+
+    size!(t, drm_nova_vm_destroy, DrmNovaVmDestroy);
+    field!(t, drm_nova_vm_destroy, DrmNovaVmDestroy, id);
+    field!(t, drm_nova_vm_destroy, DrmNovaVmDestroy, pad);
+
+    size!(t, drm_nova_vm_bind_op, DrmNovaVmBindOp);
+    field!(t, drm_nova_vm_bind_op, DrmNovaVmBindOp, op);
+    field!(t, drm_nova_vm_bind_op, DrmNovaVmBindOp, flags);
+    field!(t, drm_nova_vm_bind_op, DrmNovaVmBindOp, handle);
+    field!(t, drm_nova_vm_bind_op, DrmNovaVmBindOp, kind);
+    field!(t, drm_nova_vm_bind_op, DrmNovaVmBindOp, va);
+    field!(t, drm_nova_vm_bind_op, DrmNovaVmBindOp, range);
+    field!(t, drm_nova_vm_bind_op, DrmNovaVmBindOp, bo_offset);
+
+    size!(t, drm_nova_vm_bind, DrmNovaVmBind);
+    field!(t, drm_nova_vm_bind, DrmNovaVmBind, vm_id);
+    field!(t, drm_nova_vm_bind, DrmNovaVmBind, flags);
+    field!(t, drm_nova_vm_bind, DrmNovaVmBind, num_ops);
+    field!(t, drm_nova_vm_bind, DrmNovaVmBind, op_size);
+    field!(t, drm_nova_vm_bind, DrmNovaVmBind, ops);
+    t
 }
 
 #[test]
-fn getparam_layout_matches_c() {
-    // SAFETY: the probe functions take no arguments and return constants.
-    unsafe {
-        assert_eq!(
-            size_of::<DrmNovaGetparam>() as u64,
-            nova_c_sizeof_getparam()
-        );
-        assert_eq!(
-            offset_of!(DrmNovaGetparam, param) as u64,
-            nova_c_offsetof_getparam_param()
-        );
-        assert_eq!(
-            offset_of!(DrmNovaGetparam, value) as u64,
-            nova_c_offsetof_getparam_value()
+fn every_entry_matches_c() {
+    let c = c_table();
+    let rust = rust_table();
+    let mut names = BTreeMap::new();
+    for (name, value) in &rust {
+        assert!(names.insert(name.clone(), *value).is_none(), "{name} twice");
+        let cv = c
+            .get(name)
+            .unwrap_or_else(|| panic!("{name}: not in layout_probe.c"));
+        assert_eq!(*value, *cv, "{name}: Rust {value:#x}, C {cv:#x}");
+    }
+    for name in c.keys() {
+        assert!(
+            names.contains_key(name),
+            "{name}: in layout_probe.c, not in the Rust table"
         );
     }
 }
 
+/// The header's text.
+fn header() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/nova_drm.h")).unwrap()
+}
+
 #[test]
-fn ioctl_numbers_match_c() {
-    // SAFETY: as above.
-    unsafe {
-        assert_eq!(u64::from(DRM_IOCTL_NOVA_GETPARAM), nova_c_ioctl_getparam());
-        assert_eq!(NOVA_GETPARAM_CHIPSET, nova_c_getparam_chipset());
-        assert_eq!(NOVA_GETPARAM_ARCHITECTURE, nova_c_getparam_architecture());
-        assert_eq!(NOVA_GETPARAM_REVISION, nova_c_getparam_revision());
-        assert_eq!(NOVA_GETPARAM_VRAM_SIZE, nova_c_getparam_vram_size());
-        assert_eq!(NOVA_GETPARAM_BAR1_SIZE, nova_c_getparam_bar1_size());
-        assert_eq!(NOVA_GETPARAM_FW_VERSION, nova_c_getparam_fw_version());
+fn every_define_of_the_header_is_probed() {
+    let c = c_table();
+    let text = header();
+    let mut defines = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("#define") else {
+            continue;
+        };
+        let name = rest.split_whitespace().next().unwrap();
+        if name == "_NOVA_DRM_H_" {
+            continue;
+        }
+        assert!(
+            c.contains_key(name),
+            "#define {name}: not in layout_probe.c"
+        );
+        defines.insert(name.to_string());
     }
+    // And the other way: every constant the probe has is the header's, but for the two drm.h
+    // values the ioctl numbers are built from.
+    for name in c.keys() {
+        if name.starts_with("sizeof ") || name.starts_with("offsetof ") {
+            continue;
+        }
+        assert!(
+            defines.contains(name) || name == "DRM_COMMAND_BASE" || name == "DRM_IOCTL_BASE",
+            "{name}: probed but not defined by nova_drm.h"
+        );
+    }
+}
+
+/// The structs of the header: name and field names, in order.
+fn header_structs(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    for line in text.lines() {
+        let l = line.trim();
+        if let Some(rest) = l.strip_prefix("struct ") {
+            if let Some(name) = rest.strip_suffix(" {") {
+                current = Some((name.to_string(), Vec::new()));
+                continue;
+            }
+        }
+        if let Some((name, fields)) = current.as_mut() {
+            if l == "};" {
+                out.push((name.clone(), std::mem::take(fields)));
+                current = None;
+            } else if let Some(decl) = l.strip_suffix(';') {
+                let field = decl.split_whitespace().last().unwrap();
+                fields.push(field.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_struct_and_field_of_the_header_is_probed() {
+    let c = c_table();
+    let structs = header_structs(&header());
+    assert_eq!(structs.len(), 8, "{structs:?}");
+    for (s, fields) in &structs {
+        assert!(
+            c.contains_key(&format!("sizeof {s}")),
+            "struct {s}: no size"
+        );
+        assert!(!fields.is_empty(), "struct {s}: no fields parsed");
+        let mut end = 0;
+        for f in fields {
+            let off = c
+                .get(&format!("offsetof {s}.{f}"))
+                .unwrap_or_else(|| panic!("{s}.{f}: no offset in layout_probe.c"));
+            let size = c[&format!("sizeof {s}.{f}")];
+            // Explicit sizes, natural alignment, no implicit padding (the header's rules).
+            assert_eq!(*off, end, "{s}.{f}: implicit padding before it");
+            assert_eq!(off % size, 0, "{s}.{f}: not naturally aligned");
+            end = off + size;
+        }
+        assert_eq!(end, c[&format!("sizeof {s}")], "struct {s}: tail padding");
+        // Structs grow at the end and are copied by ioctl: a multiple of 8 on every ABI.
+        assert_eq!(end % 8, 0, "struct {s}: size {end} not a multiple of 8");
+    }
+}
+
+#[test]
+fn every_const_of_the_mirror_is_compared() {
+    let src =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/nova_drm.rs")).unwrap();
+    let names: Vec<String> = rust_table().into_iter().map(|(n, _)| n).collect();
+    let mut seen = 0;
+    for line in src.lines() {
+        let Some(rest) = line.strip_prefix("pub const ") else {
+            continue;
+        };
+        if rest.starts_with("fn ") {
+            continue;
+        }
+        let name = rest.split(':').next().unwrap();
+        assert!(
+            names.iter().any(|n| n == name),
+            "{name}: in nova_drm.rs, not compared with C"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 40, "only {seen} consts found: parser broken?");
 }
 
 #[test]
@@ -55,4 +303,5 @@ fn iowr_encoding() {
     // DRM_IOCTL_VERSION on x86-64 is 0xc0406400 (struct drm_version is 64 bytes).
     assert_eq!(iowr(DRM_IOCTL_BASE, 0, 64), 0xc040_6400);
     assert_eq!(DRM_IOCTL_NOVA_GETPARAM, 0xc010_6440);
+    assert_eq!(DRM_IOCTL_NOVA_VM_BIND, 0xc018_6446);
 }

@@ -11,7 +11,9 @@ use kernel::{
     pci::{self, Class, ClassMask, Vendor},
     prelude::*,
     ptr::Alignment,
+    revocable::Revocable,
     sizes::{SZ_16M, SZ_64K},
+    sync::Arc,
     time::{Instant, Monotonic},
     types::CovariantForLt,
 };
@@ -26,6 +28,8 @@ use crate::{
     gsp::{self, GspFiles, GspMemory},
     hal::{self, BootStatus},
     handoff::{DrmHandoff, AUXILIARY_NAME},
+    link::GpuLink,
+    memory::GpuMm,
     pramin::Pramin,
     prom::VbiosImage,
     regs::{NV_PMC_BOOT_0, NV_PMC_BOOT_42},
@@ -57,8 +61,9 @@ pub(crate) struct NovaCoreDriver;
 
 /// Per-GPU state, alive while the PCI function is bound.
 pub(crate) struct NovaCore<'bound> {
-    /// Kept mapped for the lifetime of the binding (GSP boot and everything after use it).
-    bar: Bar0<'bound>,
+    /// Kept mapped for the lifetime of the binding (GSP boot and everything after use it);
+    /// shared with nova-drm through the [`GpuLink`].
+    bar: Arc<Bar0<'bound>>,
     /// `NV_PMC_BOOT_0`, written into each falcon after its reset.
     boot0: u32,
     /// The debugfs directory (removed first on unbind).
@@ -67,13 +72,14 @@ pub(crate) struct NovaCore<'bound> {
     unload: Option<UnloadImages>,
     /// GSP-RM's system memory, kept mapped while it runs (dropped after the unload path).
     gsp: Option<GspMemory>,
-    /// The VRAM allocator over the region GSP-RM leaves to us (needs GSP-RM's static info).
-    _vram: Option<Vram>,
+    /// VRAM and BAR1 (needs GSP-RM's static info).
+    _mm: Option<Arc<GpuMm>>,
     /// The system-memory flush page, registered with the GPU while we are bound.
     _sysmem_flush: SysmemFlush,
-    /// The auxiliary device nova-drm binds to; unregistered first on unbind (field order).
+    /// The auxiliary device nova-drm binds to. Revoked first thing in `unbind`, so that
+    /// nova-drm is gone (no ioctl running) before the GSP-RM unload starts.
     #[allow(clippy::type_complexity)]
-    _drm: auxiliary::Registration<'bound, CovariantForLt!(DrmHandoff)>,
+    drm: Pin<KBox<Revocable<auxiliary::Registration<'bound, CovariantForLt!(GpuLink<'_>)>>>>,
 }
 
 /// The VBIOS (for FWSEC-SB), the Booter-unload firmware and the GSP boot files.
@@ -137,7 +143,10 @@ impl pci::Driver for NovaCoreDriver {
         pdev.enable_device_mem()?;
         pdev.set_master();
 
-        let bar = pdev.iomap_region_sized::<BAR0_SIZE>(0, c"nova-core/bar0")?;
+        let bar = Arc::new(
+            pdev.iomap_region_sized::<BAR0_SIZE>(0, c"nova-core/bar0")?,
+            GFP_KERNEL,
+        )?;
         let boot0 = bar.read(NV_PMC_BOOT_0);
         let boot42 = bar.read(NV_PMC_BOOT_42);
 
@@ -348,14 +357,36 @@ impl pci::Driver for NovaCoreDriver {
         stage(&mut stages, "probe_total", &probe_start)?;
         let fw_version = gsp.as_ref().map_or(0, |g| g.fw_version);
         let bar1_size = pdev.resource_len(1)?;
-        let drm = auxiliary::Registration::new(
+        let bar1_pde_base = gsp.as_ref().map_or(0, |g| g.info.bar1_pde_base);
+        let mm = match vram {
+            Some(v) => Some(GpuMm::new(
+                v,
+                bar1_pde_base,
+                pdev.resource_start(1)?,
+                bar1_size,
+            )?),
+            None => None,
+        };
+        let classes = hal.map(|h| h.classes).unwrap_or_default();
+        let link = GpuLink::new(
+            DrmHandoff::new(&id, vram_size, bar1_size, fw_version, classes),
             pdev.as_ref(),
-            AUXILIARY_NAME,
-            // One auxiliary device per GPU: the PCI bus/devfn is unique while we are bound.
-            u32::from(pdev.dev_id()),
-            crate::MODULE_NAME,
-            DrmHandoff::new(&id, vram_size, bar1_size, fw_version),
-        )?;
+            bar.clone(),
+            mm.clone(),
+            gsp.as_ref().map(|g| g.chan.clone()),
+        );
+        // SAFETY: the registration is kept in `NovaCore::drm` until the binding ends and is
+        // never forgotten; the link it carries borrows nothing that dies before that.
+        let drm = unsafe {
+            auxiliary::Registration::new_with_lt(
+                pdev.as_ref(),
+                AUXILIARY_NAME,
+                // One auxiliary device per GPU: the PCI bus/devfn is unique while we are bound.
+                u32::from(pdev.dev_id()),
+                crate::MODULE_NAME,
+                link,
+            )?
+        };
 
         let debugfs = DebugDir::new(
             pdev.as_ref().name(),
@@ -375,12 +406,15 @@ impl pci::Driver for NovaCoreDriver {
             unload,
             gsp,
             _sysmem_flush: sysmem_flush,
-            _vram: vram,
-            _drm: drm,
+            _mm: mm,
+            drm: KBox::pin_init(Revocable::new(drm), GFP_KERNEL)?,
         })
     }
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        // Unregisters the auxiliary device: nova-drm unbinds and its DRM device is unplugged
+        // (waiting for running ioctls) before GSP-RM is unloaded.
+        this.drm.revoke();
         this.unload_firmware(pdev);
     }
 }

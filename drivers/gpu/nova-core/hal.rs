@@ -35,10 +35,47 @@ pub(crate) struct GspHal {
     pub(crate) signature: SignatureFamily,
     /// Whether the boot has been brought up.
     pub(crate) status: BootStatus,
+    /// The engine classes userspace programs against on this chip.
+    pub(crate) classes: EngineClasses,
 }
 
+/// Engine class numbers of one chip (0 = not known to the driver).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineClasses {
+    /// Host channel (GPFIFO).
+    pub channel: u32,
+    /// Copy engine.
+    pub copy: u32,
+    /// 2D.
+    pub twod: u32,
+    /// 3D.
+    pub threed: u32,
+    /// Compute.
+    pub compute: u32,
+}
+
+/// GA102's classes (facts §10.1: AMPERE_CHANNEL_GPFIFO_A, AMPERE_DMA_COPY_B, FERMI_TWOD_A,
+/// AMPERE_B, AMPERE_COMPUTE_B). The other chips' classes were not checked against a source
+/// and are left unknown.
+const GA102_CLASSES: EngineClasses = EngineClasses {
+    channel: 0xc56f,
+    copy: 0xc7b5,
+    twod: 0x902d,
+    threed: 0xc797,
+    compute: 0xc7c0,
+};
+
+/// Classes not known to the driver.
+const UNKNOWN_CLASSES: EngineClasses = EngineClasses {
+    channel: 0,
+    copy: 0,
+    twod: 0,
+    threed: 0,
+    compute: 0,
+};
+
 macro_rules! gsp_hal {
-    ($chipset:expr, $dir:literal, $sig:expr, $status:expr) => {
+    ($chipset:expr, $dir:literal, $sig:expr, $status:expr, $classes:expr) => {
         GspHal {
             chipset: $chipset,
             gsp: kernel::c_str!(concat!("nvidia/", $dir, "/gsp/gsp-570.144.bin")),
@@ -51,6 +88,7 @@ macro_rules! gsp_hal {
             )),
             signature: $sig,
             status: $status,
+            classes: $classes,
         }
     };
 }
@@ -62,14 +100,22 @@ static TABLE: [GspHal; 3] = [
         0x162,
         "tu102",
         SignatureFamily::Tu10x,
-        BootStatus::NotBroughtUp
+        BootStatus::NotBroughtUp,
+        UNKNOWN_CLASSES
     ),
-    gsp_hal!(0x172, "ga102", SignatureFamily::Ga10x, BootStatus::Tested),
+    gsp_hal!(
+        0x172,
+        "ga102",
+        SignatureFamily::Ga10x,
+        BootStatus::Tested,
+        GA102_CLASSES
+    ),
     gsp_hal!(
         0x192,
         "ad102",
         SignatureFamily::Ad10x,
-        BootStatus::NotBroughtUp
+        BootStatus::NotBroughtUp,
+        UNKNOWN_CLASSES
     ),
 ];
 

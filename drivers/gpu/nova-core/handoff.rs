@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! What nova-core hands to nova-drm with the auxiliary device.
 //!
-//! nova-drm reads it with `auxiliary::Device::registration_data`. It is plain data, copied
-//! by nova-drm at probe: nothing in it points into nova-core, so nova-drm never holds a reference
-//! that could outlive this module.
+//! Plain data, copied by nova-drm at probe (through [`crate::link::GpuLink::info`]): nothing
+//! in it points into nova-core, so it may outlive the binding.
 
-use crate::chip::Identity;
+use crate::{chip::Identity, hal::EngineClasses};
 
 /// Name of the auxiliary device nova-core registers for nova-drm (`nova_core.nova-drm.<id>`).
 pub const AUXILIARY_NAME: &core::ffi::CStr = c"nova-drm";
@@ -29,11 +28,19 @@ pub struct DrmHandoff {
     pub bar1_size: u64,
     /// GSP-RM version as `(major << 32) | minor`, 0 when GSP-RM was not booted.
     pub fw_version: u64,
+    /// Engine classes (0 where unknown).
+    pub classes: EngineClasses,
 }
 
 impl DrmHandoff {
     /// Builds the handoff from nova-core's identification.
-    pub fn new(id: &Identity, vram_size: u64, bar1_size: u64, fw_version: u64) -> Self {
+    pub fn new(
+        id: &Identity,
+        vram_size: u64,
+        bar1_size: u64,
+        fw_version: u64,
+        classes: EngineClasses,
+    ) -> Self {
         let mut name = [0u8; 8];
         for (d, s) in name.iter_mut().zip(id.chip.name.bytes()) {
             *d = s;
@@ -47,6 +54,7 @@ impl DrmHandoff {
             vram_size,
             bar1_size,
             fw_version,
+            classes,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! boots the GSP firmware and manages GPU memory. Userspace-facing work is nova-drm's, which
 //! binds to the auxiliary device nova-core registers (see [`handoff`]).
 
+pub mod address_space;
 mod booter;
 pub mod chip;
 mod debugfs;
@@ -15,10 +16,15 @@ pub mod fb_layout;
 pub mod firmware;
 mod fwsec;
 mod gfw;
-pub(crate) mod hal;
+pub mod hal;
 pub mod gsp;
 pub mod handoff;
 mod kfmt;
+pub mod link;
+pub mod memory;
+pub mod mm;
+mod mmu_fault;
+mod page_tables;
 mod pramin;
 mod prom;
 mod regs;

@@ -54,6 +54,11 @@ impl Vram {
         self.buddy.size()
     }
 
+    /// Bytes free now.
+    pub(crate) fn avail(&self) -> u64 {
+        self.buddy.avail()
+    }
+
     /// Allocates `size` bytes as one contiguous block aligned to `align` (a power of two
     /// >= 4 KiB that divides `size`); freed when the returned blocks are dropped.
     pub(crate) fn alloc_contiguous(

@@ -1,23 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The auxiliary driver and the DRM device it registers.
+//!
+//! nova-drm binds to nova-core's auxiliary device, but the DRM device's parent is the PCI
+//! function itself: the shmem helpers DMA-map system-memory objects for the DRM device's
+//! parent (and PRIME imports attach with it), and only the PCI function can do DMA; an
+//! auxiliary device has no DMA configuration.
 
 use kernel::{
     auxiliary, debugfs,
-    device::{Core, DeviceContext},
-    drm, fmt,
+    device::{Bound, Core, DeviceContext},
+    drm, fmt, pci,
     prelude::*,
+    str::CString,
     sync::Arc,
     types::CovariantForLt,
 };
 
-use nova_core::handoff::AUXILIARY_NAME;
-
-use crate::{
-    file::File,
-    gem::NovaGem,
-    link::{DrmHandoff, GpuLink},
-    vm::VmRegistry,
+use nova_core::{
+    handoff::{DrmHandoff, AUXILIARY_NAME},
+    link::GpuLink,
 };
+
+use crate::{file::File, gem::NovaGem, vm::VmRegistry};
 
 /// The auxiliary driver type; also the DRM driver type.
 pub(crate) struct NovaDrmDriver;
@@ -43,11 +47,11 @@ impl debugfs::Writer for VmsFile {
     }
 }
 
-/// Per-binding state.
+/// Per-binding state. Fields drop in order: debugfs first, then the DRM registration.
 pub(crate) struct NovaBinding<'bound> {
-    /// `nova-drm/<aux device>/vms`, removed first on unbind (field order).
-    _vms_file: Option<Pin<KBox<debugfs::File<VmsFile>>>>,
-    _dir: Option<debugfs::Dir>,
+    /// `/sys/kernel/debug/nova-drm-<auxiliary device>/vms`.
+    _vms_file: Pin<KBox<debugfs::File<VmsFile>>>,
+    _dir: debugfs::Dir,
     _reg: drm::Registration<'bound, NovaDrmDriver>,
 }
 
@@ -69,11 +73,14 @@ impl auxiliary::Driver for NovaDrmDriver {
         adev: &'bound auxiliary::Device<Core<'_>>,
         _info: &'bound Self::IdInfo,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        let gpu = *adev.registration_data::<CovariantForLt!(DrmHandoff)>()?;
-        let link = GpuLink::new(gpu);
+        let link = adev
+            .registration_data::<CovariantForLt!(GpuLink<'_>)>()?
+            .get_ref();
+        let gpu = *link.info();
+        let pdev: &'bound pci::Device<Bound> = adev.parent().try_into()?;
         let vms = VmRegistry::new()?;
         let drm = drm::UnregisteredDevice::<Self>::new(
-            adev,
+            pdev,
             Ok(NovaData {
                 gpu,
                 vms: vms.clone(),
@@ -81,16 +88,11 @@ impl auxiliary::Driver for NovaDrmDriver {
         )?;
         // SAFETY: the registration is stored in the binding data, which the driver core drops on
         // unbind; it is never forgotten.
-        let reg = unsafe { drm::Registration::new(adev.as_ref(), drm, link, 0)? };
+        let reg = unsafe { drm::Registration::new(pdev.as_ref(), drm, link, 0)? };
 
-        let (dir, vms_file) = match crate::debugfs_root() {
-            Some(root) => {
-                let dir = root.subdir(adev.as_ref().name());
-                let file = KBox::pin_init(dir.read_only_file(c"vms", VmsFile(vms)), GFP_KERNEL)?;
-                (Some(dir), Some(file))
-            }
-            None => (None, None),
-        };
+        let name = CString::try_from_fmt(fmt!("nova-drm-{}", adev.as_ref().name()))?;
+        let dir = debugfs::Dir::new(&name);
+        let vms_file = KBox::pin_init(dir.read_only_file(c"vms", VmsFile(vms)), GFP_KERNEL)?;
 
         dev_info!(
             adev,
@@ -110,10 +112,10 @@ impl auxiliary::Driver for NovaDrmDriver {
 #[vtable]
 impl drm::Driver for NovaDrmDriver {
     type Data = NovaData;
-    type RegistrationData<'a> = GpuLink<'a>;
+    type RegistrationData<'a> = &'a GpuLink<'a>;
     type File = File;
     type Object = NovaGem;
-    type ParentDevice<Ctx: DeviceContext> = auxiliary::Device<Ctx>;
+    type ParentDevice<Ctx: DeviceContext> = pci::Device<Ctx>;
 
     const INFO: drm::DriverInfo = drm::DriverInfo {
         major: 0,

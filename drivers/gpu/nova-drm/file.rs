@@ -3,9 +3,10 @@
 
 use kernel::{drm, new_mutex, prelude::*, sync::aref::ARef, sync::Arc, sync::Mutex};
 
+use nova_core::link::GpuLink;
+
 use crate::{
     driver::{NovaDevice, NovaDrmDriver},
-    link::GpuLink,
     uapi::NOVA_VM_MAX_PER_FILE,
     vm::Vm,
 };

@@ -30,8 +30,9 @@ use kernel::{
 use crate::{
     driver::{NovaDevice, NovaDrmDriver},
     file::File,
-    link::VramBlock,
 };
+
+use nova_core::memory::VramBlock;
 
 /// A nova GEM object.
 pub(crate) type NovaGem = shmem::Object<NovaObject>;
@@ -77,7 +78,11 @@ impl gem::DriverObject for NovaObject {
     type Driver = NovaDrmDriver;
     type Args = ObjArgs;
 
-    fn new(_dev: &drm::Device<NovaDrmDriver>, _size: usize, args: ObjArgs) -> impl PinInit<Self, Error> {
+    fn new(
+        _dev: &drm::Device<NovaDrmDriver>,
+        _size: usize,
+        args: ObjArgs,
+    ) -> impl PinInit<Self, Error> {
         try_pin_init!(NovaObject {
             flags: args.flags,
             placement: args.placement,

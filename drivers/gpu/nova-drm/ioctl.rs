@@ -12,16 +12,18 @@ use core::ffi::{c_int, c_void};
 use kernel::{
     current, device,
     drm::{self, gem::BaseObject, ioctl::internal},
+    pci,
     prelude::*,
     uaccess::{UserPtr, UserSlice},
 };
+
+use nova_core::{address_space::MapFlags, link::GpuLink};
 
 use crate::{
     args::{self, ArgError, BindOp},
     driver::{NovaDevice, NovaDrmDriver},
     file::File,
     gem::{self, GemRef, ObjArgs, Placement},
-    link::{GpuLink, MapFlags},
     uapi,
     vm::BindStep,
 };
@@ -75,7 +77,11 @@ macro_rules! nova_ioctl {
             // SAFETY: `raw_file` is an open file of this device, created by `File::open`.
             let file = unsafe { drm::File::<File>::from_raw(raw_file) };
             let handler: Handler<$ty> = $handler;
-            match guard.registration_data_with(|link| handler(&guard, link, data, file)) {
+            match guard.registration_data_with(|link| {
+                // GSP-RM's events are not interrupt-driven yet: every ioctl services them.
+                link.service();
+                handler(&guard, *link, data, file)
+            }) {
                 Ok(v) => v as c_int,
                 Err(e) => e.to_errno(),
             }
@@ -145,8 +151,9 @@ pub(crate) const IOCTLS: &[drm::ioctl::DrmIoctlDescriptor] = &[
 
 /// The engine classes `NOVA_GETPARAM_CLASS_*` report, in parameter order (channel, copy, 2D,
 /// 3D, compute); 0 for a class the driver does not know.
-fn classes(_link: &GpuLink<'_>) -> [u32; 5] {
-    [0; 5]
+fn classes(link: &GpuLink<'_>) -> [u32; 5] {
+    let c = &link.info().classes;
+    [c.channel, c.copy, c.twod, c.threed, c.compute]
 }
 
 /// `DRM_IOCTL_NOVA_GETPARAM`.
@@ -336,7 +343,9 @@ fn vm_bind(
     args.num_ops = 0;
     args::vm_bind(&uapi::DrmNovaVmBind { num_ops, ..*args })?;
     let vm = file.inner().vm(args.vm_id)?;
-    let dma_dev: &device::Device<device::Bound> = AsRef::<kernel::auxiliary::Device<_>>::as_ref(dev).as_ref();
+    // The PCI function: the DRM device's parent, which DMA-maps system-memory objects.
+    let pdev: &pci::Device<device::Bound> = dev.as_ref();
+    let dma_dev: &device::Device<device::Bound> = pdev.as_ref();
 
     let op_size = args.op_size as usize;
     let n = num_ops as usize;

@@ -20,8 +20,7 @@ use kernel::{
         DriverGpuVm, GpuVaAlloc, GpuVm, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped,
         OpUnmap, OpUnmapped, UniqueRefGpuVm,
     },
-    fmt,
-    new_mutex,
+    fmt, new_mutex,
     prelude::*,
     rbtree::{RBTree, RBTreeNodeReservation},
     sync::{aref::ARef, Arc, Mutex},
@@ -31,7 +30,11 @@ use crate::{
     args::{self, MapWhat, VA_END, VA_START},
     driver::{NovaDevice, NovaDrmDriver},
     gem::{self, NovaGem, ObjArgs, Placement},
-    link::{AddressSpace, Backing, GpuLink, MapFlags},
+};
+
+use nova_core::{
+    address_space::{AddressSpace, Backing, MapFlags},
+    link::GpuLink,
 };
 
 /// One mapping as the page tables hold it.
@@ -114,7 +117,10 @@ fn map_range(
                 offset: gem_offset,
                 len,
             };
-            Ok((link.vm_map(aspace, va, backing, flags)?.bytes(), MapWhat::Vram))
+            Ok((
+                link.vm_map(aspace, va, backing, flags)?.bytes(),
+                MapWhat::Vram,
+            ))
         }
         Placement::Sysmem => {
             let sgt = obj.sg_table(dev.ok_or(ENODEV)?)?;
@@ -130,10 +136,14 @@ fn map_range(
                 segments: &segments,
                 len,
             };
-            Ok((link.vm_map(aspace, va, backing, flags)?.bytes(), MapWhat::Sysmem))
+            Ok((
+                link.vm_map(aspace, va, backing, flags)?.bytes(),
+                MapWhat::Sysmem,
+            ))
         }
         Placement::Internal => Ok((
-            link.vm_map(aspace, va, Backing::Sparse { len }, flags)?.bytes(),
+            link.vm_map(aspace, va, Backing::Sparse { len }, flags)?
+                .bytes(),
             MapWhat::Sparse,
         )),
     }
@@ -252,7 +262,10 @@ impl DriverGpuVm for NovaVm {
         }
 
         self.maps.remove(&old_va);
-        for ((piece, node), page) in [(prev, prev_node), (next, next_node)].into_iter().zip(pages) {
+        for ((piece, node), page) in [(prev, prev_node), (next, next_node)]
+            .into_iter()
+            .zip(pages)
+        {
             if let Some((va, len, _)) = piece {
                 self.maps
                     .insert(node.into_node(va, MapEntry { len, page, ..entry }));
@@ -324,7 +337,7 @@ impl Vm {
         id: u32,
         pid: i32,
     ) -> Result<Arc<Self>> {
-        let aspace = link.mm()?.new_address_space()?;
+        let aspace = link.new_address_space()?;
         let inst = aspace.inst_addr();
         let r_obj = gem::create(
             dev,

@@ -7,7 +7,10 @@
 //! also scans the guest's dmesg for splats, so a test that passes here can still fail the run.
 
 mod drm;
+mod mem;
+mod port;
 mod suites;
+mod vms;
 
 use std::process::ExitCode;
 

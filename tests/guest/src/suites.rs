@@ -44,6 +44,7 @@ pub fn all() -> Vec<(&'static str, Vec<Test>)> {
             "extra_events",
             vec![("counted_not_taken_as_replies", extra_events_counted)],
         ),
+        ("mem", crate::mem::tests()),
     ]
 }
 
@@ -65,7 +66,7 @@ fn run(cmd: &str, args: &[&str]) -> Result<String, String> {
     }
 }
 
-fn dmesg() -> Result<String, String> {
+pub(crate) fn dmesg() -> Result<String, String> {
     run("dmesg", &[])
 }
 
@@ -75,7 +76,7 @@ fn loaded(module: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn load_both() -> Result<(), String> {
+pub(crate) fn load_both() -> Result<(), String> {
     let d = modules_dir();
     if !loaded("nova_core") {
         run("insmod", &[&format!("{d}/nova-core.ko")])?;

@@ -117,6 +117,13 @@ impl Bar0 {
         }
     }
 
+    /// Lets every block serve what an access elsewhere started ([`Block::service`]).
+    pub fn service(&mut self) {
+        for b in &mut self.blocks {
+            b.service();
+        }
+    }
+
     /// Resets every block.
     pub fn reset(&mut self) {
         for b in &mut self.blocks {

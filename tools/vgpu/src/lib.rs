@@ -10,6 +10,8 @@
 //! - [`vram`], [`mmu`]: the board's VRAM and the GMMU that translates into it and guest RAM.
 //! - [`firmware`]: the device's readers for the GSP boot firmware files Booter checks against.
 //! - [`trace`]: one line per access, filterable by block.
+//! - [`testport`]: the engine access port in BAR5, a test instrument (not hardware), off by
+//!   default.
 //! - [`server`]: the vfio-user glue that ties it together.
 //!
 //! Every register value modelled here comes from a hardware fact; `README.md` lists each one
@@ -24,5 +26,6 @@ pub mod irq;
 pub mod mmu;
 pub mod pci;
 pub mod server;
+pub mod testport;
 pub mod trace;
 pub mod vram;

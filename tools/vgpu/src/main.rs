@@ -6,18 +6,24 @@
 //!      [--vbios-variant NAME] [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang]
 //!      [--booter-fail] [--gsp-silent] [--gsp-corrupt-reply] [--gsp-oversized-reply]
 //!      [--gsp-extra-events] [--irq-storm] [--fall-off-bus-after N] [--firmware-dir DIR]
+//!      [--mmu-log FILE] [--test-port]
 //! ```
 //! Environment equivalents (used by the test harness): `VGPU_BOOT42`, `VGPU_TRACE`,
 //! `VGPU_VBIOS_VARIANT`, `VGPU_NO_GFW_BOOT`, `VGPU_GFW_BOOT_MS`, `VGPU_FWSEC_FAIL`,
 //! `VGPU_FALCON_HANG`, `VGPU_BOOTER_FAIL`, `VGPU_GSP_SILENT`, `VGPU_GSP_CORRUPT_REPLY`,
 //! `VGPU_GSP_OVERSIZED_REPLY`, `VGPU_GSP_EXTRA_EVENTS`, `VGPU_IRQ_STORM` (the flags count as set when the variable is set
-//! and not `0`), `VGPU_FALL_OFF_BUS_AFTER`, `VGPU_FIRMWARE_DIR`.
+//! and not `0`), `VGPU_FALL_OFF_BUS_AFTER`, `VGPU_FIRMWARE_DIR`, `VGPU_MMU_LOG`, `VGPU_TEST_PORT`.
+//! `--mmu-log FILE` appends one line per BAR1 translation or fault, BAR1 bind, TLB
+//! invalidate and test-port access to FILE: a test instrument, not hardware (`vgpu::mmu::log`).
+//! `--test-port` enables the engine access port in BAR5, another test instrument
+//! (`vgpu::testport`): copy engine 0's reads and writes through a GPU VA space.
 //! The GSP boot firmware files are read from `DIR/nvidia/<chip>/gsp/` at start-up (default
 //! `DIR` = `$NOVA_CACHE/firmware/lib/firmware`, `NOVA_CACHE` = `$HOME/.cache/nova`); a missing
 //! or malformed file is a start-up error naming it.
 //! Trace block names: `pmc`, `bus`, `fb`, `gsp`, `gc6`, `prom`, `disp`, `fuse`, `sec2`, `intr`, `pci`,
 //! `irq`, `dma`, `io` (BAR5), `rpc` (GSP-RM: one line per RPC each way, checks, doorbell-to-reply times),
-//! `mmu` (TLB invalidates), `pramin` (the BAR0 window onto VRAM).
+//! `mmu` (TLB invalidates, page-table walks, faults), `pramin` (the BAR0 window onto VRAM),
+//! `bar1` (BAR1 binding and every BAR1 access with its translation).
 //! The process serves one QEMU and exits when it disconnects.
 
 use std::path::PathBuf;
@@ -33,7 +39,7 @@ const USAGE: &str = "usage: vgpu --socket PATH [--chip ga102|tu102|ad102] [--boo
                              falcon-table-out-of-range|fwsec-desc-unknown-version|zero-length-image]
             [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang] [--booter-fail]
             [--gsp-silent] [--gsp-corrupt-reply] [--gsp-oversized-reply] [--gsp-extra-events] [--irq-storm]
-            [--fall-off-bus-after N] [--firmware-dir DIR]";
+            [--fall-off-bus-after N] [--firmware-dir DIR] [--mmu-log FILE] [--test-port]";
 
 /// `--vbios-variant`: the intact image, the image without EFI, or a broken variant.
 fn set_vbios_variant(opts: &mut Options, name: &str) -> Result<(), String> {
@@ -117,6 +123,10 @@ fn parse_args() -> Result<Args, String> {
                 .into(),
         );
     }
+    opts.test_port = env_flag("VGPU_TEST_PORT");
+    if let Some(p) = std::env::var_os("VGPU_MMU_LOG").filter(|p| !p.is_empty()) {
+        opts.mmu_log = Some(PathBuf::from(p));
+    }
     let mut firmware_dir = match std::env::var_os("VGPU_FIRMWARE_DIR") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
         _ => vgpu::firmware::default_dir(),
@@ -156,6 +166,8 @@ fn parse_args() -> Result<Args, String> {
                 opts.fall_off_bus_after = Some(parse_u32(&value("--fall-off-bus-after")?)?.into())
             }
             "--firmware-dir" => firmware_dir = PathBuf::from(value("--firmware-dir")?),
+            "--mmu-log" => opts.mmu_log = Some(PathBuf::from(value("--mmu-log")?)),
+            "--test-port" => opts.test_port = true,
             "--trace" => trace = Filter::parse(inline.as_deref()),
             "--trace-file" => trace_file = Some(PathBuf::from(value("--trace-file")?)),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -292,6 +304,15 @@ fn main() -> ExitCode {
             }
         );
     }
+    if let Some(p) = &args.opts.mmu_log {
+        eprintln!(
+            "vgpu: MMU log (test instrument) appended to {}",
+            p.display()
+        );
+    }
+    if args.opts.test_port {
+        eprintln!("vgpu: engine access port (test instrument) enabled in BAR5");
+    }
     tracer.line("pci", format_args!("waiting for the vfio-user client"));
     match server.run(&mut dev) {
         Ok(()) => {
@@ -335,6 +356,8 @@ mod tests {
             "--gsp-oversized-reply",
             "--gsp-extra-events",
             "--irq-storm",
+            "--mmu-log",
+            "--test-port",
         ] {
             assert!(USAGE.contains(k), "{k}");
         }

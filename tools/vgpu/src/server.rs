@@ -7,15 +7,17 @@ use crate::blocks::falcon::gsprm::{self, RpcCounters, RpcStats};
 use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon, GspPort};
 use crate::blocks::intr::{self, Intr, IntrHandle};
 use crate::blocks::{
-    bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, mmu::Mmu, pmc::Pmc,
-    pramin::Pramin, prom::Prom, Block,
+    bar1::Bar1Regs, bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, mmu::Mmu,
+    pmc::Pmc, pramin::Pramin, prom::Prom, Block,
 };
 use crate::chip::{ChipProfile, BAR0_SIZE, BAR5_SIZE};
 use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
 use crate::firmware::GspFirmware;
 use crate::irq::{IrqLine, Irqs};
 use crate::mmu::hub::Hub;
+use crate::mmu::walk::Access;
 use crate::pci::{BarView, PciConfig, CONFIG_SIZE, MSIX_VECTORS};
+use crate::testport::TestPort;
 use crate::trace::Tracer;
 use crate::vram::Vram;
 use std::fs::File;
@@ -56,6 +58,12 @@ pub struct Options {
     /// from then on every BAR0 and configuration read returns all ones, writes are dropped and
     /// no interrupt is raised.
     pub fall_off_bus_after: Option<u64>,
+    /// Append the MMU log to this file (`--mmu-log`): a test instrument, not hardware
+    /// ([`crate::mmu::log`]).
+    pub mmu_log: Option<std::path::PathBuf>,
+    /// The engine access port in BAR5 (`--test-port`): a test instrument, not hardware
+    /// ([`crate::testport`]). Off: BAR5 reads 0 and ignores writes.
+    pub test_port: bool,
 }
 
 /// One vGPU instance.
@@ -69,8 +77,8 @@ pub struct Device {
     tracer: Arc<Tracer>,
     /// The GSP's mailboxes and RISC-V boot state (shared with the GSP and SEC2 falcons).
     gsp_port: GspPort,
-    /// BAR1 (VRAM aperture) and BAR3 backing: memfds QEMU maps straight into the guest.
-    bar1: File,
+    /// BAR3 backing: a memfd QEMU maps straight into the guest. (BAR1 is trapped: every
+    /// access is translated by the MMU, see [`crate::mmu::bar1`].)
     bar3: File,
     /// The GSP falcon's interrupt line towards the host.
     gsp_irq: IrqLine,
@@ -86,6 +94,8 @@ pub struct Device {
     bar0_accesses: u64,
     /// The hub MMU (VRAM, TLB) the MMU blocks and clients share.
     hub: Hub,
+    /// The engine access port in BAR5 (a test instrument; inert unless enabled).
+    port: TestPort,
 }
 
 /// What the device shares with its blocks beyond guest memory and the trace.
@@ -162,6 +172,7 @@ fn blocks(
         irq: links.gsp_irq.clone(),
         rpc_stats: links.rpc_stats.clone(),
         gsp_rm: opts.gsp_rm,
+        hub: links.hub.clone(),
     };
     vec![
         Box::new(Pmc::new(chip, opts.boot42)),
@@ -176,6 +187,7 @@ fn blocks(
         Box::new(Intr::on(&links.intr)),
         Box::new(Mmu::new(links.hub.clone())),
         Box::new(Pramin::new(links.hub.lock().mem().clone(), tracer.clone())),
+        Box::new(Bar1Regs::new(links.hub.clone())),
     ]
 }
 
@@ -195,8 +207,22 @@ impl Device {
             bars: BarView::new(),
             hub: Hub::new(Vram::new(chip.vram_size), dma.clone(), tracer.clone()),
         };
+        if let Some(p) = &opts.mmu_log {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("MMU log {}: {e}", p.display()))
+                })?;
+            links
+                .hub
+                .lock()
+                .set_log(crate::mmu::log::MmuLog::new(Box::new(f)));
+        }
         let bar0 = Bar0::new(blocks(chip, &opts, &dma, &tracer, &links), tracer.clone())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let port = TestPort::new(opts.test_port, links.hub.clone(), tracer.clone());
         Ok(Device {
             chip,
             pci: PciConfig::new(chip),
@@ -205,7 +231,6 @@ impl Device {
             dma,
             tracer,
             gsp_port: links.gsp_port,
-            bar1: memfd(c"vgpu-bar1", chip.bar1_size)?,
             bar3: memfd(c"vgpu-bar3", chip.bar3_size)?,
             opts,
             gsp_irq: links.gsp_irq,
@@ -214,6 +239,7 @@ impl Device {
             rpc_stats: links.rpc_stats,
             bars: links.bars,
             bar0_accesses: 0,
+            port,
             hub: links.hub,
         })
     }
@@ -243,7 +269,10 @@ impl Device {
                         info.size = BAR0_SIZE;
                         info.flags = rw;
                     }
-                    VFIO_PCI_BAR1_REGION_INDEX => mem(self.chip.bar1_size, &self.bar1),
+                    VFIO_PCI_BAR1_REGION_INDEX => {
+                        info.size = self.chip.bar1_size;
+                        info.flags = rw;
+                    }
                     VFIO_PCI_BAR3_REGION_INDEX => mem(self.chip.bar3_size, &self.bar3),
                     VFIO_PCI_BAR5_REGION_INDEX => {
                         info.size = BAR5_SIZE;
@@ -296,6 +325,7 @@ impl Device {
         self.pci.reset(self.chip);
         self.bars.set(self.pci.bar_bases());
         self.bar0.reset();
+        self.port.reset();
         self.asserted = 0;
     }
 
@@ -341,8 +371,20 @@ impl Device {
     /// CPU interrupt tree, the tree's newly asserted subtrees are delivered, then a
     /// doorbell-to-reply measurement is completed.
     fn after_bar0_access(&mut self) {
+        self.after_access(self.opts.irq_storm);
+    }
+
+    /// After a BAR5 access: the blocks serve what the access started outside BAR0 (an MMU
+    /// fault's notification reaches GSP-RM, which may post `MMU_FAULT_QUEUED` and raise
+    /// SWGEN0), then interrupts are delivered as after a BAR0 access (no storm: that knob
+    /// counts BAR0 accesses).
+    fn after_io_access(&mut self) {
+        self.bar0.service();
+        self.after_access(false);
+    }
+
+    fn after_access(&mut self, storm: bool) {
         let n = self.gsp_irq.take();
-        let storm = self.opts.irq_storm;
         if n > 0 || storm {
             self.intr.signal(intr::GSP_VECTOR);
         }
@@ -381,7 +423,8 @@ impl Device {
         }
     }
 
-    /// Traces a BAR5 (I/O space) access: nothing behind it is modelled (README "BAR5").
+    /// Traces a BAR5 (I/O space) access: the test port's register, or nothing modelled
+    /// (README "BAR5").
     fn io_trace(&self, write: bool, offset: u64, data: &[u8], off_bus: bool) {
         if !self.tracer.enabled("io") {
             return;
@@ -392,15 +435,83 @@ impl Device {
         let what = match (offset < BAR5_SIZE, off_bus) {
             (_, true) => "off the bus",
             (false, _) => "past the 128-byte BAR",
-            (true, _) => "I/O BAR, not modelled",
+            (true, _) if !self.port.enabled() => "I/O BAR, not modelled",
+            (true, _) if n != 4 || !offset.is_multiple_of(4) => {
+                if write {
+                    "test port: not an aligned 32-bit write, ignored"
+                } else {
+                    "test port (bytes of the word)"
+                }
+            }
+            (true, _) => TestPort::reg_name(offset as u32),
         };
         self.tracer
             .access("io", write, offset, n, u32::from_le_bytes(v), what);
     }
 
+    /// A BAR5 read: the test port's registers when enabled (narrow reads take the bytes of
+    /// the word), else 0; all ones off the bus.
+    fn io_read(&mut self, offset: u64, data: &mut [u8]) {
+        let off_bus = self.off_bus();
+        if off_bus {
+            data.fill(0xff);
+        } else {
+            for (i, b) in data.iter_mut().enumerate() {
+                let a = offset.saturating_add(i as u64);
+                *b = if a < BAR5_SIZE {
+                    self.port.read32(a as u32 & !3).to_le_bytes()[(a & 3) as usize]
+                } else {
+                    0
+                };
+            }
+        }
+        self.io_trace(false, offset, data, off_bus);
+    }
+
+    /// A BAR5 write: an aligned 32-bit write reaches the test port when it is enabled; then
+    /// anything the port's access started is served.
+    fn io_write(&mut self, offset: u64, data: &[u8]) {
+        let off_bus = self.off_bus();
+        self.io_trace(true, offset, data, off_bus);
+        if off_bus || !self.port.enabled() || offset >= BAR5_SIZE {
+            return;
+        }
+        if data.len() == 4 && offset.is_multiple_of(4) {
+            let v = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+            self.port.write32(offset as u32, v);
+            self.after_io_access();
+        }
+    }
+
+    /// The engine access port (for tests).
+    pub fn test_port(&self) -> &TestPort {
+        &self.port
+    }
+
     /// The CPU interrupt tree (for tests).
     pub fn intr(&self) -> &IntrHandle {
         &self.intr
+    }
+
+    /// A CPU access to BAR1: translated by the MMU (off the bus: reads all ones, writes
+    /// dropped; outside the BAR: the same, traced).
+    fn bar1_access(&mut self, offset: u64, data: &mut [u8], access: Access) {
+        let inside = offset
+            .checked_add(data.len() as u64)
+            .is_some_and(|end| end <= self.chip.bar1_size);
+        if self.off_bus() || !inside {
+            if !inside {
+                self.tracer.line(
+                    "bar1",
+                    format_args!("access at {offset:#x}+{:#x}: outside BAR1", data.len()),
+                );
+            }
+            if access == Access::Read {
+                data.fill(0xff);
+            }
+            return;
+        }
+        self.hub.lock().bar1_access(offset, data, access);
     }
 
     /// BAR0 accesses served so far.
@@ -461,11 +572,8 @@ impl ServerBackend for Device {
                     data.fill(0xff);
                 }
             }
-            VFIO_PCI_BAR5_REGION_INDEX => {
-                let off_bus = self.off_bus();
-                data.fill(if off_bus { 0xff } else { 0 });
-                self.io_trace(false, offset, data, off_bus);
-            }
+            VFIO_PCI_BAR5_REGION_INDEX => self.io_read(offset, data),
+            VFIO_PCI_BAR1_REGION_INDEX => self.bar1_access(offset, data, Access::Read),
             _ => {
                 self.tracer.line(
                     "pci",
@@ -499,9 +607,9 @@ impl ServerBackend for Device {
                     self.after_bar0_access();
                 }
             }
-            VFIO_PCI_BAR5_REGION_INDEX => {
-                let off_bus = self.off_bus();
-                self.io_trace(true, offset, data, off_bus);
+            VFIO_PCI_BAR5_REGION_INDEX => self.io_write(offset, data),
+            VFIO_PCI_BAR1_REGION_INDEX => {
+                self.bar1_access(offset, &mut data.to_vec(), Access::Write)
             }
             _ => self.tracer.line(
                 "pci",
@@ -579,7 +687,9 @@ mod tests {
         assert_eq!(r[0].region_info.size, 16 << 20);
         assert!(r[0].mmap_fd.is_none(), "BAR0 accesses must reach the model");
         assert_eq!(r[1].region_info.size, 256 << 20);
-        assert!(r[1].mmap_fd.is_some());
+        assert!(r[1].mmap_fd.is_none(), "BAR1 accesses are translated");
+        assert!(r[1].sparse_areas.is_empty());
+        assert!(r[3].mmap_fd.is_some(), "BAR3 stays a plain memfd");
         assert_eq!(r[2].region_info.size, 0, "upper half of the 64-bit BAR1");
         assert_eq!(r[3].region_info.size, 32 << 20);
         assert_eq!(r[5].region_info.size, 128, "BAR5: 128 bytes of I/O space");

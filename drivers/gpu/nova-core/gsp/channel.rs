@@ -41,6 +41,8 @@ pub(crate) struct QueueStats {
     pub(crate) last_message: Atomic<u32>,
     /// Malformed messages, timeouts and failed replies.
     pub(crate) errors: Atomic<u32>,
+    /// `MMU_FAULT_QUEUED` events not yet handled.
+    pub(crate) fault_notices: Atomic<u32>,
 }
 
 impl QueueStats {
@@ -52,6 +54,7 @@ impl QueueStats {
             last_command: Atomic::new(0),
             last_message: Atomic::new(0),
             errors: Atomic::new(0),
+            fault_notices: Atomic::new(0),
         }
     }
 }
@@ -103,6 +106,23 @@ impl GspChannel {
             self.stats.errors.fetch_add(1, Relaxed);
         }
         r
+    }
+
+    /// Takes every message GSP-RM has posted, without waiting: all are events here (no
+    /// command is outstanding while the lock is held).
+    pub(crate) fn take_events(&self) -> Result {
+        self.exchange(|q| {
+            while q.pending()? {
+                let m = q.receive()?;
+                q.note_event(m.message().function);
+            }
+            Ok(())
+        })
+    }
+
+    /// Whether an `MMU_FAULT_QUEUED` event arrived since the last call.
+    pub(crate) fn take_fault_notice(&self) -> bool {
+        self.stats.fault_notices.xchg(0, Relaxed) != 0
     }
 
     /// Sends one RPC and waits for its reply; events that arrive meanwhile are counted and

@@ -83,6 +83,9 @@ impl<'a> Cmdq<'a> {
     /// Counts a message that was not the reply being waited for, and logs it.
     pub(crate) fn note_event(&self, func: u32) {
         self.stats.events.fetch_add(1, Relaxed);
+        if func == rpc::function::MMU_FAULT_QUEUED {
+            self.stats.fault_notices.fetch_add(1, Relaxed);
+        }
         dev_dbg!(
             self.dev,
             "GSP: event {:#x} ({})\n",
@@ -160,6 +163,15 @@ impl<'a> Cmdq<'a> {
         self.stats.commands.fetch_add(1, Relaxed);
         self.stats.last_command.store(function, Relaxed);
         Ok(())
+    }
+
+    /// Whether GSP-RM has posted a message that has not been taken yet (does not wait).
+    pub(crate) fn pending(&self) -> Result<bool> {
+        let n = MSG_COUNT;
+        let read = self.read32(CMDQ_OFFSET + RX_READ_PTR)? % n;
+        let ready = self.read32(STATQ_OFFSET + TX_ENTRY_OFF)? == PAGE as u32
+            && self.read32(STATQ_OFFSET + TX_MSG_COUNT)? == n;
+        Ok(ready && self.read32(STATQ_OFFSET + TX_WRITE_PTR)? % n != read)
     }
 
     /// Waits up to [`RECEIVE_TIMEOUT`] for the next message from GSP-RM and takes it off the

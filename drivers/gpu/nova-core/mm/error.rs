@@ -24,8 +24,8 @@ pub enum MmuError {
     NotMapped,
     /// The range to unmap covers only part of a mapped page.
     PartialPage,
-    /// An entry this engine never writes (sparse, "unmapped" big PTE, unknown bit pattern)
-    /// lies in the way; nothing was changed.
+    /// An entry this engine never writes ("unmapped" big PTE, sparse directory entry above
+    /// PD1, unknown bit pattern) lies in the way; nothing was changed.
     UnexpectedEntry,
     /// The table allocator returned an address that is misaligned for the table or does not
     /// fit the address field of the directory entry that must point at it.
@@ -34,6 +34,10 @@ pub enum MmuError {
     NoMemory,
     /// Reading or writing table memory failed.
     Io,
+    /// The address to translate lies in a sparse page: accesses neither fault nor reach
+    /// memory (see [`super::pagetable::PageTable::map_sparse`]). Only
+    /// [`super::pagetable::PageTable::translate`] returns it.
+    Sparse,
 }
 
 impl MmuError {
@@ -51,6 +55,7 @@ impl MmuError {
             MmuError::BadTableAddress => "page-table allocator returned an unusable address",
             MmuError::NoMemory => "out of page-table memory",
             MmuError::Io => "page-table memory access failed",
+            MmuError::Sparse => "virtual address is in a sparse range",
         }
     }
 }

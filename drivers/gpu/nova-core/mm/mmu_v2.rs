@@ -38,6 +38,33 @@
 //! The 64 KiB-page table is 32 × 8 = 256 bytes and only needs 256-byte alignment: the dual PDE
 //! stores its address shifted right by 8 (below). Every other table is 4 KiB, 4 KiB-aligned.
 //! See [`Level::alloc_bytes`] and [`Level::table_align`].
+//!
+//! # Sparse entries
+//!
+//! An entry with its VALID bit (PTEs) or aperture (PDEs) clear and only VOL set is *sparse*:
+//! the GMMU neither faults nor translates an access through it. Per NVIDIA's UVM driver the
+//! access goes to the MMU's debug pages instead (OG `kernel-open/nvidia-uvm/uvm_mmu.h`
+//! L194–198); that reads return zero depends on what those pages hold, which this directory
+//! does not control. The pattern is the same raw value at every level this engine writes it:
+//!
+//! | Where            | Raw value                         | Constant          |
+//! |------------------|-----------------------------------|-------------------|
+//! | small / big PT   | `0x8` (VALID 0, VOL 1)            | [`Pte::SPARSE`]   |
+//! | PD0 (2 MiB)      | `[0x8, 0]` (both apertures INVALID, VOL_BIG 1) | [`DualPde::SPARSE`] |
+//! | PD1 (512 MiB)    | `0x8` (APERTURE INVALID, VOL 1)   | [`Pde::SPARSE`]   |
+//!
+//! Sources: OG `src/nvidia/src/kernel/gpu/mmu/arch/maxwell/kern_gmmu_gm200.c` L42–70 (RM's
+//! sparse PTE, PDE and dual-PDE templates: VALID clear + VOL; PDE aperture INVALID + VOL; dual
+//! PDE both apertures INVALID + the big sub-level's VOL), used on GA102 through
+//! `kern_gmmu_gv100.c` L58–81 and `src/nvidia/generated/g_kern_gmmu_nvoc.c` L479–487; RM's
+//! walker fills a two-sub-level directory with the dual-PDE template, a one-sub-level one with
+//! the PDE template and a page table with the PTE template (OG
+//! `src/nvidia/src/kernel/gpu/mmu/gmmu_walk.c` L906–947); OG `uvm_pascal_mmu.c` L324–328 (the
+//! same PTE); NV `vmmgp100.c` L178–184 (`gp100_vmm_pgt_sparse`: VOL in the small and big PTs
+//! and, through `gp100_vmm_desc_pd1` L395–400, in single PDEs) and L270–276
+//! (`gp100_vmm_pd0_sparse`: VOL_BIG in the low word, zero in the high word). A 2 MiB or
+//! 512 MiB PTE with VALID clear and VOL set has the same bits, so the sparse "directory entry"
+//! and the sparse large page are one and the same thing.
 
 use super::MmuError;
 
@@ -179,6 +206,11 @@ const _: () = assert!(PDE_ADDRESS_VID_PEER.mask() & PDE_ADDRESS_VID.mask() == 0)
 const _: () = assert!(DUAL_ADDRESS_BIG_VID_PEER.mask() & DUAL_ADDRESS_BIG_VID.mask() == 0);
 const _: () = assert!(DUAL_ADDRESS_SMALL_VID_PEER.mask() & DUAL_ADDRESS_SMALL_VID.mask() == 0);
 const _: () = assert!(PTE_ADDRESS_VID_PEER.mask() & PTE_ADDRESS_VID.mask() == 0);
+
+// The sparse pattern is one bit, the same at every level: a PD1 entry or the low word of a PD0
+// entry may be read as a PTE or as a directory entry and means "sparse" either way.
+const _: () = assert!(PTE_VOL == PDE_VOL && PTE_VOL == DUAL_VOL_BIG);
+const _: () = assert!(PTE_VOL & (PTE_VALID | PDE_IS_PTE | DUAL_IS_PTE) == 0);
 
 /// Largest physical address + 1 a video-memory or peer entry can hold: 25 address bits of
 /// PA >> 12 (32:8), i.e. 2^37 = 128 GiB.
@@ -500,12 +532,19 @@ pub enum PdeDecode {
     Table(Pde),
     /// IS_PTE set and a valid PTE: a 512 MiB page (legal at PD1 only).
     Pte(Pte),
-    /// Any other bit pattern (e.g. a sparse PDE, a pointer with unknown bits set, a PTE that
-    /// does not decode).
+    /// Exactly [`Pde::SPARSE`]: accesses below this entry neither fault nor translate (see
+    /// the module documentation). At PD1 it is also a sparse 512 MiB page.
+    Sparse,
+    /// Any other bit pattern (e.g. a pointer with unknown bits set, a PTE that does not
+    /// decode).
     Unknown(u64),
 }
 
 impl Pde {
+    /// The raw sparse PDE: APERTURE INVALID and VOL set, nothing else (see the module
+    /// documentation).
+    pub const SPARSE: u64 = PDE_VOL;
+
     /// A non-volatile pointer at `table`.
     pub const fn new(table: TableAddr) -> Self {
         Pde {
@@ -540,6 +579,9 @@ impl Pde {
     pub fn decode(raw: u64) -> PdeDecode {
         if raw == 0 {
             return PdeDecode::Invalid;
+        }
+        if raw == Pde::SPARSE {
+            return PdeDecode::Sparse;
         }
         if raw & PDE_IS_PTE != 0 {
             return match Pte::decode(raw) {
@@ -587,6 +629,9 @@ pub struct PtPtr {
 /// L166–186 (the invalid/unmapped big-PTE rule), OG `uvm_pascal_mmu.c` L229–242 (the
 /// "unmapped" pattern), NV `vmmgp100.c` L198–204 and `vmm.c` L338–372 / L460–488 (nouveau
 /// relies on the same rule). A missing big table behaves as all-zero big PTEs.
+///
+/// The entry as a whole may instead be [`DualPde::SPARSE`], which makes the 2 MiB it covers
+/// sparse (see the module documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DualPde {
     /// The big (64 KiB-page) table, low word.
@@ -604,9 +649,11 @@ pub enum DualPdeDecode {
     Tables(DualPde),
     /// IS_PTE set: a 2 MiB page. The PTE is the low word; the high word is zero.
     Pte(Pte),
-    /// Any other bit pattern (a sparse PD0 entry, bits outside the fields of a present half
-    /// or any bit of an absent one, a 2 MiB PTE with a non-zero high word or one that does
-    /// not decode), as `[low, high]`.
+    /// Exactly [`DualPde::SPARSE`]: the 2 MiB the entry covers is sparse.
+    Sparse,
+    /// Any other bit pattern (bits outside the fields of a present half or any bit of an
+    /// absent one, a 2 MiB PTE with a non-zero high word or one that does not decode), as
+    /// `[low, high]`.
     Unknown([u64; 2]),
 }
 
@@ -616,6 +663,11 @@ impl DualPde {
         big: None,
         small: None,
     };
+
+    /// The raw sparse PD0 entry `[low, high]`: both apertures INVALID, VOL_BIG set, nothing
+    /// else (see the module documentation). Its low word is [`Pte::SPARSE`] and its high word
+    /// zero, the form of a 2 MiB PTE.
+    pub const SPARSE: [u64; 2] = [DUAL_VOL_BIG, 0];
 
     /// The raw entry as `[low word (bytes 0..8), high word (bytes 8..16)]`.
     pub fn encode(&self) -> Result<[u64; 2], MmuError> {
@@ -664,6 +716,9 @@ impl DualPde {
         let [lo, hi] = raw;
         if lo == 0 && hi == 0 {
             return DualPdeDecode::Invalid;
+        }
+        if raw == DualPde::SPARSE {
+            return DualPdeDecode::Sparse;
         }
         if lo & DUAL_IS_PTE != 0 {
             return match (Pte::decode(lo), hi) {
@@ -776,8 +831,8 @@ pub struct Pte {
 pub enum PteDecode {
     /// All zero. As a big PTE: the MMU goes on to the 4 KiB PTEs.
     Invalid,
-    /// Only VOL set: a sparse PTE (OG `uvm_pascal_mmu.c` L324–328; NV `vmmgp100.c`
-    /// L178–184).
+    /// Exactly [`Pte::SPARSE`] (only VOL set): a sparse PTE (OG `uvm_pascal_mmu.c` L324–328;
+    /// NV `vmmgp100.c` L178–184). As a big PTE it also hides the 4 KiB PTEs below it.
     Sparse,
     /// Only PRIVILEGE set: an "unmapped" big PTE that hides the 4 KiB PTEs below it (OG
     /// `uvm_pascal_mmu.c` L229–242; NV `vmmgp100.c` L198–204).
@@ -790,6 +845,9 @@ pub enum PteDecode {
 }
 
 impl Pte {
+    /// The raw sparse PTE: VALID clear, VOL set, nothing else (see the module documentation).
+    pub const SPARSE: u64 = PTE_VOL;
+
     /// A PTE for the page at `addr` in `aperture` with `flags`.
     pub const fn new(aperture: Aperture, addr: u64, flags: PteFlags) -> Self {
         Pte {
@@ -850,7 +908,7 @@ impl Pte {
         if raw & PTE_VALID == 0 {
             return match raw {
                 0 => PteDecode::Invalid,
-                PTE_VOL => PteDecode::Sparse,
+                Pte::SPARSE => PteDecode::Sparse,
                 PTE_PRIVILEGE => PteDecode::Unmapped,
                 _ => PteDecode::Unknown(raw),
             };
@@ -968,9 +1026,12 @@ mod tests {
             Pde::new(TableAddr::new(VID, 0x1000_0100)).encode(),
             Err(MmuError::Misaligned)
         );
-        // Things this module never writes decode as Unknown, not as something else.
+        // Invalid, and sparse: aperture INVALID with VOL and nothing else.
         assert_eq!(Pde::decode(0), PdeDecode::Invalid);
-        assert_eq!(Pde::decode(1 << 3), PdeDecode::Unknown(1 << 3)); // sparse PDE
+        assert_eq!(Pde::SPARSE, 8);
+        assert_eq!(Pde::decode(1 << 3), PdeDecode::Sparse);
+        // Things this module never writes decode as Unknown, not as something else.
+        assert_eq!(Pde::decode(8 | 1 << 5), PdeDecode::Unknown(8 | 1 << 5));
         assert_eq!(
             Pde::decode(0x0123_4502 | (1 << 33)),
             PdeDecode::Unknown(0x0123_4502 | (1 << 33))
@@ -1044,8 +1105,15 @@ mod tests {
             DualPde::decode([0x4_0001, 1]),
             DualPdeDecode::Unknown([0x4_0001, 1])
         );
-        // Sparse PD0 (VOL_BIG only), bit 5 without a big table, junk in the small word.
-        assert_eq!(DualPde::decode([8, 0]), DualPdeDecode::Unknown([8, 0]));
+        // Sparse PD0 (VOL_BIG only); VOL_BIG with anything else, VOL_SMALL alone, bit 5
+        // without a big table, junk in the small word.
+        assert_eq!(DualPde::SPARSE, [8, 0]);
+        assert_eq!(DualPde::decode([8, 0]), DualPdeDecode::Sparse);
+        assert_eq!(
+            DualPde::decode([8, 0x502]),
+            DualPdeDecode::Unknown([8, 0x502])
+        );
+        assert_eq!(DualPde::decode([8, 8]), DualPdeDecode::Unknown([8, 8]));
         assert_eq!(DualPde::decode([32, 0]), DualPdeDecode::Unknown([32, 0]));
         assert_eq!(DualPde::decode([0, 8]), DualPdeDecode::Unknown([0, 8]));
         assert_eq!(
@@ -1113,6 +1181,7 @@ mod tests {
         // Invalid patterns.
         assert_eq!(Pte::decode(0), PteDecode::Invalid);
         assert_eq!(Pte::decode(8), PteDecode::Sparse);
+        assert_eq!(Pte::SPARSE, 8);
         assert_eq!(Pte::decode(32), PteDecode::Unmapped);
         assert_eq!(Pte::decode(40), PteDecode::Unknown(40));
         assert_eq!(Pte::decode(0x100), PteDecode::Unknown(0x100));

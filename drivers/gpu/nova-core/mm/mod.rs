@@ -10,6 +10,7 @@
 //! |---------------|-------------------------------------------------------------|----------|
 //! | [`mmu_v2`]    | entry formats (PDE, dual PDE, PTE), apertures, levels       | §12.1–2  |
 //! | [`pagetable`] | map / unmap / translate over caller-owned table memory      | §12.1–2  |
+//! | [`plan`]      | splits a request into runs of one page size each            | §12.1    |
 //! | [`instance`]  | the instance block's page-directory words (128/129)         | §12.3    |
 //! | [`tlb`]       | TLB-invalidate register values (0xB830A0/A4/B0)             | §12.4    |
 //! | [`error`]     | [`MmuError`], the one error type of this directory          |          |
@@ -18,7 +19,9 @@
 //! - `OG`: NVIDIA open-gpu-kernel-modules, tag 570.144
 //!   (commit 8ec351aeb96a93a4bb69ccc12a542bf8a8df2b6f);
 //! - `OD`: NVIDIA open-gpu-doc (commit c8607fe576b53ff821ffcf97e7548d2de11c4eaf);
-//! - `NV`: nouveau in Linux 7.3, `drivers/gpu/drm/nouveau/nvkm/subdev/mmu/`.
+//! - `NV`: nouveau in Linux 7.3; a bare file name is in
+//!   `drivers/gpu/drm/nouveau/nvkm/subdev/mmu/`, other files are named by their path in the
+//!   kernel tree.
 //!
 //! Facts are cited; no code or text of those projects is reproduced here.
 
@@ -26,9 +29,12 @@ pub mod error;
 pub mod instance;
 pub mod mmu_v2;
 pub mod pagetable;
+pub mod plan;
 pub mod tlb;
 
 pub use error::MmuError;
 
+#[cfg(test)]
+mod plan_tests;
 #[cfg(test)]
 mod tests;

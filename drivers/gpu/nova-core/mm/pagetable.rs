@@ -9,23 +9,33 @@
 //!
 //! - A mapping is a run of pages of one [`PageSize`]: `va`, `pa` and `size` must be multiples
 //!   of it, and the range must lie in the 49-bit VA space.
-//! - [`PageTable::map`] first walks the whole range and fails with [`MmuError::AlreadyMapped`]
-//!   if any of it is mapped, before writing anything. It then creates missing tables, points
-//!   the directories at them and writes the PTEs. If an allocation (or a memory access) fails
-//!   half-way, everything it wrote is cleared again and the tables it created are freed.
-//! - 64 KiB and 4 KiB pages may share a 2 MiB region (a PD0 entry with both halves valid), at
-//!   64 KiB granularity: every big PTE the engine does not use is left all-zero, which lets
-//!   the MMU read the 4 KiB PTEs below it; a 64 KiB page may only be mapped where the sixteen
-//!   4 KiB PTEs below it are zero, and a 4 KiB page only where the big PTE above it is zero.
-//!   The hardware rule is documented on [`DualPde`]. The engine never writes the "unmapped"
-//!   (PRIVILEGE) or sparse (VOL) invalid patterns; meeting one, or any entry it cannot decode,
-//!   fails with [`MmuError::UnexpectedEntry`] without changing anything.
-//! - 2 MiB pages are PD0 entries with IS_PTE set (PTE in the low word, high word zero); 512 MiB
-//!   pages are PD1 entries with IS_PTE set. Neither may be mapped over a directory entry that
-//!   still points at tables.
-//! - [`PageTable::unmap`] checks that every 4 KiB of the range is mapped and that no page
-//!   reaches outside it, then clears the PTEs, frees every table that became empty and clears
-//!   the entry that pointed at it. Tables are freed bottom-up, never the root.
+//! - A page is either backed (a valid PTE, written by [`PageTable::map`]) or *sparse* (the
+//!   sparse pattern of its level, written by [`PageTable::map_sparse`]: accesses neither fault
+//!   nor reach memory; the encoding and its sources are in [`super::mmu_v2`]). A sparse page
+//!   counts as mapped everywhere below: it has a [`PageSize`], it occupies its range for
+//!   `map` and `map_sparse`, `unmap` clears it like any page, and [`PageTable::translate`]
+//!   reports it as [`MmuError::Sparse`].
+//! - [`PageTable::map`] and [`PageTable::map_sparse`] first walk the whole range and fail with
+//!   [`MmuError::AlreadyMapped`] if any of it is mapped (backed or sparse), before writing
+//!   anything. They then create missing tables, point the directories at them and write the
+//!   PTEs. If an allocation (or a memory access) fails half-way, everything written is
+//!   cleared again and the tables created are freed.
+//! - 64 KiB and 4 KiB pages, backed or sparse, may share a 2 MiB region (a PD0 entry with both
+//!   halves valid), at 64 KiB granularity: every big PTE the engine does not use is left
+//!   all-zero, which lets the MMU read the 4 KiB PTEs below it; a 64 KiB page may only be
+//!   mapped where the sixteen 4 KiB PTEs below it are zero, and a 4 KiB page only where the
+//!   big PTE above it is zero (a sparse big PTE hides the 4 KiB PTEs just as a valid one
+//!   does). The hardware rule is documented on [`DualPde`]. The engine never writes the
+//!   "unmapped" (PRIVILEGE) big-PTE pattern, nor sparse entries in PD3 or PD2; meeting one, or
+//!   any entry it cannot decode, fails with [`MmuError::UnexpectedEntry`] without changing
+//!   anything.
+//! - 2 MiB pages are PD0 entries with IS_PTE set (PTE in the low word, high word zero), or
+//!   [`DualPde::SPARSE`]; 512 MiB pages are PD1 entries with IS_PTE set, or [`Pde::SPARSE`].
+//!   Neither may be mapped over a directory entry that still points at tables.
+//! - [`PageTable::unmap`] checks that every 4 KiB of the range is mapped (backed or sparse)
+//!   and that no page reaches outside it, then clears the PTEs, frees every table that became
+//!   empty and clears the entry that pointed at it. Tables are freed bottom-up, never the
+//!   root.
 //!
 //! # TLB invalidation and freed tables
 //!
@@ -84,7 +94,8 @@ pub trait TableMemory {
 /// What an operation changed in the tree.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Change {
-    /// PTEs written (set by a map, cleared by an unmap), including 2 MiB and 512 MiB ones.
+    /// PTEs written (set by a map, cleared by an unmap), including 2 MiB and 512 MiB ones and
+    /// sparse ones.
     pub ptes_written: u64,
     /// Directory entries written (pointers set or cleared).
     pub pdes_written: u64,
@@ -101,7 +112,8 @@ impl Change {
     }
 }
 
-/// The result of [`PageTable::translate`].
+/// The result of [`PageTable::translate`] for a backed page (a sparse one is reported as
+/// [`MmuError::Sparse`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Translation {
     /// The physical address `va` maps to (page address plus offset).
@@ -171,33 +183,71 @@ impl Span {
     }
 }
 
+/// What one map call writes into its leaf entries.
+#[derive(Clone, Copy)]
+enum Leaf {
+    /// Valid PTEs for the pages from `pa` on.
+    Backed {
+        pa: u64,
+        aperture: Aperture,
+        flags: PteFlags,
+    },
+    /// The sparse pattern in every entry.
+    Sparse,
+}
+
 /// The fixed parameters of one map call.
 struct MapCtx {
     va: u64,
-    pa: u64,
     page: PageSize,
-    aperture: Aperture,
-    flags: PteFlags,
+    leaf: Leaf,
 }
 
 impl MapCtx {
-    /// The PTE for the page at `va`.
-    fn pte(&self, va: u64) -> Result<Pte, MmuError> {
+    /// The valid PTE for the page at `va` of a backed mapping of `pa` onwards.
+    fn backed(
+        &self,
+        va: u64,
+        pa: u64,
+        aperture: Aperture,
+        flags: PteFlags,
+    ) -> Result<Pte, MmuError> {
         let off = va.checked_sub(self.va).ok_or(MmuError::VaOutOfRange)?;
-        let pa = self.pa.checked_add(off).ok_or(MmuError::PaOutOfRange)?;
-        Ok(Pte::new(self.aperture, pa, self.flags))
+        let pa = pa.checked_add(off).ok_or(MmuError::PaOutOfRange)?;
+        Ok(Pte::new(aperture, pa, flags))
     }
 
-    /// The raw PTE for the page at `va`.
+    /// The raw PTE for the page at `va`, in a page table or in PD1.
     fn pte_at(&self, va: u64) -> Result<u64, MmuError> {
-        self.pte(va)?.encode()
+        match self.leaf {
+            Leaf::Sparse => Ok(Pte::SPARSE),
+            Leaf::Backed {
+                pa,
+                aperture,
+                flags,
+            } => self.backed(va, pa, aperture, flags)?.encode(),
+        }
+    }
+
+    /// The raw PD0 entry `[low, high]` for the 2 MiB page at `va`. The high word is zero
+    /// either way.
+    fn pd0_at(&self, va: u64) -> Result<[u64; 2], MmuError> {
+        match self.leaf {
+            Leaf::Sparse => Ok(DualPde::SPARSE),
+            Leaf::Backed {
+                pa,
+                aperture,
+                flags,
+            } => DualPde::encode_pte(&self.backed(va, pa, aperture, flags)?),
+        }
     }
 }
 
-/// `Err(AlreadyMapped)` for a valid PTE, `Err(UnexpectedEntry)` for any other non-zero one.
+/// `Err(AlreadyMapped)` for a valid or sparse PTE, `Err(UnexpectedEntry)` for any other
+/// non-zero one.
 fn occupied_pte(raw: u64) -> MmuError {
     match Pte::decode(raw) {
-        PteDecode::Valid(_) => MmuError::AlreadyMapped,
+        PteDecode::Valid(_) | PteDecode::Sparse => MmuError::AlreadyMapped,
         _ => MmuError::UnexpectedEntry,
     }
 }
@@ -312,27 +362,39 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
         }
         let ctx = MapCtx {
             va,
-            pa,
             page: page_size,
-            aperture,
-            flags,
+            leaf: Leaf::Backed {
+                pa,
+                aperture,
+                flags,
+            },
         };
         // Rejects a bad peer index before anything is written.
         ctx.pte_at(va)?;
+        self.map_leaves(&ctx, end)
+    }
 
-        self.check_free(Level::Pd3, self.root, va, end, page_size)?;
-
-        let mut change = Change::default();
-        let root = self.root;
-        if let Err(e) = self.write_map(Level::Pd3, root, va, end, &ctx, &mut change) {
-            // Everything in the range was free before: clearing it and dropping the tables
-            // that are empty again restores the tree. A failing memory access can leave this
-            // incomplete; there is nothing better to do than to report the first error.
-            let mut undo = Change::default();
-            let _ = self.clear(Level::Pd3, root, va, end, &mut undo);
-            return Err(e);
-        }
-        Ok(change)
+    /// Makes `size` bytes at `va` sparse with pages of `page_size`: the GPU's accesses there
+    /// neither fault nor reach memory (see [`super::mmu_v2`] for the encoding).
+    ///
+    /// Every rule of [`PageTable::map`] applies: `va` and `size` must be multiples of
+    /// `page_size`, the whole range must be free (neither backed nor sparse, else
+    /// [`MmuError::AlreadyMapped`] and nothing changes), 64 KiB and 4 KiB pages share a 2 MiB
+    /// region as described in the module documentation, and a failure while writing is
+    /// undone. The sparse pages are removed with [`PageTable::unmap`].
+    pub fn map_sparse(
+        &mut self,
+        va: u64,
+        size: u64,
+        page_size: PageSize,
+    ) -> Result<Change, MmuError> {
+        let end = range_end(va, size, page_size.bytes())?;
+        let ctx = MapCtx {
+            va,
+            page: page_size,
+            leaf: Leaf::Sparse,
+        };
+        self.map_leaves(&ctx, end)
     }
 
     /// Unmaps `size` bytes at `va` (both 4 KiB-aligned) and frees the tables that become
@@ -350,6 +412,9 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
     }
 
     /// Looks `va` up the way the GMMU walks the tree.
+    ///
+    /// Fails with [`MmuError::NotMapped`] where an access would fault and with
+    /// [`MmuError::Sparse`] where `va` lies in a sparse page.
     pub fn translate(&mut self, va: u64) -> Result<Translation, MmuError> {
         if va >= VA_LIMIT {
             return Err(MmuError::VaOutOfRange);
@@ -363,6 +428,7 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                 PdeDecode::Pte(p) if level == Level::Pd1 => {
                     return translation(p, PageSize::Size512M, va)
                 }
+                PdeDecode::Sparse if level == Level::Pd1 => return Err(MmuError::Sparse),
                 _ => return Err(MmuError::UnexpectedEntry),
             }
             level = next;
@@ -370,6 +436,7 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
         let d = match DualPde::decode(self.read_dual(table, Level::Pd0.index(va))?) {
             DualPdeDecode::Invalid => return Err(MmuError::NotMapped),
             DualPdeDecode::Pte(p) => return translation(p, PageSize::Size2M, va),
+            DualPdeDecode::Sparse => return Err(MmuError::Sparse),
             DualPdeDecode::Unknown(_) => return Err(MmuError::UnexpectedEntry),
             DualPdeDecode::Tables(d) => d,
         };
@@ -380,7 +447,8 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
         match Pte::decode(big) {
             PteDecode::Valid(p) => return translation(p, PageSize::Size64K, va),
             // Both end the walk without looking at the 4 KiB PTEs.
-            PteDecode::Sparse | PteDecode::Unmapped => return Err(MmuError::NotMapped),
+            PteDecode::Sparse => return Err(MmuError::Sparse),
+            PteDecode::Unmapped => return Err(MmuError::NotMapped),
             PteDecode::Unknown(_) => return Err(MmuError::UnexpectedEntry),
             PteDecode::Invalid => {}
         }
@@ -389,6 +457,7 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
         };
         match Pte::decode(self.read(s.table, Level::SmallPt, Level::SmallPt.index(va), 0)?) {
             PteDecode::Valid(p) => translation(p, PageSize::Size4K, va),
+            PteDecode::Sparse => Err(MmuError::Sparse),
             PteDecode::Unknown(_) => Err(MmuError::UnexpectedEntry),
             _ => Err(MmuError::NotMapped),
         }
@@ -464,6 +533,24 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
 
     // --- map ---------------------------------------------------------------------------
 
+    /// The common part of [`Self::map`] and [`Self::map_sparse`] once the arguments are
+    /// checked: check that `[ctx.va, end)` is free, write it, undo on failure.
+    fn map_leaves(&mut self, ctx: &MapCtx, end: u64) -> Result<Change, MmuError> {
+        let (va, root) = (ctx.va, self.root);
+        self.check_free(Level::Pd3, root, va, end, ctx.page)?;
+
+        let mut change = Change::default();
+        if let Err(e) = self.write_map(Level::Pd3, root, va, end, ctx, &mut change) {
+            // Everything in the range was free before: clearing it and dropping the tables
+            // that are empty again restores the tree. A failing memory access can leave this
+            // incomplete; there is nothing better to do than to report the first error.
+            let mut undo = Change::default();
+            let _ = self.clear(Level::Pd3, root, va, end, &mut undo);
+            return Err(e);
+        }
+        Ok(change)
+    }
+
     /// Fails unless every leaf entry that mapping `[s, e)` with `page` would write is zero and
     /// nothing above or beside it maps the range.
     fn check_free(
@@ -480,9 +567,10 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                     let raw = self.read(table, level, sp.idx, 0)?;
                     let decoded = Pde::decode(raw);
                     if page.leaf_level() == level {
+                        // Only PD1 is a leaf level here (512 MiB pages).
                         match decoded {
                             PdeDecode::Invalid => continue,
-                            PdeDecode::Table(_) | PdeDecode::Pte(_) => {
+                            PdeDecode::Table(_) | PdeDecode::Pte(_) | PdeDecode::Sparse => {
                                 return Err(MmuError::AlreadyMapped)
                             }
                             PdeDecode::Unknown(_) => return Err(MmuError::UnexpectedEntry),
@@ -493,7 +581,7 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                         (PdeDecode::Table(p), Some(next)) => {
                             self.check_free(next, p.table, sp.start, sp.end, page)?
                         }
-                        (PdeDecode::Pte(_), _) if level == Level::Pd1 => {
+                        (PdeDecode::Pte(_) | PdeDecode::Sparse, _) if level == Level::Pd1 => {
                             return Err(MmuError::AlreadyMapped)
                         }
                         _ => return Err(MmuError::UnexpectedEntry),
@@ -501,7 +589,9 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                 }
                 Level::Pd0 => match DualPde::decode(self.read_dual(table, sp.idx)?) {
                     DualPdeDecode::Invalid => {}
-                    DualPdeDecode::Pte(_) => return Err(MmuError::AlreadyMapped),
+                    DualPdeDecode::Pte(_) | DualPdeDecode::Sparse => {
+                        return Err(MmuError::AlreadyMapped)
+                    }
                     DualPdeDecode::Unknown(_) => return Err(MmuError::UnexpectedEntry),
                     DualPdeDecode::Tables(d) => {
                         if page == PageSize::Size2M {
@@ -585,8 +675,8 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                 Level::Pd0 => {
                     if ctx.page == PageSize::Size2M {
                         // The entry was checked to be all zero and the high word of a 2 MiB
-                        // PTE is zero: only the low word changes.
-                        let [lo, _] = DualPde::encode_pte(&ctx.pte(sp.start)?)?;
+                        // PTE (or of the sparse entry) is zero: only the low word changes.
+                        let [lo, _] = ctx.pd0_at(sp.start)?;
                         self.write(table, level, sp.idx, 0, lo)?;
                         change.ptes_written = change.ptes_written.saturating_add(1);
                         continue;
@@ -650,8 +740,8 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
 
     // --- unmap -------------------------------------------------------------------------
 
-    /// Fails unless every 4 KiB of `[s, e)` is mapped by a valid PTE whose page lies inside
-    /// `[s, e)`.
+    /// Fails unless every 4 KiB of `[s, e)` is mapped by a valid or sparse PTE whose page lies
+    /// inside `[s, e)`.
     fn check_mapped(
         &mut self,
         level: Level,
@@ -670,7 +760,7 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                         (PdeDecode::Table(p), Some(next)) => {
                             self.check_mapped(next, p.table, sp.start, sp.end)?
                         }
-                        (PdeDecode::Pte(_), _) if level == Level::Pd1 => {
+                        (PdeDecode::Pte(_) | PdeDecode::Sparse, _) if level == Level::Pd1 => {
                             if !sp.covers_entry(level) {
                                 return Err(MmuError::PartialPage);
                             }
@@ -680,7 +770,7 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                 }
                 Level::Pd0 => match DualPde::decode(self.read_dual(table, sp.idx)?) {
                     DualPdeDecode::Invalid => return Err(MmuError::NotMapped),
-                    DualPdeDecode::Pte(_) => {
+                    DualPdeDecode::Pte(_) | DualPdeDecode::Sparse => {
                         if !sp.covers_entry(level) {
                             return Err(MmuError::PartialPage);
                         }
@@ -695,8 +785,8 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
     }
 
     /// [`Self::check_mapped`] for the page tables of one PD0 entry, 64 KiB at a time: a valid
-    /// big PTE must lie inside the range (and hide no 4 KiB PTEs); under a zero big PTE every
-    /// 4 KiB PTE in the range must be valid.
+    /// or sparse big PTE must lie inside the range (and hide no 4 KiB PTEs); under a zero big
+    /// PTE every 4 KiB PTE in the range must be valid or sparse.
     fn check_mapped_pt(&mut self, d: &DualPde, s: u64, e: u64) -> Result<(), MmuError> {
         for chunk in Walk::new(Level::BigPt, s, e) {
             let big = match d.big {
@@ -704,7 +794,7 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                 None => 0,
             };
             match Pte::decode(big) {
-                PteDecode::Valid(_) => {
+                PteDecode::Valid(_) | PteDecode::Sparse => {
                     if !chunk.covers_entry(Level::BigPt) {
                         return Err(MmuError::PartialPage);
                     }
@@ -722,7 +812,7 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                     };
                     for p in Walk::new(Level::SmallPt, chunk.start, chunk.end) {
                         match Pte::decode(self.read(sm.table, Level::SmallPt, p.idx, 0)?) {
-                            PteDecode::Valid(_) => {}
+                            PteDecode::Valid(_) | PteDecode::Sparse => {}
                             PteDecode::Invalid => return Err(MmuError::NotMapped),
                             _ => return Err(MmuError::UnexpectedEntry),
                         }
@@ -734,9 +824,9 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
         Ok(())
     }
 
-    /// Clears every valid PTE whose page lies inside `[s, e)` below `table`, then frees the
-    /// tables below `table` that became empty (clearing the entries that pointed at them).
-    /// Entries it does not recognise are left alone, and keep their tables alive.
+    /// Clears every valid or sparse PTE whose page lies inside `[s, e)` below `table`, then
+    /// frees the tables below `table` that became empty (clearing the entries that pointed at
+    /// them). Entries it does not recognise are left alone, and keep their tables alive.
     fn clear(
         &mut self,
         level: Level,
@@ -752,7 +842,9 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                         Pde::decode(self.read(table, level, sp.idx, 0)?),
                         level.next_directory(),
                     ) {
-                        (PdeDecode::Pte(_), _) if level == Level::Pd1 && sp.covers_entry(level) => {
+                        (PdeDecode::Pte(_) | PdeDecode::Sparse, _)
+                            if level == Level::Pd1 && sp.covers_entry(level) =>
+                        {
                             self.write(table, level, sp.idx, 0, 0)?;
                             change.ptes_written = change.ptes_written.saturating_add(1);
                         }
@@ -769,7 +861,8 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
                     }
                 }
                 Level::Pd0 => match DualPde::decode(self.read_dual(table, sp.idx)?) {
-                    DualPdeDecode::Pte(_) => {
+                    // The high word of both is zero.
+                    DualPdeDecode::Pte(_) | DualPdeDecode::Sparse => {
                         if sp.covers_entry(level) {
                             self.write(table, level, sp.idx, 0, 0)?;
                             change.ptes_written = change.ptes_written.saturating_add(1);
@@ -828,7 +921,7 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
         Ok(())
     }
 
-    /// Clears the valid PTEs of page table `t` whose pages lie inside `[s, e)`.
+    /// Clears the valid and sparse PTEs of page table `t` whose pages lie inside `[s, e)`.
     fn clear_pt(
         &mut self,
         level: Level,
@@ -841,7 +934,9 @@ impl<'a, M: TableMemory> PageTable<'a, M> {
             if !p.covers_entry(level) {
                 continue;
             }
-            if let PteDecode::Valid(_) = Pte::decode(self.read(t, level, p.idx, 0)?) {
+            if let PteDecode::Valid(_) | PteDecode::Sparse =
+                Pte::decode(self.read(t, level, p.idx, 0)?)
+            {
                 self.write(t, level, p.idx, 0, 0)?;
                 change.ptes_written = change.ptes_written.saturating_add(1);
             }

@@ -14,6 +14,7 @@ use super::mmu_v2::{
     VA_LIMIT, VID_PA_LIMIT,
 };
 use super::pagetable::{Change, PageTable, TableMemory};
+use super::plan::{PageSizes, Plan, Segment};
 use super::MmuError;
 
 const K4: u64 = 4 << 10;
@@ -221,8 +222,20 @@ fn ref_pte_pa(e: u64) -> u64 {
     ((e >> 8) & ((1 << bits) - 1)) << 12
 }
 
-fn hit(e: u64, shift: u32, va: u64) -> Option<RefHit> {
-    Some(RefHit {
+/// What the reference walker finds at a VA.
+#[derive(Debug, PartialEq, Eq)]
+enum RefOut {
+    /// A valid PTE.
+    Hit(RefHit),
+    /// A sparse entry (VALID / aperture clear, VOL bit 3 and nothing else) ends the walk at a
+    /// page of `1 << shift` bytes.
+    Sparse(u32),
+    /// The access would fault.
+    Fault,
+}
+
+fn hit(e: u64, shift: u32, va: u64) -> RefOut {
+    RefOut::Hit(RefHit {
         pa: ref_pte_pa(e) + (va & ((1 << shift) - 1)),
         page_shift: shift,
         pte: e,
@@ -230,24 +243,36 @@ fn hit(e: u64, shift: u32, va: u64) -> Option<RefHit> {
 }
 
 /// Walks `va` the way the facts sheet describes the GMMU walk.
-fn ref_walk(mem: &FakeMem, root: TableAddr, va: u64) -> Option<RefHit> {
+fn ref_lookup(mem: &FakeMem, root: TableAddr, va: u64) -> RefOut {
     let e3 = mem.word(root, ((va >> 47) & 3) * 8);
     assert_eq!(e3 & 1, 0, "walker: PTE in PD3");
-    let pd2 = ref_pde(e3)?;
+    let Some(pd2) = ref_pde(e3) else {
+        return RefOut::Fault;
+    };
     let e2 = mem.word(pd2, ((va >> 38) & 511) * 8);
     assert_eq!(e2 & 1, 0, "walker: PTE in PD2");
-    let pd1 = ref_pde(e2)?;
+    let Some(pd1) = ref_pde(e2) else {
+        return RefOut::Fault;
+    };
     let e1 = mem.word(pd1, ((va >> 29) & 511) * 8);
     if e1 & 1 != 0 {
         return hit(e1, 29, va);
     }
-    let pd0 = ref_pde(e1)?;
+    if e1 == 1 << 3 {
+        return RefOut::Sparse(29);
+    }
+    let Some(pd0) = ref_pde(e1) else {
+        return RefOut::Fault;
+    };
     let i0 = (va >> 21) & 255;
     let lo = mem.word(pd0, i0 * 16);
     let hi = mem.word(pd0, i0 * 16 + 8);
     if lo & 1 != 0 {
         assert_eq!(hi, 0, "walker: 2 MiB PTE with a non-zero high word");
         return hit(lo, 21, va);
+    }
+    if (lo, hi) == (1 << 3, 0) {
+        return RefOut::Sparse(21);
     }
     // Big half: aperture 2:1, PA >> 8 in 32:4 (video) or 53:4 (system).
     let big_ap = (lo >> 1) & 3;
@@ -258,15 +283,18 @@ fn ref_walk(mem: &FakeMem, root: TableAddr, va: u64) -> Option<RefHit> {
         if e & 1 != 0 {
             return hit(e, 16, va);
         }
+        if e == 1 << 3 {
+            return RefOut::Sparse(16);
+        }
         if e != 0 {
-            // Sparse or "unmapped": the 4 KiB PTEs are not consulted.
-            return None;
+            // "Unmapped": the 4 KiB PTEs are not consulted.
+            return RefOut::Fault;
         }
     }
     // Small half: aperture 66:65, PA >> 12 in 96:72 (video) or 117:72 (system).
     let small_ap = (hi >> 1) & 3;
     if small_ap == 0 {
-        return None;
+        return RefOut::Fault;
     }
     let bits = if small_ap == 1 { 25 } else { 46 };
     let small = ref_pde_table(small_ap, ((hi >> 8) & ((1 << bits) - 1)) << 12);
@@ -274,7 +302,18 @@ fn ref_walk(mem: &FakeMem, root: TableAddr, va: u64) -> Option<RefHit> {
     if e & 1 != 0 {
         return hit(e, 12, va);
     }
-    None
+    if e == 1 << 3 {
+        return RefOut::Sparse(12);
+    }
+    RefOut::Fault
+}
+
+/// [`ref_lookup`] for valid PTEs only.
+fn ref_walk(mem: &FakeMem, root: TableAddr, va: u64) -> Option<RefHit> {
+    match ref_lookup(mem, root, va) {
+        RefOut::Hit(h) => Some(h),
+        _ => None,
+    }
 }
 
 /// Every table reachable from `root` (root included); panics on an empty non-root table.
@@ -304,7 +343,7 @@ fn reachable(mem: &FakeMem, root: TableAddr) -> BTreeSet<(usize, u64)> {
             out.insert(key(pd1));
             for i1 in 0..512 {
                 let e1 = mem.word(pd1, i1 * 8);
-                if e1 & 1 != 0 {
+                if e1 & 1 != 0 || e1 == 1 << 3 {
                     continue;
                 }
                 let Some(pd0) = ref_pde(e1) else { continue };
@@ -363,6 +402,16 @@ fn map(
     ps: PageSize,
 ) -> Result<Change, MmuError> {
     PageTable::new(mem, root).map(va, pa, ap, size, ps, PteFlags::new())
+}
+
+fn sparse(
+    mem: &mut FakeMem,
+    root: TableAddr,
+    va: u64,
+    size: u64,
+    ps: PageSize,
+) -> Result<Change, MmuError> {
+    PageTable::new(mem, root).map_sparse(va, size, ps)
 }
 
 fn unmap(mem: &mut FakeMem, root: TableAddr, va: u64, size: u64) -> Result<Change, MmuError> {
@@ -1197,25 +1246,50 @@ fn foreign_entries_are_not_touched() {
         "map under unmapped",
         |m| map(m, root, K4, 0, Aperture::VideoMemory, K4, PageSize::Size4K),
     );
-    // Sparse big PTE (VOL only) in chunk 2.
+    // A sparse big PTE (VOL only) in chunk 2 is recognised, and occupies its 64 KiB.
     mem.poke(big, 16, 1 << 3);
-    assert_eq!(translate(&mut mem, root, 2 * K64), Err(MmuError::NotMapped));
+    assert_eq!(translate(&mut mem, root, 2 * K64), Err(MmuError::Sparse));
+    expect_no_effect(&mut mem, MmuError::AlreadyMapped, "4K under sparse", |m| {
+        map(
+            m,
+            root,
+            2 * K64 + K4,
+            0,
+            Aperture::VideoMemory,
+            K4,
+            PageSize::Size4K,
+        )
+    });
+    // A sparse PD3 entry is not something the engine writes.
+    mem.poke(root, 16, 1 << 3);
+    assert_eq!(
+        translate(&mut mem, root, 2 << 47),
+        Err(MmuError::UnexpectedEntry)
+    );
     expect_no_effect(
         &mut mem,
         MmuError::UnexpectedEntry,
-        "map over sparse",
-        |m| {
-            map(
-                m,
-                root,
-                2 * K64,
-                0,
-                Aperture::VideoMemory,
-                K64,
-                PageSize::Size64K,
-            )
-        },
+        "map under sparse PD3 entry",
+        |m| PageTable::new(m, root).map_sparse(2 << 47, K4, PageSize::Size4K),
     );
+    expect_no_effect(
+        &mut mem,
+        MmuError::UnexpectedEntry,
+        "unmap under sparse PD3 entry",
+        |m| unmap(m, root, 2 << 47, K4),
+    );
+    mem.poke(root, 16, 0);
+    expect_no_effect(&mut mem, MmuError::AlreadyMapped, "map over sparse", |m| {
+        map(
+            m,
+            root,
+            2 * K64,
+            0,
+            Aperture::VideoMemory,
+            K64,
+            PageSize::Size64K,
+        )
+    });
     // Unknown bits in a PD3 entry.
     mem.poke(root, 8, 1 << 4);
     assert_eq!(
@@ -1303,9 +1377,575 @@ fn describe_is_nonempty() {
         BadTableAddress,
         NoMemory,
         Io,
+        Sparse,
     ] {
         assert!(!e.describe().is_empty());
     }
+}
+
+// --- sparse mappings ----------------------------------------------------------------------
+
+#[test]
+fn sparse_every_page_size() {
+    for ps in PageSize::ALL {
+        for placement in [
+            Placement::Only(TableAperture::VideoMemory),
+            Placement::Only(TableAperture::SystemNonCoherent),
+            Placement::Rotate,
+        ] {
+            let (mut mem, root) = new_tree(placement);
+            let b = ps.bytes();
+            let n = if ps == PageSize::Size512M { 2 } else { 3 };
+            // Straddle a PD1 boundary for the small sizes.
+            let va = if b < M512 {
+                0x1_2000_0000 - b
+            } else {
+                0x3_0000_0000
+            };
+            let c = sparse(&mut mem, root, va, n * b, ps).unwrap();
+            assert!(c.needs_invalidate());
+            assert_eq!(c.ptes_written, n, "{ps:?}");
+            assert_eq!(c.tables_freed, 0);
+            for i in 0..n {
+                for off in [0, 8, b / 2, b - 1] {
+                    let v = va + i * b + off;
+                    assert_eq!(translate(&mut mem, root, v), Err(MmuError::Sparse));
+                    assert_eq!(ref_lookup(&mem, root, v), RefOut::Sparse(ps.shift()));
+                }
+            }
+            assert_eq!(translate(&mut mem, root, va - 1), Err(MmuError::NotMapped));
+            assert_eq!(
+                translate(&mut mem, root, va + n * b),
+                Err(MmuError::NotMapped)
+            );
+            assert_eq!(ref_lookup(&mem, root, va + n * b), RefOut::Fault);
+            check_no_leaks(&mem, root);
+            // Occupied for both kinds of map, at every size that overlaps.
+            for ps2 in PageSize::ALL {
+                let b2 = ps2.bytes();
+                let v2 = (va + b) & !(b2 - 1);
+                expect_no_effect(&mut mem, MmuError::AlreadyMapped, "map over sparse", |m| {
+                    map(m, root, v2, 0, Aperture::VideoMemory, b2, ps2)
+                });
+                expect_no_effect(
+                    &mut mem,
+                    MmuError::AlreadyMapped,
+                    "sparse over sparse",
+                    |m| sparse(m, root, v2, b2, ps2),
+                );
+            }
+            // Partial unmaps are refused; a whole one clears the entries and frees the tables.
+            if ps != PageSize::Size4K {
+                expect_no_effect(
+                    &mut mem,
+                    MmuError::PartialPage,
+                    "part of a sparse page",
+                    |m| unmap(m, root, va + b, b / 2),
+                );
+            }
+            expect_no_effect(&mut mem, MmuError::NotMapped, "past the end", |m| {
+                unmap(m, root, va, (n + 1) * b)
+            });
+            let u = unmap(&mut mem, root, va, n * b).unwrap();
+            assert_eq!(u.ptes_written, n);
+            assert_eq!(u.tables_freed, c.tables_allocated);
+            assert!(u.needs_invalidate());
+            assert_eq!(mem.live(), 1, "only the root is left");
+            assert!(mem.tables[&root].iter().all(|&w| w == 0));
+            expect_no_effect(&mut mem, MmuError::NotMapped, "double unmap", |m| {
+                unmap(m, root, va, b)
+            });
+        }
+    }
+}
+
+#[test]
+fn sparse_entry_bits() {
+    // Tables are handed out in order from 0x1000_0000: root, PD2, PD1, PD0, then the page
+    // table.
+    let vid = |a| TableAddr::new(TableAperture::VideoMemory, a);
+    let pd1 = vid(0x1000_2000);
+    let pd0 = vid(0x1000_3000);
+    let pt = vid(0x1000_4000);
+    let cases: [(PageSize, u64); 4] = [
+        (PageSize::Size4K, 5 * K4),
+        (PageSize::Size64K, 5 * K64),
+        (PageSize::Size2M, 5 * M2),
+        (PageSize::Size512M, M512),
+    ];
+    for (ps, va) in cases {
+        let (mut mem, root) = new_tree(Placement::Only(TableAperture::VideoMemory));
+        let c = sparse(&mut mem, root, va, ps.bytes(), ps).unwrap();
+        // VALID (or the aperture) clear, VOL (bit 3) set, nothing else.
+        match ps {
+            PageSize::Size4K => {
+                assert_eq!(c.tables_allocated, 4);
+                // Dual PDE: big half absent, small half pointing at the PT.
+                assert_eq!(mem.word(pd0, 0), 0);
+                assert_eq!(mem.word(pd0, 8), (0x1000_4000 >> 12 << 8) | 2);
+                assert_eq!(mem.word(pt, 5 * 8), 8);
+            }
+            PageSize::Size64K => {
+                assert_eq!(c.tables_allocated, 4);
+                assert_eq!(mem.tables[&pt].len(), 32, "a big PT");
+                assert_eq!(mem.word(pd0, 0), (0x1000_4000 >> 8 << 4) | 2);
+                assert_eq!(mem.word(pd0, 8), 0);
+                assert_eq!(mem.word(pt, 5 * 8), 8);
+            }
+            PageSize::Size2M => {
+                assert_eq!(c.tables_allocated, 3);
+                assert_eq!((mem.word(pd0, 5 * 16), mem.word(pd0, 5 * 16 + 8)), (8, 0));
+            }
+            PageSize::Size512M => {
+                assert_eq!(c.tables_allocated, 2);
+                assert_eq!(mem.word(pd1, 8), 8);
+            }
+        }
+        assert_eq!(c.ptes_written, 1);
+        let written: usize = mem
+            .tables
+            .values()
+            .map(|t| t.iter().filter(|&&w| w == 8).count())
+            .sum();
+        assert_eq!(written, 1, "{ps:?}: exactly one sparse word");
+    }
+}
+
+#[test]
+fn sparse_and_backed_share_a_2m_region() {
+    let (mut mem, root) = new_tree(Placement::Rotate);
+    let base = 0x40_0000_0000u64;
+    let v = Aperture::VideoMemory;
+    // Chunk 0: sparse 64K. Chunk 1: backed 4K at slot 0, sparse 4K in slots 1..16.
+    // Chunk 2: backed 64K. Chunk 3: sparse 4K at slot 2, backed 4K at slot 3.
+    sparse(&mut mem, root, base, K64, PageSize::Size64K).unwrap();
+    map(
+        &mut mem,
+        root,
+        base + K64,
+        0x30_0000,
+        v,
+        K4,
+        PageSize::Size4K,
+    )
+    .unwrap();
+    sparse(&mut mem, root, base + K64 + K4, 15 * K4, PageSize::Size4K).unwrap();
+    map(
+        &mut mem,
+        root,
+        base + 2 * K64,
+        0x200_0000,
+        v,
+        K64,
+        PageSize::Size64K,
+    )
+    .unwrap();
+    sparse(
+        &mut mem,
+        root,
+        base + 3 * K64 + 2 * K4,
+        K4,
+        PageSize::Size4K,
+    )
+    .unwrap();
+    map(
+        &mut mem,
+        root,
+        base + 3 * K64 + 3 * K4,
+        0x40_0000,
+        v,
+        K4,
+        PageSize::Size4K,
+    )
+    .unwrap();
+    check_no_leaks(&mem, root);
+
+    /// What one VA must show.
+    enum Want {
+        Backed(u64, PageSize),
+        Sparse(PageSize),
+        Fault,
+    }
+    use PageSize::{Size4K, Size64K};
+    let expect = [
+        (base + 5, Want::Sparse(Size64K)),
+        (base + K64 - 1, Want::Sparse(Size64K)),
+        (base + K64 + 7, Want::Backed(0x30_0007, Size4K)),
+        (base + K64 + K4, Want::Sparse(Size4K)),
+        (base + 2 * K64 + 9, Want::Backed(0x200_0009, Size64K)),
+        (base + 3 * K64, Want::Fault),
+        (base + 3 * K64 + 2 * K4, Want::Sparse(Size4K)),
+        (base + 3 * K64 + 3 * K4, Want::Backed(0x40_0000, Size4K)),
+    ];
+    for (va, want) in expect {
+        let got = translate(&mut mem, root, va);
+        let walked = ref_lookup(&mem, root, va);
+        match want {
+            Want::Backed(pa, ps) => {
+                assert_eq!(got, Ok((pa, ps)), "va {va:#x}");
+                let RefOut::Hit(r) = walked else {
+                    panic!("walker misses va {va:#x}")
+                };
+                assert_eq!((r.pa, r.page_shift), (pa, ps.shift()));
+            }
+            Want::Sparse(ps) => {
+                assert_eq!(got, Err(MmuError::Sparse), "va {va:#x}");
+                assert_eq!(walked, RefOut::Sparse(ps.shift()), "va {va:#x}");
+            }
+            Want::Fault => {
+                assert_eq!(got, Err(MmuError::NotMapped), "va {va:#x}");
+                assert_eq!(walked, RefOut::Fault, "va {va:#x}");
+            }
+        }
+    }
+
+    // Every conflict the 64K/4K sharing rule implies, for both kinds of map, without effect.
+    let cases: [(u64, PageSize, &str); 7] = [
+        (base + 3 * K4, PageSize::Size4K, "4K under a sparse big PTE"),
+        (
+            base + K64,
+            PageSize::Size64K,
+            "64K over backed and sparse 4K",
+        ),
+        (
+            base + 3 * K64,
+            PageSize::Size64K,
+            "64K over one sparse 4K page",
+        ),
+        (base + K64 + 2 * K4, PageSize::Size4K, "4K over a sparse 4K"),
+        (
+            base + 2 * K64 + K4,
+            PageSize::Size4K,
+            "4K under a backed big PTE",
+        ),
+        (base, PageSize::Size2M, "2M over page tables"),
+        (base, PageSize::Size512M, "512M over directories"),
+    ];
+    for (va, ps, what) in cases {
+        let va = va & !(ps.bytes() - 1);
+        expect_no_effect(&mut mem, MmuError::AlreadyMapped, what, |m| {
+            map(m, root, va, 0, v, ps.bytes(), ps)
+        });
+        expect_no_effect(&mut mem, MmuError::AlreadyMapped, what, |m| {
+            sparse(m, root, va, ps.bytes(), ps)
+        });
+    }
+    // Partial pages and holes are refused.
+    expect_no_effect(&mut mem, MmuError::PartialPage, "half a sparse 64K", |m| {
+        unmap(m, root, base, K64 / 2)
+    });
+    expect_no_effect(&mut mem, MmuError::NotMapped, "hole in chunk 3", |m| {
+        unmap(m, root, base, 4 * K64)
+    });
+    // The free slots of chunk 3 and a free chunk 4 still take pages of either kind.
+    sparse(&mut mem, root, base + 3 * K64, 2 * K4, PageSize::Size4K).unwrap();
+    sparse(
+        &mut mem,
+        root,
+        base + 3 * K64 + 4 * K4,
+        12 * K4,
+        PageSize::Size4K,
+    )
+    .unwrap();
+    sparse(&mut mem, root, base + 4 * K64, K64, PageSize::Size64K).unwrap();
+    check_no_leaks(&mem, root);
+
+    // One unmap across backed and sparse pages of both sizes.
+    let c = unmap(&mut mem, root, base, 3 * K64).unwrap();
+    // 1 sparse 64K + 1 backed 4K + 15 sparse 4K + 1 backed 64K.
+    assert_eq!(c.ptes_written, 18);
+    assert_eq!(c.tables_freed, 0, "chunks 3 and 4 still use both tables");
+    assert_eq!(
+        translate(&mut mem, root, base + K64),
+        Err(MmuError::NotMapped)
+    );
+    let c = unmap(&mut mem, root, base + 3 * K64, 2 * K64).unwrap();
+    assert_eq!(c.ptes_written, 16 + 1);
+    assert_eq!(c.tables_freed, 5, "big PT, small PT, PD0, PD1, PD2");
+    assert_eq!(mem.live(), 1);
+}
+
+#[test]
+fn sparse_large_pages_next_to_backed_ones() {
+    let (mut mem, root) = new_tree(Placement::Rotate);
+    let v = Aperture::VideoMemory;
+    // [0, 512M) sparse; [512M, 516M) backed 2M then sparse 2M; 64K and 4K after them.
+    sparse(&mut mem, root, 0, M512, PageSize::Size512M).unwrap();
+    map(&mut mem, root, M512, 0x8000_0000, v, M2, PageSize::Size2M).unwrap();
+    sparse(&mut mem, root, M512 + M2, M2, PageSize::Size2M).unwrap();
+    sparse(&mut mem, root, M512 + 2 * M2, K64, PageSize::Size64K).unwrap();
+    map(
+        &mut mem,
+        root,
+        M512 + 2 * M2 + K64,
+        0x9000_0000,
+        v,
+        K4,
+        PageSize::Size4K,
+    )
+    .unwrap();
+    assert_eq!(
+        translate(&mut mem, root, 0x1234_5678),
+        Err(MmuError::Sparse)
+    );
+    assert_eq!(
+        translate(&mut mem, root, M512 + 9),
+        Ok((0x8000_0009, PageSize::Size2M))
+    );
+    assert_eq!(
+        translate(&mut mem, root, M512 + M2 + 9),
+        Err(MmuError::Sparse)
+    );
+    // Anything smaller inside a sparse large page is refused.
+    for (va, ps) in [
+        (M2, PageSize::Size2M),
+        (K64, PageSize::Size64K),
+        (K4, PageSize::Size4K),
+        (M512 + M2 + K64, PageSize::Size64K),
+        (M512 + M2 + K4, PageSize::Size4K),
+    ] {
+        expect_no_effect(&mut mem, MmuError::AlreadyMapped, "inside sparse", |m| {
+            map(m, root, va, 0, v, ps.bytes(), ps)
+        });
+        expect_no_effect(
+            &mut mem,
+            MmuError::AlreadyMapped,
+            "sparse inside sparse",
+            |m| sparse(m, root, va, ps.bytes(), ps),
+        );
+    }
+    for (va, size) in [(0, M2), (M512 - K4, 2 * K4), (M512 + M2, K64)] {
+        expect_no_effect(&mut mem, MmuError::PartialPage, "partial", |m| {
+            unmap(m, root, va, size)
+        });
+    }
+    let c = unmap(&mut mem, root, 0, M512 + 2 * M2 + K64 + K4).unwrap();
+    assert_eq!(c.ptes_written, 5);
+    assert_eq!(mem.live(), 1);
+}
+
+#[test]
+fn sparse_argument_errors_have_no_effect() {
+    let (mut mem, root) = new_tree(Placement::Rotate);
+    sparse(&mut mem, root, M2, K64, PageSize::Size64K).unwrap();
+    let cases: [(u64, u64, PageSize, MmuError, &str); 10] = [
+        (0, 0, PageSize::Size4K, MmuError::VaOutOfRange, "size 0"),
+        (0x800, K4, PageSize::Size4K, MmuError::Misaligned, "va"),
+        (0, K4 + 8, PageSize::Size4K, MmuError::Misaligned, "size"),
+        (K4, K64, PageSize::Size64K, MmuError::Misaligned, "64K va"),
+        (K64, M2, PageSize::Size2M, MmuError::Misaligned, "2M va"),
+        (
+            0,
+            M2 + K64,
+            PageSize::Size2M,
+            MmuError::Misaligned,
+            "2M size",
+        ),
+        (
+            M2,
+            M512,
+            PageSize::Size512M,
+            MmuError::Misaligned,
+            "512M va",
+        ),
+        (
+            VA_LIMIT - K4,
+            2 * K4,
+            PageSize::Size4K,
+            MmuError::VaOutOfRange,
+            "past 2^49",
+        ),
+        (
+            u64::MAX - 0xfff,
+            2 * K4,
+            PageSize::Size4K,
+            MmuError::VaOutOfRange,
+            "wraps",
+        ),
+        (
+            M2 - K4,
+            2 * K4,
+            PageSize::Size4K,
+            MmuError::AlreadyMapped,
+            "overlap",
+        ),
+    ];
+    for (va, size, ps, want, what) in cases {
+        expect_no_effect(&mut mem, want, what, |m| sparse(m, root, va, size, ps));
+    }
+    // The top of the VA space works.
+    sparse(&mut mem, root, VA_LIMIT - M2, M2, PageSize::Size2M).unwrap();
+    assert_eq!(
+        translate(&mut mem, root, VA_LIMIT - 1),
+        Err(MmuError::Sparse)
+    );
+    check_no_leaks(&mem, root);
+}
+
+#[test]
+fn sparse_failures_roll_back() {
+    for ps in [PageSize::Size4K, PageSize::Size64K, PageSize::Size2M] {
+        let b = ps.bytes();
+        // A backed page already there, sharing the upper tables; the sparse range covers two
+        // PD1 entries.
+        let setup = || {
+            let (mut m, r) = new_tree(Placement::Rotate);
+            map(&mut m, r, 0, 0, Aperture::VideoMemory, K4, PageSize::Size4K).unwrap();
+            (m, r)
+        };
+        let va = M512 - 3 * M2;
+        let size = 6 * M2;
+        let (needed, writes) = {
+            let (mut m, r) = setup();
+            let w = m.writes;
+            let c = sparse(&mut m, r, va, size, ps).unwrap();
+            (c.tables_allocated, m.writes - w)
+        };
+        assert!(needed >= 1 && writes > u64::from(needed), "{ps:?}");
+        let (mut mem, root) = setup();
+        for k in 0..needed {
+            mem.fail_alloc_after = Some(k);
+            expect_no_effect(
+                &mut mem,
+                MmuError::NoMemory,
+                &format!("{ps:?} alloc {k}"),
+                |m| sparse(m, root, va, size, ps),
+            );
+            assert_eq!(mem.fail_alloc_after, None, "the failure was hit");
+        }
+        for k in 0..writes {
+            mem.fail_write_after = Some(k as u32);
+            let before = mem.snapshot();
+            let (allocs, frees) = (mem.allocs, mem.frees);
+            assert_eq!(
+                sparse(&mut mem, root, va, size, ps),
+                Err(MmuError::Io),
+                "{ps:?} write {k}"
+            );
+            assert!(mem.snapshot() == before, "{ps:?} write {k}: not undone");
+            assert_eq!(mem.allocs - allocs, mem.frees - frees);
+        }
+        let c = sparse(&mut mem, root, va, size, ps).unwrap();
+        assert_eq!(c.ptes_written, size / b);
+        check_no_leaks(&mem, root);
+        assert_eq!(
+            translate(&mut mem, root, va + size - 1),
+            Err(MmuError::Sparse)
+        );
+        assert_eq!(translate(&mut mem, root, 0), Ok((0, PageSize::Size4K)));
+    }
+}
+
+// --- planned mappings ---------------------------------------------------------------------
+
+/// Maps every run of a plan; on a failure unmaps what the earlier runs mapped.
+fn map_plan(
+    mem: &mut FakeMem,
+    root: TableAddr,
+    va: u64,
+    len: u64,
+    segs: &[Segment],
+) -> Result<(Change, u64), MmuError> {
+    let mut pt = PageTable::new(mem, root);
+    let (mut total, mut pages) = (Change::default(), 0);
+    for r in Plan::new(va, len, segs, PageSizes::STANDARD)? {
+        let res = pt.map(
+            r.va,
+            r.pa,
+            Aperture::VideoMemory,
+            r.size,
+            r.page_size,
+            PteFlags::new(),
+        );
+        match res {
+            Ok(c) => {
+                total.ptes_written += c.ptes_written;
+                total.tables_allocated += c.tables_allocated;
+                pages += r.pages();
+            }
+            Err(e) => {
+                if r.va > va {
+                    pt.unmap(va, r.va - va).unwrap();
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok((total, pages))
+}
+
+#[test]
+fn planned_runs_map_beside_other_small_pages() {
+    let (mut mem, root) = new_tree(Placement::Rotate);
+    let base = 0x40_0000_0000u64;
+    // Another mapping's 4 KiB pages share the first and the last 64 KiB chunk of the range.
+    let v = Aperture::VideoMemory;
+    map(
+        &mut mem,
+        root,
+        base + K4,
+        0x9000,
+        v,
+        2 * K4,
+        PageSize::Size4K,
+    )
+    .unwrap();
+    let va = base + 3 * K4;
+    let len = 2 * M2 + 5 * K64;
+    let end = va + len;
+    map(&mut mem, root, end, 0xa000, v, K4, PageSize::Size4K).unwrap();
+    // VRAM agreeing with the VA modulo 2 MiB (4K, 64K, 2M and 4K pages), then two pieces
+    // that only agree with it modulo 4 KiB, the last one longer than needed.
+    let segs: [Segment; 3] = [
+        (0x1_0000_0000 + 3 * K4, 2 * M2),
+        (0x2_0000_0000 + 5 * K64, 3 * K64 - K4),
+        (0x3_0000_0000, 40 * K4),
+    ];
+    let runs: Vec<_> = Plan::new(va, len, &segs, PageSizes::STANDARD)
+        .unwrap()
+        .collect();
+    let sizes: BTreeSet<_> = runs.iter().map(|r| r.page_size).collect();
+    assert_eq!(sizes.len(), 3, "{runs:x?}");
+    let (c, pages) = map_plan(&mut mem, root, va, len, &segs).unwrap();
+    assert_eq!(c.ptes_written, pages);
+    // Every 4 KiB of the range translates to its byte of the backing.
+    let mut pos = va;
+    for &(pa, slen) in &segs {
+        let used = slen.min(end - pos);
+        for off in (0..used).step_by(K4 as usize) {
+            let (got, ps) = translate(&mut mem, root, pos + off + 8).unwrap();
+            assert_eq!(got, pa + off + 8, "va {:#x}", pos + off);
+            assert!(runs.iter().any(|r| r.page_size == ps));
+        }
+        pos += used;
+    }
+    assert_eq!(
+        translate(&mut mem, root, base + K4),
+        Ok((0x9000, PageSize::Size4K))
+    );
+    check_no_leaks(&mem, root);
+    // Planned again over the same range, the first run is refused and nothing changes.
+    expect_no_effect(&mut mem, MmuError::AlreadyMapped, "again", |m| {
+        map_plan(m, root, va, len, &segs).map(|(c, _)| c)
+    });
+    // One unmap takes all the runs' pages of every size.
+    let u = unmap(&mut mem, root, va, len).unwrap();
+    assert_eq!(u.ptes_written, pages);
+    // A plan that overlaps the other mapping's last page maps its first runs, then fails
+    // and is unmapped again.
+    let before = mem.snapshot();
+    let r = map_plan(
+        &mut mem,
+        root,
+        va,
+        len + K4,
+        &[(0x1_0000_0000 + 3 * K4, len + K4)],
+    );
+    assert_eq!(r, Err(MmuError::AlreadyMapped));
+    assert!(mem.snapshot() == before);
+    unmap(&mut mem, root, base + K4, 2 * K4).unwrap();
+    unmap(&mut mem, root, end, K4).unwrap();
+    assert_eq!(mem.live(), 1);
 }
 
 // --- randomized run against a model -------------------------------------------------------
@@ -1329,6 +1969,8 @@ impl Rng {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ModelPage {
     size: PageSize,
+    /// Made by `map_sparse`: `pa`, `aperture` and `flags` mean nothing.
+    sparse: bool,
     pa: u64,
     aperture: Aperture,
     flags: PteFlags,
@@ -1372,7 +2014,16 @@ fn check_va(mem: &mut FakeMem, root: TableAddr, m: &Model, va: u64) {
     match model_find(m, va) {
         None => {
             assert_eq!(got, Err(MmuError::NotMapped), "va {va:#x}");
-            assert_eq!(r, None, "walker, va {va:#x}");
+            assert_eq!(
+                ref_lookup(mem, root, va),
+                RefOut::Fault,
+                "walker, va {va:#x}"
+            );
+        }
+        Some((_, p)) if p.sparse => {
+            assert_eq!(got, Err(MmuError::Sparse), "va {va:#x}");
+            let want = RefOut::Sparse(p.size.shift());
+            assert_eq!(ref_lookup(mem, root, va), want, "walker, va {va:#x}");
         }
         Some((s, p)) => {
             let want = p.pa + (va - s);
@@ -1396,7 +2047,7 @@ fn randomized_against_model() {
     let mut model = Model::new();
     // Two windows: the bottom 2 GiB (four PD1 entries) and the top 1 GiB of the VA space.
     let windows = [(0u64, 4 * M512), (VA_LIMIT - 2 * M512, 2 * M512)];
-    let (mut maps_ok, mut unmaps_ok, mut errors) = (0u32, 0u32, 0u32);
+    let (mut maps_ok, mut unmaps_ok, mut errors, mut sparse_ok) = (0u32, 0u32, 0u32, 0u32);
 
     for op in 0..OPS {
         let (wbase, wsize) = windows[rng.below(2) as usize];
@@ -1440,7 +2091,9 @@ fn randomized_against_model() {
                 1 if ps != PageSize::Size4K => (va, pa + K4),
                 _ => (va, pa),
             };
-            let want = if va % b != 0 || pa % b != 0 {
+            // One map in five is sparse (`pa`, `aperture` and `flags` unused).
+            let is_sparse = rng.below(5) == 0;
+            let want = if va % b != 0 || (!is_sparse && pa % b != 0) {
                 Err(MmuError::Misaligned)
             } else if model_overlaps(&model, va, va + size) {
                 Err(MmuError::AlreadyMapped)
@@ -1452,7 +2105,11 @@ fn randomized_against_model() {
             } else {
                 None
             };
-            let got = PageTable::new(&mut mem, root).map(va, pa, aperture, size, ps, flags);
+            let got = if is_sparse {
+                PageTable::new(&mut mem, root).map_sparse(va, size, ps)
+            } else {
+                PageTable::new(&mut mem, root).map(va, pa, aperture, size, ps, flags)
+            };
             assert_eq!(
                 got.map(|_| ()),
                 want,
@@ -1466,11 +2123,13 @@ fn randomized_against_model() {
                 errors += 1;
             } else {
                 maps_ok += 1;
+                sparse_ok += u32::from(is_sparse);
                 for i in 0..n {
                     model.insert(
                         va + i * b,
                         ModelPage {
                             size: ps,
+                            sparse: is_sparse,
                             pa: pa + i * b,
                             aperture,
                             flags,
@@ -1544,8 +2203,8 @@ fn randomized_against_model() {
         }
     }
     assert!(
-        maps_ok > 800 && unmaps_ok > 300 && errors > 300,
-        "{maps_ok} {unmaps_ok} {errors}"
+        maps_ok > 800 && unmaps_ok > 300 && errors > 300 && sparse_ok > 150,
+        "{maps_ok} {unmaps_ok} {errors} {sparse_ok}"
     );
 
     // Unmap everything, run by run, and the tree is back to the bare root.

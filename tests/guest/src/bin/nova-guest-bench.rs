@@ -1,13 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Guest benchmarks: `nova-guest-bench`.
+//! Guest benchmarks: `nova-guest-bench [bar|gem|bind]` (no argument: `bar`).
 //!
-//! BAR0 read round trip: 10,000 32-bit reads of `NV_PMC_BOOT_0` through a mapping of the vGPU's
-//! BAR0 (each one a vfio-user message to the vGPU process and back), beside the same number of
-//! reads of BAR1 in the same run (BAR1 is a shared memfd QEMU maps straight into the guest, so
-//! it measures the guest's own cost of a device-memory read without the round trip).
+//! `bar`, BAR0 read round trip: 10,000 32-bit reads of `NV_PMC_BOOT_0` through a mapping of the
+//! vGPU's BAR0 (each one a vfio-user message to the vGPU process and back), beside the same
+//! number of reads of BAR1 in the same run (BAR1 is a shared memfd QEMU maps straight into the
+//! guest, so it measures the guest's own cost of a device-memory read without the round trip).
+//! Run with no driver bound.
+//!
+//! `gem` (nova-drm loaded): GEM object life cycles per second (create, mmap, write one page,
+//! munmap, close) of a 64 KiB system-memory object, on nova and, in the same run, on the
+//! kernel's vgem driver (dumb buffers on its card node) as the baseline.
+//!
+//! `bind` (nova-drm loaded): VM_BIND of a 1 GiB VRAM object (2 MiB aligned, so 2 MiB pages) in
+//! one MAP op, and its UNMAP, beside a memset of 1 GiB through a system-memory mapping (a
+//! 128 MiB nova object written 8 times: the guest has 1 GiB of RAM) as the baseline.
 
+use libnova::{drm, Bo, Device, Mapping, Op, Placement, Vm};
 use std::fs::OpenOptions;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::Instant;
 
 const READS: usize = 10_000;
@@ -65,21 +75,171 @@ fn time_reads(dev: &std::path::Path, bar: u32, off: usize) -> Result<(f64, u32),
     Ok((ns, last))
 }
 
-fn main() -> std::process::ExitCode {
-    let run = || -> Result<(), String> {
-        let dev = nvidia_function()?;
-        std::fs::write(dev.join("enable"), "1").map_err(|e| format!("enable: {e}"))?;
-        let (bar0, boot0) = time_reads(&dev, 0, 0)?;
-        let (bar1, _) = time_reads(&dev, 1, 0)?;
-        println!("bench: BAR0 read round trip (NV_PMC_BOOT_0 = {boot0:#010x}): {bar0:.0} ns per read over {READS} reads");
-        println!("bench: BAR1 read (memfd, no round trip, same run): {bar1:.0} ns per read over {READS} reads");
-        println!("bench: BAR0 / BAR1 = {:.1}x", bar0 / bar1.max(1.0));
-        Ok(())
+fn bench_bar() -> Result<(), String> {
+    let dev = nvidia_function()?;
+    std::fs::write(dev.join("enable"), "1").map_err(|e| format!("enable: {e}"))?;
+    let (bar0, boot0) = time_reads(&dev, 0, 0)?;
+    let (bar1, _) = time_reads(&dev, 1, 0)?;
+    println!("bench: BAR0 read round trip (NV_PMC_BOOT_0 = {boot0:#010x}): {bar0:.0} ns per read over {READS} reads");
+    println!("bench: BAR1 read (memfd, no round trip, same run): {bar1:.0} ns per read over {READS} reads");
+    println!("bench: BAR0 / BAR1 = {:.1}x", bar0 / bar1.max(1.0));
+    Ok(())
+}
+
+/// Objects per timed GEM run (after `GEM_WARMUP` untimed ones).
+const GEM_CYCLES: u32 = 2000;
+const GEM_WARMUP: u32 = 100;
+const GEM_SIZE: u64 = 64 << 10;
+
+/// Writes one page at the start of `m`.
+fn touch_page(m: &mut Mapping, v: u8) {
+    m.as_mut_slice()[..4096].fill(v);
+}
+
+/// One nova cycle: create, mmap, write a page, munmap, close.
+fn nova_cycle(dev: &Device, i: u32) -> Result<(), String> {
+    let bo = Bo::new(dev, GEM_SIZE, Placement::System, 0).map_err(|e| e.to_string())?;
+    let mut m = bo.map().map_err(|e| e.to_string())?;
+    touch_page(&mut m, i as u8);
+    drop(m);
+    drop(bo);
+    Ok(())
+}
+
+/// One vgem cycle: CREATE_DUMB (128 x 128 x 32 bpp = 64 KiB), MAP_DUMB, mmap, write a page,
+/// munmap, DESTROY_DUMB.
+fn vgem_cycle(dev: &Device, i: u32) -> Result<(), String> {
+    let mut c = drm::DrmModeCreateDumb {
+        width: 128,
+        height: 128,
+        bpp: 32,
+        ..Default::default()
     };
-    match run() {
+    // SAFETY: CREATE_DUMB takes a drm_mode_create_dumb and touches nothing else.
+    unsafe { dev.ioctl("MODE_CREATE_DUMB", drm::DRM_IOCTL_MODE_CREATE_DUMB, &mut c) }
+        .map_err(|e| e.to_string())?;
+    let mut md = drm::DrmModeMapDumb {
+        handle: c.handle,
+        ..Default::default()
+    };
+    // SAFETY: MAP_DUMB takes a drm_mode_map_dumb and touches nothing else.
+    let r = unsafe { dev.ioctl("MODE_MAP_DUMB", drm::DRM_IOCTL_MODE_MAP_DUMB, &mut md) }
+        .and_then(|()| Mapping::new(dev.as_fd(), md.offset, c.size as usize))
+        .map(|mut m| touch_page(&mut m, i as u8));
+    let mut d = drm::DrmModeDestroyDumb { handle: c.handle };
+    // SAFETY: DESTROY_DUMB takes a drm_mode_destroy_dumb and touches nothing else.
+    unsafe {
+        dev.ioctl(
+            "MODE_DESTROY_DUMB",
+            drm::DRM_IOCTL_MODE_DESTROY_DUMB,
+            &mut d,
+        )
+    }
+    .map_err(|e| e.to_string())?;
+    r.map_err(|e| e.to_string())
+}
+
+/// Cycles per second of `cycle` on `dev`.
+fn rate(dev: &Device, cycle: fn(&Device, u32) -> Result<(), String>) -> Result<f64, String> {
+    for i in 0..GEM_WARMUP {
+        cycle(dev, i)?;
+    }
+    let start = Instant::now();
+    for i in 0..GEM_CYCLES {
+        cycle(dev, i)?;
+    }
+    Ok(f64::from(GEM_CYCLES) / start.elapsed().as_secs_f64())
+}
+
+fn bench_gem() -> Result<(), String> {
+    let nova = Device::open().map_err(|e| format!("nova: {e}"))?;
+    let card = libnova::nodes_of("vgem", "card")
+        .into_iter()
+        .next()
+        .ok_or("no card node of driver vgem")?;
+    let vgem = Device::open_path(&card).map_err(|e| format!("{}: {e}", card.display()))?;
+    let n = rate(&nova, nova_cycle).map_err(|e| format!("nova: {e}"))?;
+    let v = rate(&vgem, vgem_cycle).map_err(|e| format!("vgem: {e}"))?;
+    println!(
+        "bench: gem create+mmap+close: nova {n:.0}/s, vgem {v:.0}/s, ratio {:.2} \
+         (64 KiB system memory, one page written, {GEM_CYCLES} cycles each)",
+        n / v
+    );
+    Ok(())
+}
+
+const BIND_SIZE: u64 = 1 << 30;
+const BIND_RUNS: u32 = 10;
+/// The memset baseline: this many bytes, written 8 times.
+const MEMSET_CHUNK: u64 = 128 << 20;
+
+fn bench_bind() -> Result<(), String> {
+    let e = |e: libnova::Error| e.to_string();
+    let dev = Device::open().map_err(e)?;
+    let info = dev.info().map_err(e)?;
+    let va = (info.va_start.max(1 << 30) + (1 << 30) - 1) & !((1 << 30) - 1);
+    if va + BIND_SIZE > info.va_end {
+        return Err(format!(
+            "no 1 GiB of VA at {va:#x} (VA_END {:#x})",
+            info.va_end
+        ));
+    }
+    let bo = Bo::new(&dev, BIND_SIZE, Placement::Vram, 2 << 20).map_err(e)?;
+    let vm = Vm::new(&dev).map_err(e)?;
+    let (mut map, mut unmap) = (Vec::new(), Vec::new());
+    for _ in 0..BIND_RUNS {
+        let t = Instant::now();
+        vm.bind(&[Op::map_all(&bo, va)])
+            .map_err(|e| e.to_string())?;
+        map.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        vm.unmap(va, BIND_SIZE).map_err(e)?;
+        unmap.push(t.elapsed().as_secs_f64());
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (m, u) = (median(&mut map), median(&mut unmap));
+    // Baseline: 1 GiB of memset through a system-memory mapping, after one untimed pass that
+    // allocates the pages.
+    let sys = Bo::new(&dev, MEMSET_CHUNK, Placement::System, 0).map_err(e)?;
+    let mut mapping = sys.map().map_err(e)?;
+    mapping.as_mut_slice().fill(0);
+    let t = Instant::now();
+    for pass in 0..BIND_SIZE / MEMSET_CHUNK {
+        mapping.as_mut_slice().fill(pass as u8 + 1);
+    }
+    let ms = t.elapsed().as_secs_f64();
+    let mib = (BIND_SIZE >> 20) as f64;
+    println!(
+        "bench: VM_BIND of 1 GiB VRAM in one op (2 MiB pages): map {:.2} ms ({:.0} MiB/s), \
+         unmap {:.2} ms (median of {BIND_RUNS}); memset of 1 GiB through a sysmem mapping \
+         ({} x {} MiB): {:.2} ms ({:.0} MiB/s); map / memset = {:.3}",
+        m * 1e3,
+        mib / m,
+        u * 1e3,
+        BIND_SIZE / MEMSET_CHUNK,
+        MEMSET_CHUNK >> 20,
+        ms * 1e3,
+        mib / ms,
+        m / ms
+    );
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let which = std::env::args().nth(1).unwrap_or_else(|| "bar".into());
+    let r = match which.as_str() {
+        "bar" => bench_bar(),
+        "gem" => bench_gem(),
+        "bind" => bench_bind(),
+        other => Err(format!("unknown benchmark {other:?} (bar, gem, bind)")),
+    };
+    match r {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            println!("bench: FAILED: {e}");
+            println!("bench: {which}: FAILED: {e}");
             std::process::ExitCode::FAILURE
         }
     }

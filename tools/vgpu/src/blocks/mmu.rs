@@ -5,6 +5,15 @@
 //!
 //! | BAR0 | Register | Behaviour | Source (OD ga102 dev_vm.ref.txt) |
 //! |---|---|---|---|
+//! | 0xB83000 + 32i, i < 2 | `NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_LO(i)` | ADDR_MODE 0, PHYS_APERTURE 2:1, PHYS_VOL 3, ADDR 31:12 read/write; other bits read 0 | L158-169 |
+//! | 0xB83004 + 32i | `..._MMU_FAULT_BUFFER_HI(i)` | ADDR 31:0 read/write | L170-173 |
+//! | 0xB83008 + 32i | `..._MMU_FAULT_BUFFER_GET(i)` | PTR 19:0 read/write; GETPTR_CORRUPTED 30, OVERFLOW 31 set by the MMU, cleared by writing 1 | L174-186 |
+//! | 0xB8300C + 32i | `..._MMU_FAULT_BUFFER_PUT(i)` | read-only: PTR 19:0 (advanced by the MMU), GETPTR_CORRUPTED 30, OVERFLOW 31 | L187-197 |
+//! | 0xB83010 + 32i | `..._MMU_FAULT_BUFFER_SIZE(i)` | VAL 19:0, OVERFLOW_INTR 29, ENABLE 31 read/write; SET_DEFAULT 30 loads VAL with the default and reads 0; ENABLE 0 resets GET/PUT | L198-211 |
+//! | 0xB83080 / 0xB83084 | `NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_ADDR_LO` / `_HI` | read-only: the snapped fault's PHYS_APERTURE 1:0 and address 31:12 / 63:32 | L217-229 |
+//! | 0xB83088 / 0xB8308C | `..._MMU_FAULT_INST_LO` / `_HI` | read-only: ENGINE_ID 8:0, APERTURE 11:10, instance block 31:12 / 63:32 | L230-244 |
+//! | 0xB83090 | `..._MMU_FAULT_INFO` | read-only: FAULT_TYPE 4:0, REPLAYABLE_FAULT 7, CLIENT 14:8, ACCESS_TYPE 19:16, CLIENT_TYPE 20, GPC_ID 28:24, PROTECTED_MODE 29, REPLAYABLE_FAULT_EN 30, VALID 31 | L245-278 |
+//! | 0xB83094 | `..._MMU_FAULT_STATUS` | DROPPED_* 7:0 and VALID 31 set by the MMU, cleared by writing 1; REPLAYABLE_/NON_REPLAYABLE_OVERFLOW 12/13 and _GETPTR_CORRUPTED 14/15 mirror the fault buffers' flags; other bits read 0 | L279-344 |
 //! | 0xB830A0 | `NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB` | APERTURE 1 (0 VID_MEM, 1 SYS_MEM) and ADDR 31:4 = PDB >> 12 stored; other bits read 0 | L346-354 |
 //! | 0xB830A4 | `..._MMU_INVALIDATE_UPPER_PDB` | ADDR 19:0 stored: the PDB bits above ADDR's 28, i.e. PDB >> 40 (how OG 570.144 `kern_gmmu_tu102.c` L137-147 fills it) | L355-357 |
 //! | 0xB830B0 | `..._MMU_INVALIDATE` | fields stored; a write with TRIGGER (31) performs the invalidate at once; TRIGGER reads 1 on the first read after it and 0 from then on (self-clearing; drivers poll it, nouveau `vmmtu102.c` L45-49) | L359-418 |
@@ -17,11 +26,38 @@
 //! and says so in the trace. REPLAY (5:3), SYS_MEMBAR, ACK, the CANCEL fields, INVAL_SCOPE,
 //! USE_PASID, USE_SIZE and PROP_FLUSH are stored and otherwise ignored (a non-zero REPLAY is
 //! traced: replayable faults are not modelled).
+//!
+//! The fault buffers' behaviour (where entries go, wrap, overflow) is in
+//! [`crate::mmu::fault_buffer`].
 
 use super::Block;
 use crate::mmu::hub::Hub;
 use crate::mmu::tlb::{CacheLevel, PdbKey};
 
+/// `..._MMU_FAULT_BUFFER_LO(0)`; buffer i's registers are 32 bytes further on.
+pub const FAULT_BUFFER_LO: u32 = 0xb8_3000;
+/// `..._MMU_FAULT_BUFFER_HI(0)`.
+pub const FAULT_BUFFER_HI: u32 = 0xb8_3004;
+/// `..._MMU_FAULT_BUFFER_GET(0)`.
+pub const FAULT_BUFFER_GET: u32 = 0xb8_3008;
+/// `..._MMU_FAULT_BUFFER_PUT(0)`.
+pub const FAULT_BUFFER_PUT: u32 = 0xb8_300c;
+/// `..._MMU_FAULT_BUFFER_SIZE(0)`.
+pub const FAULT_BUFFER_SIZE: u32 = 0xb8_3010;
+/// Stride between the two buffers' registers.
+pub const FAULT_BUFFER_STRIDE: u32 = 32;
+/// `..._MMU_FAULT_ADDR_LO`.
+pub const FAULT_ADDR_LO: u32 = 0xb8_3080;
+/// `..._MMU_FAULT_ADDR_HI`.
+pub const FAULT_ADDR_HI: u32 = 0xb8_3084;
+/// `..._MMU_FAULT_INST_LO`.
+pub const FAULT_INST_LO: u32 = 0xb8_3088;
+/// `..._MMU_FAULT_INST_HI`.
+pub const FAULT_INST_HI: u32 = 0xb8_308c;
+/// `..._MMU_FAULT_INFO`.
+pub const FAULT_INFO: u32 = 0xb8_3090;
+/// `..._MMU_FAULT_STATUS`.
+pub const FAULT_STATUS: u32 = 0xb8_3094;
 /// `..._MMU_INVALIDATE_PDB`.
 pub const INVALIDATE_PDB: u32 = 0xb8_30a0;
 /// `..._MMU_INVALIDATE_UPPER_PDB`.
@@ -77,6 +113,7 @@ impl Mmu {
                 format_args!("MMU_INVALIDATE REPLAY {replay}: replayable faults are not modelled"),
             );
         }
+        let pdb = (v & ALL_PDB == 0).then(|| self.pdb_key());
         if v & ALL_VA == 0 {
             hub.tracer().line(
                 "mmu",
@@ -84,11 +121,23 @@ impl Mmu {
                     "MMU_INVALIDATE {v:#010x} with ALL_VA = 0: a one-VA invalidate (its VA register is not in this window and not modelled): nothing invalidated"
                 ),
             );
+            hub.log(format_args!(
+                "invalidate pdb={} level={} dropped=0 by=MMU_INVALIDATE all_va=0 ignored",
+                pdb.map_or("all".to_string(), |p| p.to_string()),
+                CacheLevel::from_field(v >> 24).name()
+            ));
             return;
         }
-        let pdb = (v & ALL_PDB == 0).then(|| self.pdb_key());
         hub.invalidate(pdb, CacheLevel::from_field(v >> 24), "MMU_INVALIDATE");
     }
+}
+
+/// Fault buffer i and its register (as buffer 0's offset) for `off`, if `off` is one of them.
+fn buffer_reg(off: u32) -> Option<(usize, u32)> {
+    let rel = off.checked_sub(FAULT_BUFFER_LO)?;
+    let (i, reg) = (rel / FAULT_BUFFER_STRIDE, rel % FAULT_BUFFER_STRIDE);
+    (i < 2 && reg <= FAULT_BUFFER_SIZE - FAULT_BUFFER_LO)
+        .then_some((i as usize, FAULT_BUFFER_LO + reg))
 }
 
 impl Block for Mmu {
@@ -98,13 +147,37 @@ impl Block for Mmu {
 
     fn ranges(&self) -> &'static [(u32, u32)] {
         &[
+            (FAULT_BUFFER_LO, FAULT_BUFFER_SIZE + FAULT_BUFFER_STRIDE + 4),
+            (FAULT_ADDR_LO, FAULT_STATUS + 4),
             (INVALIDATE_PDB, INVALIDATE_UPPER_PDB + 4),
             (INVALIDATE, INVALIDATE + 4),
         ]
     }
 
     fn read32(&mut self, off: u32) -> u32 {
+        if let Some((i, reg)) = buffer_reg(off) {
+            let b = self.hub.lock().fault_buffers().0[i];
+            return match reg {
+                FAULT_BUFFER_LO => b.lo(),
+                FAULT_BUFFER_HI => b.hi(),
+                FAULT_BUFFER_GET => b.get(),
+                FAULT_BUFFER_PUT => b.put(),
+                _ => b.size(),
+            };
+        }
         match off {
+            FAULT_ADDR_LO..=FAULT_STATUS => {
+                let hub = self.hub.lock();
+                let f = hub.faults();
+                match off {
+                    FAULT_ADDR_LO => f.addr_lo,
+                    FAULT_ADDR_HI => f.addr_hi,
+                    FAULT_INST_LO => f.inst_lo,
+                    FAULT_INST_HI => f.inst_hi,
+                    FAULT_INFO => f.info,
+                    _ => f.status | hub.fault_buffers().status_bits(),
+                }
+            }
             INVALIDATE_PDB => self.pdb,
             INVALIDATE_UPPER_PDB => self.upper,
             INVALIDATE => {
@@ -121,7 +194,20 @@ impl Block for Mmu {
     }
 
     fn write32(&mut self, off: u32, val: u32) {
+        if let Some((i, reg)) = buffer_reg(off) {
+            let mut hub = self.hub.lock();
+            let b = hub.fault_buffer_mut(i);
+            match reg {
+                FAULT_BUFFER_LO => b.write_lo(val),
+                FAULT_BUFFER_HI => b.write_hi(val),
+                FAULT_BUFFER_GET => b.write_get(val),
+                FAULT_BUFFER_SIZE => b.write_size(val),
+                _ => {}
+            }
+            return;
+        }
         match off {
+            FAULT_STATUS => self.hub.lock().write_fault_status(val),
             INVALIDATE_PDB => self.pdb = val & 0xffff_fff2,
             INVALIDATE_UPPER_PDB => self.upper = val & 0xf_ffff,
             INVALIDATE => {
@@ -136,7 +222,27 @@ impl Block for Mmu {
     }
 
     fn reg_name(&self, off: u32) -> Option<&'static str> {
+        if let Some((i, reg)) = buffer_reg(off) {
+            return Some(match (i, reg) {
+                (0, FAULT_BUFFER_LO) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_LO(0)",
+                (0, FAULT_BUFFER_HI) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_HI(0)",
+                (0, FAULT_BUFFER_GET) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_GET(0)",
+                (0, FAULT_BUFFER_PUT) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_PUT(0)",
+                (0, _) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_SIZE(0)",
+                (_, FAULT_BUFFER_LO) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_LO(1)",
+                (_, FAULT_BUFFER_HI) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_HI(1)",
+                (_, FAULT_BUFFER_GET) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_GET(1)",
+                (_, FAULT_BUFFER_PUT) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_PUT(1)",
+                (_, _) => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_BUFFER_SIZE(1)",
+            });
+        }
         Some(match off {
+            FAULT_ADDR_LO => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_ADDR_LO",
+            FAULT_ADDR_HI => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_ADDR_HI",
+            FAULT_INST_LO => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_INST_LO",
+            FAULT_INST_HI => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_INST_HI",
+            FAULT_INFO => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_INFO",
+            FAULT_STATUS => "NV_VIRTUAL_FUNCTION_PRIV_MMU_FAULT_STATUS",
             INVALIDATE_PDB => "NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB",
             INVALIDATE_UPPER_PDB => "NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_UPPER_PDB",
             INVALIDATE => "NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE",
@@ -299,5 +405,90 @@ mod tests {
             assert!(m.reg_name(off).is_some());
         }
         assert_eq!(m.reg_name(INVALIDATE + 4), None);
+    }
+
+    #[test]
+    fn fault_buffer_registers() {
+        let (_r, hub, mut m) = rig();
+        for i in 0..2u32 {
+            let at = |reg: u32| reg + FAULT_BUFFER_STRIDE * i;
+            m.write32(at(FAULT_BUFFER_LO), 0xffff_ffff);
+            m.write32(at(FAULT_BUFFER_HI), 0x12 + i);
+            m.write32(at(FAULT_BUFFER_SIZE), (1 << 31) | (1 << 30));
+            m.write32(at(FAULT_BUFFER_GET), 3);
+            m.write32(at(FAULT_BUFFER_PUT), 7); // read-only
+            assert_eq!(m.read32(at(FAULT_BUFFER_LO)), 0xffff_f00f);
+            assert_eq!(m.read32(at(FAULT_BUFFER_HI)), 0x12 + i);
+            assert_eq!(
+                m.read32(at(FAULT_BUFFER_SIZE)),
+                (1 << 31) | 1024,
+                "SET_DEFAULT"
+            );
+            assert_eq!(m.read32(at(FAULT_BUFFER_GET)), 3);
+            assert_eq!(m.read32(at(FAULT_BUFFER_PUT)), 0);
+            for reg in [
+                FAULT_BUFFER_LO,
+                FAULT_BUFFER_HI,
+                FAULT_BUFFER_GET,
+                FAULT_BUFFER_PUT,
+                FAULT_BUFFER_SIZE,
+            ] {
+                let name = m.reg_name(at(reg)).unwrap();
+                assert!(name.ends_with(&format!("({i})")), "{name}");
+            }
+        }
+        // The gap between the two buffers' registers is not decoded.
+        assert_eq!(m.read32(0xb8_3014), 0);
+        assert_eq!(m.reg_name(0xb8_3014), None);
+        assert_eq!(hub.lock().fault_buffers().0[1].hi(), 0x13);
+        // The rings' flags show in STATUS (GET >= SIZE here: GETPTR_CORRUPTED).
+        m.write32(FAULT_BUFFER_SIZE, (1 << 31) | 2);
+        m.write32(FAULT_BUFFER_GET, 3);
+        let mut h = hub.lock();
+        let mem = h.mem().clone();
+        h.fault_buffer_mut(0).push(&mem, &[0; 32]);
+        drop(h);
+        assert_eq!(m.read32(FAULT_STATUS), 1 << 15);
+        m.reset();
+        assert_eq!(m.read32(FAULT_BUFFER_SIZE), 0);
+        assert_eq!(m.read32(FAULT_STATUS), 0);
+    }
+
+    #[test]
+    fn fault_registers_read_the_hub_and_clear_by_writing_1() {
+        let (_r, hub, mut m) = rig();
+        // A BAR1 access with BAR1 bound to an instance block nobody wrote (target VID_MEM).
+        hub.lock()
+            .bar1_bind(crate::mmu::bar1::block_value(VID, 0x7000));
+        let mut b = [0u8; 4];
+        hub.lock()
+            .bar1_access(0x12_3000, &mut b, crate::mmu::walk::Access::Write);
+        assert_eq!(m.read32(FAULT_ADDR_LO), 0x12_3000);
+        assert_eq!(m.read32(FAULT_ADDR_HI), 0);
+        assert_eq!(m.read32(FAULT_INST_LO), 0x7000 | 128);
+        assert_eq!(m.read32(FAULT_INST_HI), 0);
+        // Word 128 is 0: the old page-table format, UNBOUND_INST_BLOCK; VIRT_WRITE.
+        assert_eq!(
+            m.read32(FAULT_INFO),
+            4 | (7 << 8) | (1 << 16) | (1 << 20) | (1 << 31)
+        );
+        assert_eq!(m.read32(FAULT_STATUS), 1 << 31);
+        // Read-only registers ignore writes; STATUS bits other than VALID/DROPPED stay 0.
+        m.write32(FAULT_INFO, 0);
+        assert_eq!(m.read32(FAULT_INFO) >> 31, 1);
+        m.write32(FAULT_STATUS, 0x7fff_ffff);
+        assert_eq!(m.read32(FAULT_STATUS), 1 << 31);
+        m.write32(FAULT_STATUS, 0x8000_0000);
+        assert_eq!(m.read32(FAULT_STATUS), 0);
+        for off in [
+            FAULT_ADDR_LO,
+            FAULT_ADDR_HI,
+            FAULT_INST_LO,
+            FAULT_INST_HI,
+            FAULT_INFO,
+            FAULT_STATUS,
+        ] {
+            assert!(m.reg_name(off).is_some());
+        }
     }
 }

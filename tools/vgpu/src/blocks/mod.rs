@@ -3,6 +3,7 @@
 //! A block sees absolute BAR0 offsets (as the manuals give them) and 32-bit accesses only;
 //! [`crate::bar0`] splits and merges other sizes.
 
+pub mod bar1;
 pub mod bus;
 pub mod disp;
 pub mod falcon;
@@ -29,4 +30,8 @@ pub trait Block: Send {
     fn reg_name(&self, off: u32) -> Option<&'static str>;
     /// Back to the power-on state (function-level reset).
     fn reset(&mut self);
+    /// Work started outside the block's registers: called by the device after an access to
+    /// another BAR whose effects may reach the block (the GSP: an MMU fault notification
+    /// GSP-RM takes). Default: nothing.
+    fn service(&mut self) {}
 }

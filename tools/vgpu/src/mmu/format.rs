@@ -13,7 +13,16 @@
 //!   VALID_FALSE + PRIV = ignore the small PTEs), L274 (dual PDE VALID_FALSE + VOL_BIG = sparse),
 //!   L396-398 (PD1-PD3 use the same sparse writer: 8-byte PDE VALID_FALSE + VOL), and
 //!   `nvkm/subdev/mmu/vmm.c` L460-467 (an invalid or sparse big PTE stops the MMU from looking
-//!   at the small PTEs; an all-zero one does not).
+//!   at the small PTEs; an all-zero one does not);
+//! - the sparse encodings as NVIDIA's RM writes them for GA102 (OG 570.144
+//!   `src/nvidia/src/kernel/gpu/mmu/arch/maxwell/kern_gmmu_gm200.c` L43-70: PTE VALID 0 + VOL 1,
+//!   "GM20X supports sparse directly in HW"; PDE APERTURE INVALID + VOL; dual PDE both
+//!   apertures INVALID + the big half's VOL; reached on GA102 through
+//!   `kgmmuFmtFamiliesInit_GV100`, `kern_gmmu_gv100.c` L59-81) and what a sparse access does
+//!   (no fault; "writes will be discarded and reads will return 0": OG
+//!   `kernel-open/nvidia-uvm/uvm.h` L2014-2015, `uvm_mmu.h` L194-197); the "unmapped" big PTE,
+//!   VALID 0 + PRIVILEGE 1, after which the MMU reads no 4 KiB PTE (`uvm_pascal_mmu.c`
+//!   L229-242, `uvm_mmu.h` L200-214).
 
 /// Virtual-address width: bits 48:0 (facts §12.1).
 pub const VA_BITS: u32 = 49;

@@ -98,6 +98,12 @@ pub struct Gpu {
 
 #[derive(Clone, Default)]
 pub struct Buf(Arc<Mutex<Vec<u8>>>);
+impl Buf {
+    /// What was written, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
 impl Write for Buf {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(b);

@@ -222,6 +222,8 @@ pub struct Wiring {
     pub rpc_stats: gsprm::RpcStats,
     /// GSP-RM's fault knobs.
     pub gsp_rm: gsprm::Knobs,
+    /// The hub MMU (GSP-RM builds and binds BAR1's page directory).
+    pub hub: crate::mmu::hub::Hub,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -353,6 +355,7 @@ impl Falcon {
                 port: self.port.clone(),
                 knobs: self.w.gsp_rm,
                 stats: self.w.rpc_stats.clone(),
+                hub: self.w.hub.clone(),
             };
             self.rm = Some(gsprm::GspRm::start(cfg, boot));
         }
@@ -944,5 +947,18 @@ impl Block for Falcon {
         self.bcr = BCR_INIT;
         self.engine_mailbox = [0; 4];
         self.queue_head = [0; 8];
+    }
+
+    /// GSP: a running GSP-RM takes the MMU's fault notifications (an engine fault written to
+    /// the non-replayable buffer while the CPU touched no GSP register) and may post
+    /// `MMU_FAULT_QUEUED`, raising SWGEN0 as for its other messages.
+    fn service(&mut self) {
+        if self.engine != Engine::Gsp || !self.port.active() {
+            return;
+        }
+        if let Some(rm) = &mut self.rm {
+            rm.poll();
+            self.rm_notify();
+        }
     }
 }

@@ -75,6 +75,11 @@ fn rig_with(engine: Engine, knobs: Knobs) -> Rig {
         irq: irq.clone(),
         rpc_stats: gsprm::RpcStats::new(),
         gsp_rm: gsprm::Knobs::default(),
+        hub: crate::mmu::hub::Hub::new(
+            crate::vram::Vram::new(GA102.vram_size),
+            guest.clone(),
+            Arc::new(Tracer::off()),
+        ),
     };
     let mut f = Falcon::new(engine, w);
     // Scrubbing ends by read count here; the wall-time rule has its own test.

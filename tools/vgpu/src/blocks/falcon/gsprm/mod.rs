@@ -76,7 +76,9 @@
 //! seq 0 result 0x0 len 0x3c0`, `rpc -> GSP_INIT_DONE seq 0 result 0x0 len 0x20`, one line per
 //! check outcome, and the device's `rpc doorbell-to-reply 12.3 µs`.
 
+pub mod bar;
 pub mod bytes;
+pub mod fault;
 pub mod libos;
 pub mod log;
 pub mod objects;
@@ -239,6 +241,8 @@ pub struct Config {
     pub knobs: Knobs,
     /// Counters.
     pub stats: RpcStats,
+    /// The hub MMU: VRAM and BAR1's binding ([`bar`]).
+    pub hub: crate::mmu::hub::Hub,
 }
 
 /// GSP-RM's state.
@@ -368,11 +372,36 @@ impl GspRm {
         self.run();
     }
 
-    /// Another GSP register access: retries a reply the full status queue held back.
+    /// Another GSP register access (or the device serving an MMU fault notification):
+    /// takes the MMU's fault notifications, then retries a reply the full status queue held
+    /// back.
     pub fn poll(&mut self) {
-        if self.state == State::Running && !self.outbox.is_empty() {
+        if self.state != State::Running {
+            return;
+        }
+        if self.init_done {
+            self.mmu_faults();
+        }
+        if !self.outbox.is_empty() {
             self.run();
         }
+    }
+
+    /// The MMU wrote entries into the non-replayable fault buffer (GSP-RM's, [`fault`]):
+    /// GSP-RM tells the CPU with one `MMU_FAULT_QUEUED` event (0x1005, sequence 0, no
+    /// payload: facts §9.2, §12.5, §13 item 11; OG 570.144 `kernel_gsp.c` L1005-1022, the CPU
+    /// side reads no parameters) per batch of notifications. Held until GSP_INIT_DONE, then
+    /// posted right after it.
+    fn mmu_faults(&mut self) {
+        let n = self.cfg.hub.lock().take_fault_notify();
+        if n == 0 {
+            return;
+        }
+        self.note(format_args!(
+            "MMU: {n} non-replayable fault{} in the fault buffer: MMU_FAULT_QUEUED",
+            if n == 1 { "" } else { "s" }
+        ));
+        self.post(event::MMU_FAULT_QUEUED, 0, status::NV_OK, &[]);
     }
 
     /// Whether messages were posted since the last call (SWGEN0 to raise).
@@ -428,6 +457,14 @@ impl GspRm {
             cmdq: a.cmdq,
             msgq: a.msgq,
         }));
+        match bar::setup_bar1(&self.cfg.hub, &self.boot.meta) {
+            Ok(m) => self.note(format_args!("{m}")),
+            Err(e) => self.note(format_args!("BAR1 not set up: {e}")),
+        }
+        match fault::setup_fault_buffer(&self.cfg.hub, &self.boot.meta) {
+            Ok(m) => self.note(format_args!("{m}")),
+            Err(e) => self.note(format_args!("fault buffer not set up: {e}")),
+        }
     }
 
     /// Log timestamp: ns since GSP-RM started (never 0).
@@ -819,6 +856,8 @@ impl GspRm {
                     &rpc::lockdown_notice(false),
                 );
             }
+            // Faults the MMU reported before GSP_INIT_DONE are announced right after it.
+            self.mmu_faults();
         }
     }
 
@@ -1124,6 +1163,11 @@ mod tests {
             port: GspPort::new(),
             knobs: Knobs::default(),
             stats: RpcStats::new(),
+            hub: crate::mmu::hub::Hub::new(
+                crate::vram::Vram::new(GA102.vram_size),
+                g.clone(),
+                Arc::new(Tracer::off()),
+            ),
         };
         let boot = GspBoot {
             libos_args: GPA,

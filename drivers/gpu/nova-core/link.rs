@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The link nova-drm holds to a bound GPU: the auxiliary device's registration data.
+//!
+//! A [`GpuLink`] lives exactly as long as nova-core's binding (`'bound`): nova-drm reaches it
+//! only through its own DRM registration, which is torn down before nova-core unbinds. It
+//! carries the register window, so the hardware steps of memory management (BAR1 windows,
+//! page-table updates followed by TLB invalidates, servicing GSP-RM's events) happen here.
+//! What must outlive the binding (VRAM blocks, address spaces) holds only [`GpuMm`].
+
+use kernel::{
+    device::{self, Bound},
+    io::{poll::read_poll_timeout, Io},
+    prelude::*,
+    sync::{
+        atomic::Relaxed,
+        barrier::{dma_mb, Full},
+        Arc,
+    },
+    time::Delta,
+};
+
+use crate::{
+    address_space::{map_runs, mmu_err, AddressSpace, Backing, MapFlags},
+    driver::Bar0,
+    gsp::channel::GspChannel,
+    handoff::DrmHandoff,
+    memory::{Bar1Slot, GpuMm, VramBlock},
+    mm::{
+        mmu_v2::{PageSize, TableAddr},
+        pagetable::PageTable,
+        tlb::{
+            invalidate_pdb_values, invalidate_pending, invalidate_value, Invalidate,
+            MMU_INVALIDATE, MMU_INVALIDATE_PDB, MMU_INVALIDATE_UPPER_PDB,
+        },
+    },
+    mmu_fault,
+    page_tables::{TableCtx, VramTables},
+};
+
+/// How long a TLB invalidate may take (nouveau's choice, facts §12.4 and §13 item 17).
+const INVALIDATE_TIMEOUT: Delta = Delta::from_secs(2);
+
+/// What nova-drm gets from nova-core for one GPU.
+pub struct GpuLink<'bound> {
+    info: DrmHandoff,
+    dev: &'bound device::Device<Bound>,
+    bar: Arc<Bar0<'bound>>,
+    mm: Option<Arc<GpuMm>>,
+    gsp: Option<Arc<GspChannel>>,
+}
+
+impl<'bound> GpuLink<'bound> {
+    pub(crate) fn new(
+        info: DrmHandoff,
+        dev: &'bound device::Device<Bound>,
+        bar: Arc<Bar0<'bound>>,
+        mm: Option<Arc<GpuMm>>,
+        gsp: Option<Arc<GspChannel>>,
+    ) -> Self {
+        GpuLink {
+            info,
+            dev,
+            bar,
+            mm,
+            gsp,
+        }
+    }
+
+    /// What nova-core identified.
+    pub fn info(&self) -> &DrmHandoff {
+        &self.info
+    }
+
+    /// The memory state; -ENODEV when GSP-RM did not come up (no VRAM region is known).
+    pub fn mm(&self) -> Result<&Arc<GpuMm>> {
+        self.mm.as_ref().ok_or(ENODEV)
+    }
+
+    /// Takes whatever GSP-RM has posted since the last exchange and handles it: an
+    /// `MMU_FAULT_QUEUED` event makes the driver read and report the fault. nova-drm calls
+    /// this on every ioctl; the queues are not interrupt-driven yet.
+    pub fn service(&self) {
+        let Some(chan) = &self.gsp else { return };
+        if let Err(e) = chan.take_events() {
+            dev_err!(self.dev, "GSP: servicing events failed: {:?}\n", e);
+        }
+        if chan.take_fault_notice() {
+            if let Some(mm) = &self.mm {
+                if mmu_fault::report(self.dev, &self.bar) {
+                    mm.faults.fetch_add(1, Relaxed);
+                }
+            }
+        }
+    }
+
+    /// An empty GPU address space.
+    pub fn new_address_space(&self) -> Result<AddressSpace> {
+        self.mm()?;
+        AddressSpace::new(self.dev)
+    }
+
+    /// Maps `backing` at `va` in `space` and invalidates the GPU TLB; returns the largest
+    /// page size used. All or nothing.
+    pub fn vm_map(
+        &self,
+        space: &mut AddressSpace,
+        va: u64,
+        backing: Backing<'_>,
+        flags: MapFlags,
+    ) -> Result<PageSize> {
+        self.service();
+        let r = space.map(self.dev, va, &backing, flags);
+        // A failed map was undone, but entries may have been valid for a moment.
+        self.invalidate(space.root(), Invalidate::address_space())?;
+        space.release_retired();
+        Ok(r?.1)
+    }
+
+    /// Unmaps `[va, va + len)` (wholly mapped, by pages inside the range) and invalidates.
+    pub fn vm_unmap(&self, space: &mut AddressSpace, va: u64, len: u64) -> Result {
+        self.service();
+        let r = space.unmap(self.dev, va, len);
+        if r.is_ok() {
+            self.invalidate(space.root(), Invalidate::address_space())?;
+            space.release_retired();
+        }
+        r.map(|_| ())
+    }
+
+    /// Gives `block` a BAR1 window (once; later calls return the same) and returns the CPU
+    /// physical address of its first byte. Windows of dropped blocks are unmapped first.
+    pub fn bar1_map(&self, block: &VramBlock) -> Result<u64> {
+        let mm = self.mm()?;
+        if !Arc::ptr_eq(&block.mm, mm) {
+            return Err(EINVAL);
+        }
+        let mut guard = mm.bar1.lock();
+        let space = (*guard).as_mut().ok_or(ENODEV)?;
+        let vram = || VramTables {
+            bar: &self.bar,
+            pramin: &mm.pramin,
+        };
+
+        // Dead windows first: their VA ranges go back to the allocator.
+        let mut changed = false;
+        let mut i = 0;
+        while i < space.slots.len() {
+            if space.slots[i].live {
+                i += 1;
+                continue;
+            }
+            let (va, size) = (space.slots[i].va, space.slots[i].size);
+            let mut ctx = TableCtx::new(self.dev, &mut space.tables, Some(vram()));
+            PageTable::new(&mut ctx, space.root)
+                .unmap(va, size)
+                .map_err(mmu_err)?;
+            let _ = space.slots.remove(i);
+            changed = true;
+        }
+
+        if let Some(va) = block.bar1_va() {
+            if changed {
+                self.invalidate(space.root, bar1_invalidate())?;
+                space.tables.release_retired();
+            }
+            return Ok(mm.bar1_phys + va);
+        }
+
+        let range = GpuMm::bar1_va(space, block.size())?;
+        let va = range.iter().next().ok_or(ENOSPC)?.offset();
+        space.slots.reserve(1, GFP_KERNEL)?;
+        let size = block.size();
+        let map = {
+            let mut ctx = TableCtx::new(self.dev, &mut space.tables, Some(vram()));
+            let mut pt = PageTable::new(&mut ctx, space.root);
+            let backing = Backing::Vram {
+                block,
+                offset: 0,
+                len: size,
+            };
+            map_runs(&mut pt, va, &backing, MapFlags::default())
+        };
+        self.invalidate(space.root, bar1_invalidate())?;
+        space.tables.release_retired();
+        map?;
+        space
+            .slots
+            .push_within_capacity(Bar1Slot {
+                va,
+                size,
+                _range: range,
+                live: true,
+            })
+            .map_err(|_| ENOMEM)?;
+        block.set_bar1_va(va);
+        Ok(mm.bar1_phys + va)
+    }
+
+    /// Invalidates the TLB entries of the address space rooted at `root` (facts §12.4:
+    /// PDB, UPPER_PDB, then INVALIDATE with TRIGGER; TRIGGER clears when done).
+    fn invalidate(&self, root: TableAddr, req: Invalidate) -> Result {
+        // The table writes must reach memory before the GPU is told to re-walk.
+        dma_mb(Full);
+        let [lo, hi] = invalidate_pdb_values(root).map_err(mmu_err)?;
+        let bar: &Bar0<'_> = &self.bar;
+        bar.try_write32(lo, MMU_INVALIDATE_PDB as usize)?;
+        bar.try_write32(hi, MMU_INVALIDATE_UPPER_PDB as usize)?;
+        bar.try_write32(invalidate_value(&req), MMU_INVALIDATE as usize)?;
+        read_poll_timeout(
+            || bar.try_read32(MMU_INVALIDATE as usize),
+            |v| !invalidate_pending(*v),
+            Delta::from_micros(10),
+            INVALIDATE_TIMEOUT,
+        )
+        .inspect_err(|_| dev_err!(self.dev, "MMU: TLB invalidate did not complete in 2 s\n"))?;
+        Ok(())
+    }
+}
+
+/// BAR1's invalidate: every PDB, hub TLB only (nouveau's BAR flush, facts §12.4).
+fn bar1_invalidate() -> Invalidate {
+    Invalidate {
+        all_pdb: true,
+        hubtlb_only: true,
+        ..Invalidate::address_space()
+    }
+}
