@@ -104,7 +104,7 @@ pub fn vm_bind(args: &DrmNovaVmBind) -> Result<(), ArgError> {
         || args.num_ops == 0
         || args.num_ops > NOVA_VM_BIND_MAX_OPS
         || (args.op_size as usize) < OP_SIZE
-        || args.op_size % 8 != 0
+        || !args.op_size.is_multiple_of(8)
         || args.op_size > MAX_OP_SIZE
     {
         return Err(ArgError::Invalid);
@@ -183,9 +183,9 @@ pub struct CheckedOp {
 /// looked up.
 pub fn check_op(op: &DrmNovaVmBindOp) -> Result<CheckedOp, ArgError> {
     let end = op.va.checked_add(op.range).ok_or(ArgError::Invalid)?;
-    if op.va % BIND_GRANULE != 0
+    if !op.va.is_multiple_of(BIND_GRANULE)
         || op.range == 0
-        || op.range % BIND_GRANULE != 0
+        || !op.range.is_multiple_of(BIND_GRANULE)
         || op.va < VA_START
         || end > VA_END
     {
@@ -204,7 +204,8 @@ pub fn check_op(op: &DrmNovaVmBindOp) -> Result<CheckedOp, ArgError> {
                 BindOp::Sparse { read_only }
             } else {
                 let kind = u8::try_from(op.kind).map_err(|_| ArgError::Invalid)?;
-                if op.bo_offset % BIND_GRANULE != 0 || op.bo_offset.checked_add(op.range).is_none()
+                if !op.bo_offset.is_multiple_of(BIND_GRANULE)
+                    || op.bo_offset.checked_add(op.range).is_none()
                 {
                     return Err(ArgError::Invalid);
                 }
@@ -244,7 +245,7 @@ pub fn check_bo_range(bo_offset: u64, range: u64, obj_size: u64) -> Result<(), A
 /// are multiples of `page`. Otherwise the whole mapping has to be unmapped and what remains
 /// mapped again (with pages that fit).
 pub fn hole_on_page_boundaries(page: u64, start: u64, end: u64) -> bool {
-    page != 0 && start % page == 0 && end % page == 0
+    page != 0 && start.is_multiple_of(page) && end.is_multiple_of(page)
 }
 
 /// Walks DMA segments `(address, length)` of an object in order and hands `out` the pieces
@@ -270,7 +271,7 @@ pub fn slice_segments<E: From<ArgError>>(
             let skip = done - pos;
             let take = seg_end.min(end) - done;
             let start = addr.checked_add(skip).ok_or(ArgError::Invalid)?;
-            if start % BIND_GRANULE != 0 || take % BIND_GRANULE != 0 {
+            if !start.is_multiple_of(BIND_GRANULE) || !take.is_multiple_of(BIND_GRANULE) {
                 return Err(ArgError::Invalid.into());
             }
             out(start, take)?;
