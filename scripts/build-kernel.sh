@@ -13,16 +13,35 @@ patches=("$NOVA_ROOT"/kernel/patches/*.patch)
 [ -e "${patches[0]}" ] || patches=()
 tree_id="$KPKG_VERSION $(cat "${patches[@]}" /dev/null | sha256sum | cut -c1-16)"
 
-# 1. source tree with our patches applied
+# 1. source tree with our patches applied. The patched tree is always made afresh in $KSRC.tmp.
+#    The first time it becomes $KSRC; after that it is synced onto $KSRC by content, so that
+#    only the files the patch set changes get a new mtime and make rebuilds only what depends on
+#    them. Neither keeps the tarball's mtimes (tar -m, rsync without -t): a file that goes back to
+#    an older content must look newer than the objects in $KOUT built from the newer one.
+#    The stage-3 drm_panic_qr.rs is ours, not the tree's: the sync leaves it alone.
+qr_rel=drivers/gpu/drm/drm_panic_qr.rs
 if ! stamp_ok kernel-tree "$tree_id" || [ ! -f "$KSRC/Makefile" ]; then
     log "unpacking $tarball and applying ${#patches[@]} patch(es)"
-    rm -rf "$KSRC.tmp" "$KSRC"
+    rm -rf "$KSRC.tmp"
     mkdir -p "$KSRC.tmp"
-    tar -C "$KSRC.tmp" --strip-components=1 -xf "$tarball"
+    tar -C "$KSRC.tmp" --strip-components=1 -m -xf "$tarball"
     for p in "${patches[@]}"; do
         patch -d "$KSRC.tmp" -p1 --no-backup-if-mismatch -s < "$p" || die "patch $(basename "$p") does not apply"
     done
-    mv "$KSRC.tmp" "$KSRC"
+    # From here until the stamp is set again $KSRC may be half-updated: never trust it.
+    rm -f "$NOVA_CACHE/stamps/kernel-tree"
+    if [ -f "$KSRC/Makefile" ]; then
+        command -v rsync >/dev/null || die "rsync missing: run 'make setup'"
+        log "syncing the changed files onto $KSRC"
+        rsync -rlp --checksum --delete --exclude="/$qr_rel" --itemize-changes \
+            "$KSRC.tmp/" "$KSRC/" > "$NOVA_CACHE/kernel-tree-sync.log" \
+            || die "rsync onto $KSRC failed"
+        log "$(grep -c '^[<>ch*]' "$NOVA_CACHE/kernel-tree-sync.log" || true) path(s) changed (list in $NOVA_CACHE/kernel-tree-sync.log)"
+        rm -rf "$KSRC.tmp"
+    else
+        rm -rf "$KSRC"
+        mv "$KSRC.tmp" "$KSRC"
+    fi
     stamp_set kernel-tree "$tree_id"
     rm -f "$NOVA_CACHE/stamps/kernel-config" "$NOVA_CACHE/stamps/kernel-built"
 fi
@@ -35,6 +54,11 @@ config_id="$tree_id $(sha256sum < "$frag" | cut -c1-16)"
 if ! stamp_ok kernel-config "$config_id" || [ ! -f "$KOUT/.config" ]; then
     log "configuring (tinyconfig + kernel/nova.config)"
     mkdir -p "$KOUT"
+    # Regenerating an unchanged .config must not make kbuild think it changed (syncconfig,
+    # rewritten include/generated/rustc_cfg): keep the old file's mtime when the content is equal.
+    prev_config=$KOUT/.config.nova-prev
+    rm -f "$prev_config"
+    [ -f "$KOUT/.config" ] && cp -p "$KOUT/.config" "$prev_config"
     make "${K[@]}" rustavailable >/dev/null || die "the kernel says Rust is not available (make rustavailable)"
     make "${K[@]}" tinyconfig >/dev/null
     (cd "$KSRC" && scripts/kconfig/merge_config.sh -m -O "$KOUT" "$KOUT/.config" "$frag" >/dev/null)
@@ -48,6 +72,11 @@ if ! stamp_ok kernel-config "$config_id" || [ ! -f "$KOUT/.config" ]; then
         esac
     done < "$frag"
     [ $bad = 0 ] || die "kernel/nova.config was not applied as written (see above)"
+    if [ -f "$prev_config" ] && cmp -s "$prev_config" "$KOUT/.config"; then
+        touch -r "$prev_config" "$KOUT/.config"
+        log "configuration unchanged"
+    fi
+    rm -f "$prev_config"
     stamp_set kernel-config "$config_id"
     rm -f "$NOVA_CACHE/stamps/kernel-built"
 fi
@@ -57,7 +86,7 @@ fi
 qr_tmp=$(mktemp)
 python3 "$NOVA_ROOT/scripts/gen-panic-qr.py" "$NOVA_ROOT/drivers/gpu/drm-panic-qr" > "$qr_tmp" \
     || { rm -f "$qr_tmp"; die "could not generate drm_panic_qr.rs from drivers/gpu/drm-panic-qr"; }
-qr_target=$KSRC/drivers/gpu/drm/drm_panic_qr.rs
+qr_target=$KSRC/$qr_rel
 cmp -s "$qr_tmp" "$qr_target" || cp "$qr_tmp" "$qr_target"
 build_id="$config_id $(sha256sum < "$qr_tmp" | cut -c1-16)"
 rm -f "$qr_tmp"
