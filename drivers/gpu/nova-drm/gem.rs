@@ -5,8 +5,9 @@
 //!
 //! - system memory: the shmem pages, pinned and DMA-mapped (`sg_table`) the first time the
 //!   object is mapped on the GPU; CPU mmap and PRIME go through the shmem helpers;
-//! - VRAM: a physically contiguous [`VramBlock`] owned by the object and freed with it; the
-//!   shmem pages are never touched (no CPU mmap or export through them);
+//! - VRAM: a physically contiguous [`VramBlock`] owned by the object and freed with it. CPU
+//!   mappings go to the block's BAR1 window (made by GEM_MMAP_OFFSET) instead of the shmem
+//!   pages, and export is refused, so the shmem pages are never touched;
 //! - internal: the per-VM object GPUVM needs for its reservation lock, which also stands for
 //!   sparse mappings. It never gets a handle.
 //!
@@ -18,12 +19,12 @@ use kernel::{
     bindings,
     drm::{
         self,
-        gem::{self, shmem, BaseObject, IntoGEMObject},
+        gem::{self, shmem, BaseObject, IntoGEMObject, IoCaching, IoMapSource},
     },
     prelude::*,
     sync::{
         aref::ARef,
-        atomic::{Atomic, Relaxed},
+        atomic::{Acquire, Atomic, Relaxed, Release},
     },
 };
 
@@ -42,9 +43,49 @@ pub(crate) enum Placement {
     /// The shmem pages.
     Sysmem,
     /// A VRAM block.
-    Vram(VramBlock),
+    Vram(VramObject),
     /// Nothing (GPUVM's reservation object, sparse mappings).
     Internal,
+}
+
+/// `VramObject::bar1` before the object has a BAR1 window.
+const NO_BAR1: u64 = u64::MAX;
+
+/// What a VRAM object owns.
+pub(crate) struct VramObject {
+    /// The memory.
+    block: VramBlock,
+    /// CPU physical address of the block's BAR1 window, [`NO_BAR1`] until GEM_MMAP_OFFSET
+    /// makes it.
+    bar1: Atomic<u64>,
+}
+
+impl VramObject {
+    /// Wraps a freshly allocated block.
+    pub(crate) fn new(block: VramBlock) -> Self {
+        VramObject {
+            block,
+            bar1: Atomic::new(NO_BAR1),
+        }
+    }
+
+    /// The memory.
+    pub(crate) fn block(&self) -> &VramBlock {
+        &self.block
+    }
+
+    /// The CPU physical address of the BAR1 window, once made.
+    pub(crate) fn bar1(&self) -> Option<u64> {
+        match self.bar1.load(Acquire) {
+            NO_BAR1 => None,
+            phys => Some(phys),
+        }
+    }
+
+    /// Records the BAR1 window `GpuLink::bar1_map` made for the block.
+    pub(crate) fn set_bar1(&self, phys: u64) {
+        self.bar1.store(phys, Release);
+    }
 }
 
 /// The arguments of [`NovaObject`]'s constructor.
@@ -87,6 +128,31 @@ impl gem::DriverObject for NovaObject {
             flags: args.flags,
             placement: args.placement,
         })
+    }
+
+    /// VRAM objects map their BAR1 window (write-combined) instead of shmem pages.
+    fn io_map_source(&self) -> Option<IoMapSource> {
+        let Placement::Vram(vram) = &self.placement else {
+            return None;
+        };
+        // No window yet: GEM_MMAP_OFFSET makes it before it hands out the offset.
+        let phys = vram.bar1()?;
+        let size = usize::try_from(vram.block.size()).ok()?;
+        // SAFETY: `phys..phys + size` is the BAR1 window `GpuLink::bar1_map` made for
+        // `vram.block` (`set_bar1` only ever records that): PCI BAR1, device I/O memory, not
+        // RAM. The window maps the block for as long as the block exists (it is only retired
+        // when the block is dropped), and this object owns the block, so the range stays
+        // valid to map while the object exists.
+        unsafe { IoMapSource::new(phys, size, IoCaching::WriteCombine) }.ok()
+    }
+
+    /// Only system-memory objects have pages worth sharing: a VRAM object's shmem pages hold
+    /// nothing (-EOPNOTSUPP, as the uAPI says).
+    fn may_export(&self) -> Result {
+        match self.placement {
+            Placement::Sysmem => Ok(()),
+            Placement::Vram(_) | Placement::Internal => Err(EOPNOTSUPP),
+        }
     }
 }
 

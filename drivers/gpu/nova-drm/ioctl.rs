@@ -23,7 +23,7 @@ use crate::{
     args::{self, ArgError, BindOp},
     driver::{NovaDevice, NovaDrmDriver},
     file::File,
-    gem::{self, GemRef, ObjArgs, Placement},
+    gem::{self, GemRef, ObjArgs, Placement, VramObject},
     uapi,
     vm::BindStep,
 };
@@ -207,7 +207,9 @@ fn gem_create(
         dev.gpu.vram_size,
     )?;
     let placement = if plan.vram {
-        Placement::Vram(link.mm()?.alloc_vram(plan.size, plan.align)?)
+        Placement::Vram(VramObject::new(
+            link.mm()?.alloc_vram(plan.size, plan.align)?,
+        ))
     } else {
         Placement::Sysmem
     };
@@ -238,9 +240,12 @@ fn gem_info(
 }
 
 /// `DRM_IOCTL_NOVA_GEM_MMAP_OFFSET`.
+///
+/// A VRAM object first gets its BAR1 window (-ENOSPC when BAR1 cannot hold it, -ENODEV
+/// without BAR1); its mmap then maps that window.
 fn gem_mmap_offset(
     _dev: &NovaDevice<drm::Registered>,
-    _link: &GpuLink<'_>,
+    link: &GpuLink<'_>,
     args: &mut uapi::DrmNovaGemMmapOffset,
     file: &drm::File<File>,
 ) -> Result<u32> {
@@ -251,9 +256,12 @@ fn gem_mmap_offset(
     if let Some(o) = obj.nova() {
         match o.placement() {
             Placement::Sysmem => {}
-            // The shmem helpers would fault in shmem pages; VRAM goes through BAR1, which
-            // needs the kernel crate's I/O-memory mmap (patch 0002).
-            Placement::Vram(_) => return Err(EOPNOTSUPP),
+            Placement::Vram(vram) => {
+                if vram.bar1().is_none() {
+                    // Later calls return the same window, so a race only records it twice.
+                    vram.set_bar1(link.bar1_map(vram.block())?);
+                }
+            }
             Placement::Internal => return Err(EINVAL),
         }
     }

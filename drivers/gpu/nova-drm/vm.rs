@@ -111,9 +111,9 @@ fn map_range(
     flags: MapFlags,
 ) -> Result<(u64, MapWhat)> {
     match obj.placement() {
-        Placement::Vram(block) => {
+        Placement::Vram(vram) => {
             let backing = Backing::Vram {
-                block,
+                block: vram.block(),
                 offset: gem_offset,
                 len,
             };
@@ -126,8 +126,7 @@ fn map_range(
             let sgt = obj.sg_table(dev.ok_or(ENODEV)?)?;
             let mut segments = KVVec::new();
             args::slice_segments(
-                sgt.iter()
-                    .map(|e| (e.dma_address() as u64, e.dma_len() as u64)),
+                sgt.iter().map(|e| (e.dma_address(), e.dma_len())),
                 gem_offset,
                 len,
                 |addr, n| Ok::<_, Error>(segments.push((addr, n), GFP_KERNEL)?),
