@@ -54,6 +54,9 @@ else
     echo "FAIL vm::main::boot42_served_by_vgpu: the vGPU trace has no BOOT_42 read"
     failed=$((failed + 1))
 fi
+# GEM, VM_BIND and MMU faults seen from the GPU through the vGPU's engine access port (a test
+# instrument, off unless asked for); the stress tests need more than the default time.
+VM_TIMEOUT=1500 vm_suite mem tests/vm/mem.sh "--test-port"
 vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
 vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
 vm_suite irq-storm tests/vm/irq-storm.sh "--irq-storm"

@@ -8,7 +8,8 @@
 # kmemleak must report nothing. Prints PASS/FAIL lines (the guest's own and the run's checks).
 #
 # Environment: VGPU_ARGS (extra vgpu flags, e.g. "--boot42 0x3f000000"), VM_TIMEOUT (seconds,
-# default 600), NOVA_KERNEL/VGPU_BIN/GUEST_TESTS_BIN (overrides, used by the harness's own tests),
+# default 600), MODOUT (the modules directory, as `make modules MODOUT=...`), NOVA_KERNEL/VGPU_BIN/
+# GUEST_TESTS_BIN (overrides, used by the harness's own tests),
 # VM_VGA=WxH (add QEMU's standard VGA, bochs-drm in the guest, with that preferred mode),
 # VM_NO_TRACE=1 (run the vGPU without its access trace), VM_APPEND (extra kernel command line), VM_PANIC=1 (the guest is expected to panic: wait for it, save a screendump as screen.ppm,
 # stop QEMU; the verdicts are then "panicked" and "clean_before_panic").
@@ -23,7 +24,7 @@ RUN=$VMDIR/runs/$name
 KERNEL=${NOVA_KERNEL:-$KOUT/arch/x86/boot/bzImage}
 VGPU_BIN=${VGPU_BIN:-$NOVA_CACHE/target/release/vgpu}
 GUEST_TESTS_BIN=${GUEST_TESTS_BIN:-$NOVA_CACHE/target/x86_64-unknown-linux-gnu/release/nova-guest-tests}
-MODDIR=$NOVA_CACHE/modules
+MODDIR=${MODOUT:-$NOVA_CACHE/modules}
 TIMEOUT=${VM_TIMEOUT:-600}
 
 # --- prerequisites, each named when missing

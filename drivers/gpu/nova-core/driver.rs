@@ -375,6 +375,18 @@ impl pci::Driver for NovaCoreDriver {
             mm.clone(),
             gsp.as_ref().map(|g| g.chan.clone()),
         );
+        if mm.is_some() {
+            match link.check_bar1(pdev) {
+                Ok((addr, off)) => dev_info!(
+                    pdev,
+                    "boot: VRAM at {:#x} written through PRAMIN, read back through BAR1 at {:#x} and the reverse ({} MiB BAR1)\n",
+                    addr,
+                    off,
+                    bar1_size >> 20
+                ),
+                Err(e) => dev_err!(pdev, "boot: BAR1 check failed: {:?}\n", e),
+            }
+        }
         // SAFETY: the registration is kept in `NovaCore::drm` until the binding ends and is
         // never forgotten; the link it carries borrows nothing that dies before that.
         let drm = unsafe {

@@ -10,7 +10,9 @@
 use kernel::{
     device::{self, Bound},
     io::{poll::read_poll_timeout, Io},
+    pci,
     prelude::*,
+    sizes::SZ_64K,
     sync::{
         atomic::Relaxed,
         barrier::{dma_mb, Full},
@@ -194,6 +196,52 @@ impl<'bound> GpuLink<'bound> {
             .map_err(|_| ENOMEM)?;
         block.set_bar1_va(va);
         Ok(mm.bar1_phys + va)
+    }
+
+    /// Boot self-check of the CPU's two ways into VRAM: a pattern written through PRAMIN
+    /// must read back through a BAR1 window and the reverse. Returns the VRAM address and the
+    /// BAR1 offset used.
+    pub(crate) fn check_bar1(&self, pdev: &pci::Device<Bound>) -> Result<(u64, u64)> {
+        const LEN: usize = SZ_64K;
+        let mm = self.mm()?;
+        let block = mm.alloc_vram(LEN as u64, 0)?;
+        let va = self.bar1_map(&block)? - mm.bar1_phys;
+        let win = pdev.iomap_region(1, c"nova-core/bar1-check")?;
+        let base = usize::try_from(va)?;
+        let word = |i: usize| 0x6231_0000 ^ (i as u32).wrapping_mul(0x9e37_79b9);
+        let offs = [0usize, 4, 0x1000, LEN - 4];
+        for &o in &offs {
+            mm.pramin
+                .write32(&self.bar, block.addr() + o as u64, word(o))?;
+        }
+        for &o in &offs {
+            let got = win.try_read32(base + o)?;
+            if got != word(o) {
+                dev_err!(
+                    self.dev,
+                    "boot: BAR1 offset {:#x} reads {:#x}, PRAMIN wrote {:#x}\n",
+                    base + o,
+                    got,
+                    word(o)
+                );
+                return Err(EIO);
+            }
+            win.try_write32(!word(o), base + o)?;
+        }
+        for &o in &offs {
+            let got = mm.pramin.read32(&self.bar, block.addr() + o as u64)?;
+            if got != !word(o) {
+                dev_err!(
+                    self.dev,
+                    "boot: PRAMIN reads {:#x} at VRAM {:#x}, BAR1 wrote {:#x}\n",
+                    got,
+                    block.addr() + o as u64,
+                    !word(o)
+                );
+                return Err(EIO);
+            }
+        }
+        Ok((block.addr(), va))
     }
 
     /// Invalidates the TLB entries of the address space rooted at `root` (facts §12.4:

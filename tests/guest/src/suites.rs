@@ -155,6 +155,10 @@ fn probe_boot_stages_logged() -> Result<(), String> {
         "boot: VRAM allocator: 24382 MiB in [0x0, 0x5f3dfffff]",
         // A 64 KiB block from the allocator, written and read back through the PRAMIN window.
         "written and read back through PRAMIN",
+        // A 64 KiB block given a BAR1 window under GSP-RM's page directory: PRAMIN writes read
+        // back through BAR1 and BAR1 writes through PRAMIN (the vGPU translates BAR1 through
+        // the page tables the driver wrote).
+        "read back through BAR1 at 0x",
     ];
     for w in want {
         check(
