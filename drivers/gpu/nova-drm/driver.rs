@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The auxiliary driver and the DRM device it registers.
+//!
+//! nova-drm binds to nova-core's auxiliary device, but the DRM device's parent is the PCI
+//! function itself: the shmem helpers DMA-map system-memory objects for the DRM device's
+//! parent (and PRIME imports attach with it), and only the PCI function can do DMA; an
+//! auxiliary device has no DMA configuration.
 
 use kernel::{
-    auxiliary,
-    device::{Core, DeviceContext},
-    drm::{self, gem},
+    auxiliary, debugfs,
+    device::{Bound, Core, DeviceContext},
+    drm, fmt, pci,
     prelude::*,
+    str::CString,
+    sync::Arc,
     types::CovariantForLt,
 };
 
@@ -14,7 +21,7 @@ use nova_core::{
     link::GpuLink,
 };
 
-use crate::{file::File, gem::NovaObject};
+use crate::{file::File, gem::NovaGem, vm::VmRegistry};
 
 /// The auxiliary driver type; also the DRM driver type.
 pub(crate) struct NovaDrmDriver;
@@ -23,14 +30,28 @@ pub(crate) struct NovaDrmDriver;
 pub(crate) type NovaDevice<Ctx = drm::Normal> = drm::Device<NovaDrmDriver, Ctx>;
 
 /// Per-device data, alive as long as the DRM device (which may outlive the binding while
-/// userspace holds it open). Plain data only: see `nova_core::handoff`.
+/// userspace holds it open). Nothing in it points into nova-core.
 pub(crate) struct NovaData {
     /// What nova-core identified.
     pub(crate) gpu: DrmHandoff,
+    /// Every live VM of every open file.
+    pub(crate) vms: Arc<VmRegistry>,
 }
 
-/// Per-binding state.
+/// The debugfs `vms` file: every VM of every open file and its mappings.
+struct VmsFile(Arc<VmRegistry>);
+
+impl debugfs::Writer for VmsFile {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write(f)
+    }
+}
+
+/// Per-binding state. Fields drop in order: debugfs first, then the DRM registration.
 pub(crate) struct NovaBinding<'bound> {
+    /// `/sys/kernel/debug/nova-drm-<auxiliary device>/vms`.
+    _vms_file: Pin<KBox<debugfs::File<VmsFile>>>,
+    _dir: debugfs::Dir,
     _reg: drm::Registration<'bound, NovaDrmDriver>,
 }
 
@@ -52,13 +73,27 @@ impl auxiliary::Driver for NovaDrmDriver {
         adev: &'bound auxiliary::Device<Core<'_>>,
         _info: &'bound Self::IdInfo,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        let gpu = *adev
+        let link = adev
             .registration_data::<CovariantForLt!(GpuLink<'_>)>()?
-            .info();
-        let drm = drm::UnregisteredDevice::<Self>::new(adev, Ok(NovaData { gpu }))?;
+            .get_ref();
+        let gpu = *link.info();
+        let pdev: &'bound pci::Device<Bound> = adev.parent().try_into()?;
+        let vms = VmRegistry::new()?;
+        let drm = drm::UnregisteredDevice::<Self>::new(
+            pdev,
+            Ok(NovaData {
+                gpu,
+                vms: vms.clone(),
+            }),
+        )?;
         // SAFETY: the registration is stored in the binding data, which the driver core drops on
         // unbind; it is never forgotten.
-        let reg = unsafe { drm::Registration::new(adev.as_ref(), drm, (), 0)? };
+        let reg = unsafe { drm::Registration::new(pdev.as_ref(), drm, link, 0)? };
+
+        let name = CString::try_from_fmt(fmt!("nova-drm-{}", adev.as_ref().name()))?;
+        let dir = debugfs::Dir::new(&name);
+        let vms_file = KBox::pin_init(dir.read_only_file(c"vms", VmsFile(vms)), GFP_KERNEL)?;
+
         dev_info!(
             adev,
             "DRM device for {} ready (render node)\n",
@@ -66,17 +101,21 @@ impl auxiliary::Driver for NovaDrmDriver {
                 .unwrap_or("?")
                 .trim_end_matches('\0')
         );
-        Ok(NovaBinding { _reg: reg })
+        Ok(NovaBinding {
+            _vms_file: vms_file,
+            _dir: dir,
+            _reg: reg,
+        })
     }
 }
 
 #[vtable]
 impl drm::Driver for NovaDrmDriver {
     type Data = NovaData;
-    type RegistrationData<'a> = ();
+    type RegistrationData<'a> = &'a GpuLink<'a>;
     type File = File;
-    type Object = gem::Object<NovaObject>;
-    type ParentDevice<Ctx: DeviceContext> = auxiliary::Device<Ctx>;
+    type Object = NovaGem;
+    type ParentDevice<Ctx: DeviceContext> = pci::Device<Ctx>;
 
     const INFO: drm::DriverInfo = drm::DriverInfo {
         major: 0,

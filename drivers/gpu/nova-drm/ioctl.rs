@@ -3,24 +3,48 @@
 //!
 //! The kernel's `declare_drm_ioctls!` only accepts types from the in-tree uAPI headers, so the
 //! table is built here by [`nova_ioctl!`] from the shared mirror in `uapi/src/nova_drm.rs`. Each
-//! entry gets a trampoline that checks the device is still registered, turns the raw pointers
-//! into references and calls a safe handler.
+//! entry gets a trampoline that checks the device is still registered (-ENODEV once nova-core
+//! unbound), turns the raw pointers into references and calls a safe handler with nova-core's
+//! link.
 
 use core::ffi::{c_int, c_void};
 
 use kernel::{
-    drm::{self, ioctl::internal},
+    current, device,
+    drm::{self, gem::BaseObject, ioctl::internal},
+    pci,
     prelude::*,
+    uaccess::{UserPtr, UserSlice},
 };
+
+use nova_core::{address_space::MapFlags, link::GpuLink};
 
 use crate::{
+    args::{self, ArgError, BindOp},
     driver::{NovaDevice, NovaDrmDriver},
     file::File,
+    gem::{self, GemRef, ObjArgs, Placement, VramObject},
     uapi,
+    vm::BindStep,
 };
 
-/// A handler: the registered device, the copied-in argument, the calling file.
-type Handler<T> = fn(&NovaDevice<drm::Registered>, &mut T, &drm::File<File>) -> Result<u32>;
+/// A handler: the registered device, nova-core's link, the copied-in argument, the calling
+/// file.
+type Handler<T> = for<'a> fn(
+    &NovaDevice<drm::Registered>,
+    &'a GpuLink<'a>,
+    &mut T,
+    &drm::File<File>,
+) -> Result<u32>;
+
+impl From<ArgError> for Error {
+    fn from(e: ArgError) -> Self {
+        match e {
+            ArgError::Invalid => EINVAL,
+            ArgError::NoSpace => ENOSPC,
+        }
+    }
+}
 
 /// Builds one `drm_ioctl_desc`. The uAPI struct's size is checked against the ioctl number at
 /// compile time, so the trampoline's cast is always to the type the DRM core copied in.
@@ -53,7 +77,11 @@ macro_rules! nova_ioctl {
             // SAFETY: `raw_file` is an open file of this device, created by `File::open`.
             let file = unsafe { drm::File::<File>::from_raw(raw_file) };
             let handler: Handler<$ty> = $handler;
-            match handler(&guard, data, file) {
+            match guard.registration_data_with(|link| {
+                // GSP-RM's events are not interrupt-driven yet: every ioctl services them.
+                link.service();
+                handler(&guard, *link, data, file)
+            }) {
                 Ok(v) => v as c_int,
                 Err(e) => e.to_errno(),
             }
@@ -69,21 +97,74 @@ macro_rules! nova_ioctl {
 }
 
 /// The table, indexed by ioctl number minus `DRM_COMMAND_BASE` (the DRM core's rule).
-pub(crate) const IOCTLS: &[drm::ioctl::DrmIoctlDescriptor] = &[nova_ioctl!(
-    uapi::DRM_IOCTL_NOVA_GETPARAM,
-    uapi::DrmNovaGetparam,
-    drm::ioctl::RENDER_ALLOW,
-    getparam,
-    c"NOVA_GETPARAM"
-)];
+pub(crate) const IOCTLS: &[drm::ioctl::DrmIoctlDescriptor] = &[
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_GETPARAM,
+        uapi::DrmNovaGetparam,
+        drm::ioctl::RENDER_ALLOW,
+        getparam,
+        c"NOVA_GETPARAM"
+    ),
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_GEM_CREATE,
+        uapi::DrmNovaGemCreate,
+        drm::ioctl::RENDER_ALLOW,
+        gem_create,
+        c"NOVA_GEM_CREATE"
+    ),
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_GEM_INFO,
+        uapi::DrmNovaGemInfo,
+        drm::ioctl::RENDER_ALLOW,
+        gem_info,
+        c"NOVA_GEM_INFO"
+    ),
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_GEM_MMAP_OFFSET,
+        uapi::DrmNovaGemMmapOffset,
+        drm::ioctl::RENDER_ALLOW,
+        gem_mmap_offset,
+        c"NOVA_GEM_MMAP_OFFSET"
+    ),
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_VM_CREATE,
+        uapi::DrmNovaVmCreate,
+        drm::ioctl::RENDER_ALLOW,
+        vm_create,
+        c"NOVA_VM_CREATE"
+    ),
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_VM_DESTROY,
+        uapi::DrmNovaVmDestroy,
+        drm::ioctl::RENDER_ALLOW,
+        vm_destroy,
+        c"NOVA_VM_DESTROY"
+    ),
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_VM_BIND,
+        uapi::DrmNovaVmBind,
+        drm::ioctl::RENDER_ALLOW,
+        vm_bind,
+        c"NOVA_VM_BIND"
+    ),
+];
+
+/// The engine classes `NOVA_GETPARAM_CLASS_*` report, in parameter order (channel, copy, 2D,
+/// 3D, compute); 0 for a class the driver does not know.
+fn classes(link: &GpuLink<'_>) -> [u32; 5] {
+    let c = &link.info().classes;
+    [c.channel, c.copy, c.twod, c.threed, c.compute]
+}
 
 /// `DRM_IOCTL_NOVA_GETPARAM`.
 fn getparam(
     dev: &NovaDevice<drm::Registered>,
+    link: &GpuLink<'_>,
     args: &mut uapi::DrmNovaGetparam,
     _file: &drm::File<File>,
 ) -> Result<u32> {
     let gpu = &dev.gpu;
+    let class = |i: usize| u64::from(classes(link)[i]);
     args.value = match args.param {
         uapi::NOVA_GETPARAM_CHIPSET => u64::from(gpu.chipset),
         uapi::NOVA_GETPARAM_ARCHITECTURE => u64::from(gpu.architecture),
@@ -91,7 +172,203 @@ fn getparam(
         uapi::NOVA_GETPARAM_VRAM_SIZE => gpu.vram_size,
         uapi::NOVA_GETPARAM_BAR1_SIZE => gpu.bar1_size,
         uapi::NOVA_GETPARAM_FW_VERSION => gpu.fw_version,
+        uapi::NOVA_GETPARAM_VA_START => args::VA_START,
+        uapi::NOVA_GETPARAM_VA_END => args::VA_END,
+        uapi::NOVA_GETPARAM_PAGE_SIZES => args::PAGE_SIZES,
+        uapi::NOVA_GETPARAM_CLASS_CHANNEL => class(0),
+        uapi::NOVA_GETPARAM_CLASS_COPY => class(1),
+        uapi::NOVA_GETPARAM_CLASS_2D => class(2),
+        uapi::NOVA_GETPARAM_CLASS_3D => class(3),
+        uapi::NOVA_GETPARAM_CLASS_COMPUTE => class(4),
+        // Without GSP-RM there is no VRAM allocator, hence nothing free.
+        uapi::NOVA_GETPARAM_VRAM_FREE => link.mm().map_or(0, |mm| mm.vram_free()),
         _ => return Err(EINVAL),
     };
     Ok(0)
+}
+
+/// `DRM_IOCTL_NOVA_GEM_CREATE`.
+///
+/// System-memory objects may be at most half of the RAM (`si_meminfo()`'s total) each: larger
+/// ones could never be pinned for the GPU without starving the machine (-ENOSPC). VRAM objects
+/// may be at most the usable VRAM (`NOVA_GETPARAM_VRAM_SIZE`); whether they fit now is the
+/// allocator's answer (-ENOSPC too).
+fn gem_create(
+    dev: &NovaDevice<drm::Registered>,
+    link: &GpuLink<'_>,
+    args: &mut uapi::DrmNovaGemCreate,
+    file: &drm::File<File>,
+) -> Result<u32> {
+    let plan = args::gem_create(
+        args.size,
+        args.flags,
+        args.align,
+        gem::total_ram() / 2,
+        dev.gpu.vram_size,
+    )?;
+    let placement = if plan.vram {
+        Placement::Vram(VramObject::new(
+            link.mm()?.alloc_vram(plan.size, plan.align)?,
+        ))
+    } else {
+        Placement::Sysmem
+    };
+    let obj = gem::create(
+        dev,
+        plan.size,
+        ObjArgs {
+            flags: args.flags,
+            placement,
+        },
+    )?;
+    args.handle = obj.create_handle(file)?;
+    args.size = plan.size;
+    Ok(0)
+}
+
+/// `DRM_IOCTL_NOVA_GEM_INFO`.
+fn gem_info(
+    _dev: &NovaDevice<drm::Registered>,
+    _link: &GpuLink<'_>,
+    args: &mut uapi::DrmNovaGemInfo,
+    file: &drm::File<File>,
+) -> Result<u32> {
+    let obj = GemRef::lookup(file, args.handle)?;
+    args.flags = obj.nova().map_or(0, |o| o.flags());
+    args.size = obj.size();
+    Ok(0)
+}
+
+/// `DRM_IOCTL_NOVA_GEM_MMAP_OFFSET`.
+///
+/// A VRAM object first gets its BAR1 window (-ENOSPC when BAR1 cannot hold it, -ENODEV
+/// without BAR1); its mmap then maps that window.
+fn gem_mmap_offset(
+    _dev: &NovaDevice<drm::Registered>,
+    link: &GpuLink<'_>,
+    args: &mut uapi::DrmNovaGemMmapOffset,
+    file: &drm::File<File>,
+) -> Result<u32> {
+    if args.pad != 0 {
+        return Err(EINVAL);
+    }
+    let obj = GemRef::lookup(file, args.handle)?;
+    if let Some(o) = obj.nova() {
+        match o.placement() {
+            Placement::Sysmem => {}
+            Placement::Vram(vram) => {
+                if vram.bar1().is_none() {
+                    // Later calls return the same window, so a race only records it twice.
+                    vram.set_bar1(link.bar1_map(vram.block())?);
+                }
+            }
+            Placement::Internal => return Err(EINVAL),
+        }
+    }
+    args.offset = obj.mmap_offset()?;
+    Ok(0)
+}
+
+/// `DRM_IOCTL_NOVA_VM_CREATE`.
+fn vm_create(
+    _dev: &NovaDevice<drm::Registered>,
+    link: &GpuLink<'_>,
+    args: &mut uapi::DrmNovaVmCreate,
+    file: &drm::File<File>,
+) -> Result<u32> {
+    if args.flags != 0 {
+        return Err(EINVAL);
+    }
+    args.id = file.inner().create_vm(link, current!().tgid())?;
+    Ok(0)
+}
+
+/// `DRM_IOCTL_NOVA_VM_DESTROY`.
+fn vm_destroy(
+    _dev: &NovaDevice<drm::Registered>,
+    link: &GpuLink<'_>,
+    args: &mut uapi::DrmNovaVmDestroy,
+    file: &drm::File<File>,
+) -> Result<u32> {
+    if args.pad != 0 {
+        return Err(EINVAL);
+    }
+    file.inner().destroy_vm(link, args.id)?;
+    Ok(0)
+}
+
+/// Looks up what a checked op refers to; system-memory objects are pinned and DMA-mapped here,
+/// before anything is applied.
+fn resolve(
+    dma_dev: &device::Device<device::Bound>,
+    file: &drm::File<File>,
+    op: args::CheckedOp,
+) -> Result<BindStep> {
+    let (va, range) = (op.va, op.range);
+    Ok(match op.op {
+        BindOp::Map {
+            handle,
+            bo_offset,
+            read_only,
+            kind,
+        } => {
+            // Foreign objects (imported dma-bufs, dumb buffers) cannot be mapped.
+            let obj = GemRef::lookup(file, handle)?.into_nova().ok_or(EINVAL)?;
+            args::check_bo_range(bo_offset, range, obj.size() as u64)?;
+            match obj.placement() {
+                Placement::Sysmem => {
+                    obj.sg_table(dma_dev)?;
+                }
+                Placement::Vram(_) => {}
+                Placement::Internal => return Err(EINVAL),
+            }
+            BindStep::Map {
+                va,
+                range,
+                obj,
+                bo_offset,
+                flags: MapFlags { read_only, kind },
+            }
+        }
+        BindOp::Sparse { read_only } => BindStep::Sparse {
+            va,
+            range,
+            flags: MapFlags { read_only, kind: 0 },
+        },
+        BindOp::Unmap => BindStep::Unmap { va, range },
+    })
+}
+
+/// `DRM_IOCTL_NOVA_VM_BIND`: checks every op, then applies them in order.
+fn vm_bind(
+    dev: &NovaDevice<drm::Registered>,
+    link: &GpuLink<'_>,
+    args: &mut uapi::DrmNovaVmBind,
+    file: &drm::File<File>,
+) -> Result<u32> {
+    let num_ops = args.num_ops;
+    // Nothing applied until said otherwise.
+    args.num_ops = 0;
+    args::vm_bind(&uapi::DrmNovaVmBind { num_ops, ..*args })?;
+    let vm = file.inner().vm(args.vm_id)?;
+    // The PCI function: the DRM device's parent, which DMA-maps system-memory objects.
+    let pdev: &pci::Device<device::Bound> = dev.as_ref();
+    let dma_dev: &device::Device<device::Bound> = pdev.as_ref();
+
+    let op_size = args.op_size as usize;
+    let n = num_ops as usize;
+    let ptr = UserPtr::from_addr(usize::try_from(args.ops).map_err(|_| EFAULT)?);
+    let mut reader = UserSlice::new(ptr, op_size * n).reader();
+    let mut buf = KVec::from_elem(0u8, op_size, GFP_KERNEL)?;
+    let mut steps = KVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        reader.read_slice(&mut buf)?;
+        let op = args::check_op(&args::parse_op(&buf)?)?;
+        steps.push(resolve(dma_dev, file, op)?, GFP_KERNEL)?;
+    }
+
+    let (applied, result) = vm.bind(link, dma_dev, &steps);
+    // At most NOVA_VM_BIND_MAX_OPS.
+    args.num_ops = applied as u32;
+    result.map(|()| 0)
 }

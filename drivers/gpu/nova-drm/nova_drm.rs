@@ -2,10 +2,12 @@
 //! nova-drm: the DRM driver of nova. It binds to the auxiliary device that nova-core registers
 //! for each GPU and exposes a render node with the nova uAPI (`uapi/nova_drm.h`).
 
+pub mod args;
 mod driver;
 mod file;
 mod gem;
 mod ioctl;
+mod vm;
 
 /// The uAPI types, shared with userspace (`uapi/src/nova_drm.rs`).
 #[path = "../../../uapi/src/nova_drm.rs"]
