@@ -33,10 +33,16 @@ extern "C" {
  *            past the end of the object, an op_size this kernel cannot read.
  *   -ENOENT  a GEM handle or VM id that does not exist in this file, or an UNMAP of a range
  *            that has nothing mapped in it.
- *   -ENOSPC  no room: VRAM exhausted, a size larger than the placement can ever hold, or a MAP
- *            onto a VA range that is already (partly) mapped.
+ *   -ENOSPC  no room: VRAM exhausted, a size larger than the placement can ever hold (more than
+ *            the usable VRAM; more than half of RAM for system memory), or a MAP onto a VA range
+ *            that is already (partly) mapped.
+ *   -EFAULT  a user pointer (VM_BIND's ops) that cannot be read.
+ *   -EOPNOTSUPP  exporting a VRAM object as a dma-buf.
  *   -ENOMEM  the kernel ran out of memory for its own bookkeeping.
  *   -ENODEV  the GPU is gone (unbound or fallen off the bus).
+ *
+ * The DRM core copies an ioctl's struct back to userspace even when it fails, so out fields
+ * are defined on errors too where said (VM_BIND's num_ops).
  */
 
 /* Parameters for DRM_IOCTL_NOVA_GETPARAM. */
@@ -162,7 +168,8 @@ struct drm_nova_vm_destroy {
 /* struct drm_nova_vm_bind_op.flags (MAP only; UNMAP takes 0) */
 /* Map the range sparse: no object; GPU reads return 0 and writes are dropped, no fault. */
 #define NOVA_VM_BIND_SPARSE		(1 << 0)
-/* GPU writes through this mapping fault. */
+/* GPU writes through this mapping fault (on a sparse range it changes nothing: writes are
+ * dropped there anyway). */
 #define NOVA_VM_BIND_READ_ONLY		(1 << 1)
 #define NOVA_VM_BIND_OP_FLAGS		(NOVA_VM_BIND_SPARSE | NOVA_VM_BIND_READ_ONLY)
 
@@ -198,11 +205,11 @@ struct drm_nova_vm_bind_op {
  * @flags: in, must be 0.
  * @num_ops: in, the number of ops (1 to NOVA_VM_BIND_MAX_OPS); out, how many were applied.
  * @op_size: in, sizeof(struct drm_nova_vm_bind_op) as userspace knows it: a multiple of 8,
- *           at least 40; bytes past the ops this kernel knows must be 0.
+ *           at least 40 and at most 4096; bytes past the ops this kernel knows must be 0.
  * @ops: in, user pointer to @num_ops ops, @op_size bytes apart.
  *
  * Every op is checked for malformed arguments (-EINVAL, -ENOENT for handles) before any is
- * applied. Ops are then applied in order; if one fails on the VM's state (-ENOSPC, -ENOENT,
+ * applied; such an error leaves @num_ops 0. Ops are then applied in order; if one fails on the VM's state (-ENOSPC, -ENOENT,
  * -ENOMEM), the ops before it stay applied and @num_ops says how many. The GPU's TLBs are
  * invalidated before the ioctl returns.
  */

@@ -10,7 +10,7 @@
 //! driver) does not turn on: [`Port::open`] sets it through the sysfs `config` file first.
 //!
 //! The port's registers are one shared set, so every access sequence (instance block, VA, command,
-//! results) runs under an exclusive `flock` on [`LOCK_FILE`]: the 16-process stress test uses it
+//! results) runs under an exclusive lock ([`LOCK_FILE`], a directory): the 16-process stress test uses it
 //! from all its children at once.
 //!
 //! Register map (offsets in BAR5):
@@ -24,7 +24,6 @@
 //! - 0x28 XLATE: bits 1:0 the page's aperture, bits 15:8 log2 of the page size.
 
 use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
@@ -146,7 +145,6 @@ impl Access {
 /// The port of one PCI function.
 pub struct Port {
     bar: File,
-    lock: File,
     /// `/sys/bus/pci/devices/<addr>/resource5`.
     path: PathBuf,
 }
@@ -178,14 +176,7 @@ impl Port {
             .write(true)
             .open(&path)
             .map_err(|e| format!("{}: {e} (is BAR5 an I/O BAR?)", path.display()))?;
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(LOCK_FILE)
-            .map_err(|e| format!("{LOCK_FILE}: {e}"))?;
-        let port = Port { bar, lock, path };
+        let port = Port { bar, path };
         let id = port.rd(ID)?;
         if id != PORT_ID {
             return Err(format!(
@@ -227,7 +218,7 @@ impl Port {
 
     /// One access: `cmd` at `va` through `inst`, with `data` for a write.
     fn access(&self, inst: Inst, va: u64, cmd: u32, data: u32) -> Result<Access, String> {
-        let _held = Flock::exclusive(&self.lock)?;
+        let _held = Flock::exclusive()?;
         self.wr(
             INST_LO,
             (inst.addr as u32 & 0xffff_f000) | inst.aperture as u32,
@@ -284,28 +275,33 @@ fn enable_io_decode(dev: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
-/// An exclusive `flock`, released on drop.
-struct Flock<'a>(&'a File);
+/// An exclusive lock across processes, released on drop: the directory [`LOCK_FILE`] exists
+/// while it is held (`mkdir` either creates it or fails, atomically). The guest kernel has no
+/// `CONFIG_FILE_LOCKING`, so `flock` is not available there. A holder that dies leaves the
+/// directory behind: waiting gives up after 60 s.
+struct Flock;
 
-impl<'a> Flock<'a> {
-    fn exclusive(f: &'a File) -> Result<Self, String> {
+impl Flock {
+    fn exclusive() -> Result<Self, String> {
+        let start = std::time::Instant::now();
         loop {
-            // SAFETY: flock on an fd we own; no memory is involved.
-            if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return Ok(Flock(f));
-            }
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EINTR) {
-                return Err(format!("flock {LOCK_FILE}: {e}"));
+            match std::fs::create_dir(LOCK_FILE) {
+                Ok(()) => return Ok(Flock),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if start.elapsed() > std::time::Duration::from_secs(60) {
+                        return Err(format!("{LOCK_FILE}: still held after 60 s"));
+                    }
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+                Err(e) => return Err(format!("mkdir {LOCK_FILE}: {e}")),
             }
         }
     }
 }
 
-impl Drop for Flock<'_> {
+impl Drop for Flock {
     fn drop(&mut self) {
-        // SAFETY: as above.
-        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+        let _ = std::fs::remove_dir(LOCK_FILE);
     }
 }
 

@@ -281,7 +281,8 @@ fn drm_getparam_chip() -> Result<(), String> {
 fn drm_getparam_unknown() -> Result<(), String> {
     load_both()?;
     let f = drm::open_nova()?;
-    for p in [6u64, 0x1000, u64::MAX] {
+    // 0..=14 are defined (uapi/nova_drm.h); the first undefined one must fail.
+    for p in [15u64, 0x1000, u64::MAX] {
         match drm::getparam(&f, p) {
             Err(e) if e == libc::EINVAL => {}
             other => return Err(format!("param {p:#x}: {other:?}, want EINVAL")),

@@ -240,8 +240,9 @@ fn is_pci_address(s: &str) -> bool {
 }
 
 /// The PCI address in a sysfs device path: the nearest ancestor (or the path itself) named
-/// like one. A nova DRM node's device is the auxiliary device nova-core registers below the
-/// PCI function, e.g. `/sys/devices/pci0000:00/0000:00:03.0/nova_core.nova-drm.0`.
+/// like one. A nova DRM node's device is the PCI function itself; the nearest-ancestor rule
+/// also covers devices registered below it, e.g.
+/// `/sys/devices/pci0000:00/0000:00:03.0/nova_core.nova-drm.0`.
 pub fn pci_address_in(path: &Path) -> Option<String> {
     path.ancestors()
         .filter_map(|p| p.file_name()?.to_str())
