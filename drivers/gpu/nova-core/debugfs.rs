@@ -33,11 +33,14 @@ impl debugfs::Writer for BootReport {
     }
 }
 
+/// A debugfs file showing one LIBOS log buffer.
+type LogFile = Pin<KBox<debugfs::File<Arc<Coherent<[u8]>>>>>;
+
 /// The debugfs directory of one GPU and its files (removed on drop, files first).
 pub(crate) struct DebugDir {
     _boot: Pin<KBox<debugfs::File<BootReport>>>,
     _queues: Option<Pin<KBox<debugfs::File<QueueReport>>>>,
-    _logs: KVec<Pin<KBox<debugfs::File<Arc<Coherent<[u8]>>>>>>,
+    _logs: KVec<LogFile>,
     _dir: debugfs::Dir,
 }
 
