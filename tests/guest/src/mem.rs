@@ -165,12 +165,14 @@ fn vram_sampled(off: usize) -> bool {
     o < 32 || (2048..2080).contains(&o) || o >= 4088
 }
 
-/// Fills the mapping with pattern `seed`: every word of system memory, [`vram_sampled`]
-/// words of VRAM.
+/// Whether the word at byte `off` of a mapping in `placement` is written and checked: every
+/// word of system memory, [`vram_sampled`] words of VRAM.
+fn touched(placement: Placement, off: usize) -> bool {
+    placement != Placement::Vram || vram_sampled(off)
+}
+
+/// Fills the mapping with pattern `seed` (the words [`touched`] selects).
 fn fill_placed(m: &mut Mapping, seed: u64, placement: Placement) {
-    if placement != Placement::Vram {
-        return fill(m, seed);
-    }
     // SAFETY: any bit pattern is a valid u64; the bytes are ours through `&mut`.
     let (pre, words, post) = unsafe { m.as_mut_slice().align_to_mut::<u64>() };
     assert!(
@@ -178,7 +180,7 @@ fn fill_placed(m: &mut Mapping, seed: u64, placement: Placement) {
         "mapping not page aligned"
     );
     for (i, w) in words.iter_mut().enumerate() {
-        if vram_sampled(i * 8) {
+        if touched(placement, i * 8) {
             *w = word(seed, i * 8);
         }
     }
@@ -186,10 +188,7 @@ fn fill_placed(m: &mut Mapping, seed: u64, placement: Placement) {
 
 /// Checks what [`fill_placed`] wrote.
 fn verify_placed(m: &Mapping, seed: u64, placement: Placement) -> Result<(), String> {
-    if placement != Placement::Vram {
-        return verify(m, seed);
-    }
-    // SAFETY: as in `fill`, read-only.
+    // SAFETY: any bit pattern is a valid u64; read-only.
     let (pre, words, post) = unsafe { m.as_slice().align_to::<u64>() };
     assert!(
         pre.is_empty() && post.is_empty(),
@@ -198,43 +197,7 @@ fn verify_placed(m: &Mapping, seed: u64, placement: Placement) -> Result<(), Str
     match words
         .iter()
         .enumerate()
-        .find(|(i, w)| vram_sampled(i * 8) && **w != word(seed, i * 8))
-    {
-        None => Ok(()),
-        Some((i, w)) => Err(format!(
-            "byte {:#x} of {:#x}: read {w:#018x}, wrote {:#018x}",
-            i * 8,
-            m.len(),
-            word(seed, i * 8)
-        )),
-    }
-}
-
-/// Fills the whole mapping with pattern `seed`.
-fn fill(m: &mut Mapping, seed: u64) {
-    // SAFETY: any bit pattern is a valid u64; the bytes are ours through `&mut`.
-    let (pre, words, post) = unsafe { m.as_mut_slice().align_to_mut::<u64>() };
-    assert!(
-        pre.is_empty() && post.is_empty(),
-        "mapping not page aligned"
-    );
-    for (i, w) in words.iter_mut().enumerate() {
-        *w = word(seed, i * 8);
-    }
-}
-
-/// Checks the whole mapping holds pattern `seed`.
-fn verify(m: &Mapping, seed: u64) -> Result<(), String> {
-    // SAFETY: as in `fill`, read-only.
-    let (pre, words, post) = unsafe { m.as_slice().align_to::<u64>() };
-    assert!(
-        pre.is_empty() && post.is_empty(),
-        "mapping not page aligned"
-    );
-    match words
-        .iter()
-        .enumerate()
-        .find(|(i, w)| **w != word(seed, i * 8))
+        .find(|(i, w)| touched(placement, i * 8) && **w != word(seed, i * 8))
     {
         None => Ok(()),
         Some((i, w)) => Err(format!(
@@ -576,7 +539,7 @@ fn prime_sysmem() -> Result<(), String> {
         format!("imported object flags {:#x}, want 0", info.flags)
     })?;
     let mut m2 = imported.map().ctx("mmap of the import")?;
-    verify(&m2, 0x9a1e).ctx("the importer's mapping")?;
+    verify_placed(&m2, 0x9a1e, Placement::System).ctx("the importer's mapping")?;
     // Writes in either mapping are seen in the other.
     m2.write_u32(4096, 0x1234_5678);
     check(m.read_u32(4096) == 0x1234_5678, || {
