@@ -9,7 +9,6 @@ mod common;
 use common::rm::*;
 use common::*;
 use vfio_bindings::bindings::vfio::VFIO_PCI_BAR1_REGION_INDEX;
-use vfio_user::ServerBackend;
 use vgpu::server::Options;
 
 const BAR0_WINDOW: u32 = 0x1700;
@@ -26,17 +25,11 @@ const FAULT_INFO: u32 = 0xb8_3090;
 const FAULT_STATUS: u32 = 0xb8_3094;
 
 fn bar1_rd(g: &mut Gpu, off: u64) -> u32 {
-    let mut w = [0u8; 4];
-    g.dev
-        .region_read(VFIO_PCI_BAR1_REGION_INDEX, off, &mut w)
-        .unwrap();
-    u32::from_le_bytes(w)
+    g.region_rd32(VFIO_PCI_BAR1_REGION_INDEX, off)
 }
 
 fn bar1_wr(g: &mut Gpu, off: u64, v: u32) {
-    g.dev
-        .region_write(VFIO_PCI_BAR1_REGION_INDEX, off, &v.to_le_bytes())
-        .unwrap();
+    g.region_wr32(VFIO_PCI_BAR1_REGION_INDEX, off, v)
 }
 
 /// Writes a u64 to VRAM through PRAMIN (window = address >> 16, 1 MiB aligned).

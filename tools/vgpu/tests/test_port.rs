@@ -71,17 +71,11 @@ fn port_gpu() -> Gpu {
 }
 
 fn io_rd(g: &mut Gpu, off: u64) -> u32 {
-    let mut w = [0u8; 4];
-    g.dev
-        .region_read(VFIO_PCI_BAR5_REGION_INDEX, off, &mut w)
-        .unwrap();
-    u32::from_le_bytes(w)
+    g.region_rd32(VFIO_PCI_BAR5_REGION_INDEX, off)
 }
 
 fn io_wr(g: &mut Gpu, off: u64, v: u32) {
-    g.dev
-        .region_write(VFIO_PCI_BAR5_REGION_INDEX, off, &v.to_le_bytes())
-        .unwrap();
+    g.region_wr32(VFIO_PCI_BAR5_REGION_INDEX, off, v)
 }
 
 /// Points the port at the instance block at `inst` in aperture `ap` (0 VRAM, 2/3 sysmem).

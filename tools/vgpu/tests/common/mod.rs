@@ -162,18 +162,24 @@ pub struct Load {
 }
 
 impl Gpu {
-    pub fn rd(&mut self, off: u32) -> u32 {
+    /// A 32-bit read at `off` of vfio region `index` (a BAR).
+    pub fn region_rd32(&mut self, index: u32, off: u64) -> u32 {
         let mut w = [0u8; 4];
-        self.dev
-            .region_read(VFIO_PCI_BAR0_REGION_INDEX, u64::from(off), &mut w)
-            .unwrap();
+        self.dev.region_read(index, off, &mut w).unwrap();
         u32::from_le_bytes(w)
     }
 
+    /// A 32-bit write at `off` of vfio region `index` (a BAR).
+    pub fn region_wr32(&mut self, index: u32, off: u64, v: u32) {
+        self.dev.region_write(index, off, &v.to_le_bytes()).unwrap();
+    }
+
+    pub fn rd(&mut self, off: u32) -> u32 {
+        self.region_rd32(VFIO_PCI_BAR0_REGION_INDEX, u64::from(off))
+    }
+
     pub fn wr(&mut self, off: u32, v: u32) {
-        self.dev
-            .region_write(VFIO_PCI_BAR0_REGION_INDEX, u64::from(off), &v.to_le_bytes())
-            .unwrap();
+        self.region_wr32(VFIO_PCI_BAR0_REGION_INDEX, u64::from(off), v)
     }
 
     pub fn trace(&self) -> String {
