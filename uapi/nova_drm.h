@@ -25,6 +25,10 @@ extern "C" {
 #define DRM_NOVA_VM_CREATE		0x04
 #define DRM_NOVA_VM_DESTROY		0x05
 #define DRM_NOVA_VM_BIND		0x06
+#define DRM_NOVA_CTX_CREATE		0x07
+#define DRM_NOVA_CTX_DESTROY		0x08
+#define DRM_NOVA_CTX_QUERY		0x09
+#define DRM_NOVA_EXEC			0x0a
 
 /*
  * Error codes, common to every ioctl below:
@@ -37,7 +41,11 @@ extern "C" {
  *            the usable VRAM; more than half of RAM for system memory), or a MAP onto a VA range
  *            that is already (partly) mapped.
  *   -EFAULT  a user pointer (VM_BIND's ops) that cannot be read.
- *   -EOPNOTSUPP  exporting a VRAM object as a dma-buf.
+ *   -EOPNOTSUPP  exporting a VRAM object as a dma-buf; a context on an engine this GPU's
+ *            driver cannot drive (its class is 0 in GETPARAM).
+ *   -ETIMEDOUT, -EIO  (fence errors and CTX_QUERY's last_error, never an ioctl's return): a
+ *            job that ran past the job timeout, or a channel the GPU stopped (bad method, MMU
+ *            fault).
  *   -ENOMEM  the kernel ran out of memory for its own bookkeeping.
  *   -ENODEV  the GPU is gone (unbound or fallen off the bus).
  *
@@ -72,6 +80,9 @@ extern "C" {
 #define NOVA_GETPARAM_CLASS_COMPUTE	13	/* compute, 0xc7c0 on GA102 */
 /* Free VRAM in bytes, now (changes as objects come and go). */
 #define NOVA_GETPARAM_VRAM_FREE		14
+
+/* Milliseconds a job may run before its context's channel is reset (see DRM_NOVA_EXEC). */
+#define NOVA_GETPARAM_JOB_TIMEOUT_MS	15
 
 /**
  * struct drm_nova_getparam - query one device parameter
@@ -221,6 +232,137 @@ struct drm_nova_vm_bind {
 	__u64 ops;
 };
 
+/* struct drm_nova_ctx_create.engine: what the context's channel runs. */
+/* A channel on copy engine 0 with the copy class (NOVA_GETPARAM_CLASS_COPY) allocated. */
+#define NOVA_ENGINE_COPY		0
+/* A channel on the graphics engine with the 2D class (NOVA_GETPARAM_CLASS_2D) allocated. */
+#define NOVA_ENGINE_2D			1
+
+/* Most contexts one VM may have. */
+#define NOVA_CTX_MAX_PER_VM		16
+
+/**
+ * struct drm_nova_ctx_create - create an execution context: a GPU channel in a VM
+ * @vm_id: in, the VM the channel's push buffers and engines address.
+ * @engine: in, NOVA_ENGINE_*.
+ * @flags: in, must be 0.
+ * @id: out, the context's id in this file (never 0).
+ *
+ * The kernel allocates the channel and the engine's class object; the push buffers bind the
+ * class to a subchannel themselves with the host method SET_OBJECT (method 0, the class number
+ * in bits 15:0). The kernel writes only host methods (offsets below 0x100) on subchannel 0
+ * after each job, which leaves the bindings alone. A context holds 64 KiB of the VM below
+ * NOVA_GETPARAM_VA_START (in [1 MiB, 2 MiB)) for its GPFIFO ring and fence; userspace never
+ * sees it.
+ * Contexts of one file run independently: a hang or a fault in one resets only that one.
+ */
+struct drm_nova_ctx_create {
+	__u32 vm_id;
+	__u32 engine;
+	__u32 flags;
+	__u32 id;
+};
+
+/**
+ * struct drm_nova_ctx_destroy - destroy a context
+ * @id: in.
+ * @pad: must be 0.
+ *
+ * Jobs still queued or running are cancelled: their fences signal with -ECANCELED.
+ */
+struct drm_nova_ctx_destroy {
+	__u32 id;
+	__u32 pad;
+};
+
+/**
+ * struct drm_nova_ctx_query - what happened to a context
+ * @id: in.
+ * @flags: in, must be 0.
+ * @resets: out, how many times the kernel reset the context's channel.
+ * @last_error: out, 0, or the negative errno of the last reset: -ETIMEDOUT (a job ran past
+ *              NOVA_GETPARAM_JOB_TIMEOUT_MS) or -EIO (the GPU stopped the channel: a bad method,
+ *              an MMU fault).
+ * @submitted: out, jobs submitted to this context so far.
+ * @completed: out, jobs whose fence has signalled (with or without an error).
+ */
+struct drm_nova_ctx_query {
+	__u32 id;
+	__u32 flags;
+	__u32 resets;
+	__s32 last_error;
+	__u64 submitted;
+	__u64 completed;
+};
+
+/* Most push buffer ranges and most syncobjs (waits + signals) one DRM_IOCTL_NOVA_EXEC takes. */
+#define NOVA_EXEC_MAX_PUSH		256
+#define NOVA_EXEC_MAX_SYNCS		64
+/* Longest push buffer range in bytes: the GPFIFO entry's LENGTH field holds 21 bits of words. */
+#define NOVA_EXEC_MAX_PUSH_SIZE		((1u << 21) * 4 - 4)
+
+/**
+ * struct drm_nova_exec_push - one push buffer range, fetched by the GPU in order
+ * @va: GPU virtual address in the context's VM, 4-byte aligned.
+ * @size: length in bytes, a non-zero multiple of 4, at most NOVA_EXEC_MAX_PUSH_SIZE.
+ * @flags: must be 0.
+ *
+ * [@va, @va + @size) must lie in mappings of the VM at submission (-EINVAL otherwise).
+ */
+struct drm_nova_exec_push {
+	__u64 va;
+	__u32 size;
+	__u32 flags;
+};
+
+/**
+ * struct drm_nova_sync - a syncobj to wait on or to signal
+ * @handle: the syncobj handle (DRM_IOCTL_SYNCOBJ_CREATE).
+ * @flags: must be 0.
+ * @point: 0 for a binary syncobj; otherwise the timeline point to wait for or to signal.
+ */
+struct drm_nova_sync {
+	__u32 handle;
+	__u32 flags;
+	__u64 point;
+};
+
+/**
+ * struct drm_nova_exec - queue one job on a context
+ * @ctx_id: in.
+ * @flags: in, must be 0.
+ * @num_push: in, 1 to NOVA_EXEC_MAX_PUSH ranges at @push.
+ * @num_waits: in, syncobjs at @waits the job waits for before it runs.
+ * @num_signals: in, syncobjs at @signals that get the job's fence.
+ * @pad: must be 0.
+ * @push: in, user pointer to @num_push struct drm_nova_exec_push.
+ * @waits: in, user pointer to @num_waits struct drm_nova_sync.
+ * @signals: in, user pointer to @num_signals struct drm_nova_sync.
+ *
+ * The job runs after every wait fence has signalled (a wait fence that signalled with an error
+ * still lets it run), in submission order with the context's other jobs. Its fence signals
+ * when the GPU has executed every range: it is installed in each signal syncobj (replacing a
+ * binary syncobj's fence, adding @point to a timeline) before the ioctl returns.
+ * A wait point not yet submitted fails with -EINVAL (no wait-for-submit). @num_waits +
+ * @num_signals is at most NOVA_EXEC_MAX_SYNCS. Unknown syncobj handles fail with -ENOENT.
+ *
+ * A job that has not completed NOVA_GETPARAM_JOB_TIMEOUT_MS after it reached the GPU is hung:
+ * the kernel resets the context's channel, signals that job's fence and the fences of the
+ * jobs behind it that had reached the GPU with -ETIMEDOUT, and runs the rest on the new
+ * channel. A channel the GPU stops gets the same treatment with -EIO. CTX_QUERY tells.
+ */
+struct drm_nova_exec {
+	__u32 ctx_id;
+	__u32 flags;
+	__u32 num_push;
+	__u32 num_waits;
+	__u32 num_signals;
+	__u32 pad;
+	__u64 push;
+	__u64 waits;
+	__u64 signals;
+};
+
 #define DRM_IOCTL_NOVA_GETPARAM \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_GETPARAM, struct drm_nova_getparam)
 #define DRM_IOCTL_NOVA_GEM_CREATE \
@@ -235,6 +377,14 @@ struct drm_nova_vm_bind {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_VM_DESTROY, struct drm_nova_vm_destroy)
 #define DRM_IOCTL_NOVA_VM_BIND \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_VM_BIND, struct drm_nova_vm_bind)
+#define DRM_IOCTL_NOVA_CTX_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_CTX_CREATE, struct drm_nova_ctx_create)
+#define DRM_IOCTL_NOVA_CTX_DESTROY \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_CTX_DESTROY, struct drm_nova_ctx_destroy)
+#define DRM_IOCTL_NOVA_CTX_QUERY \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_CTX_QUERY, struct drm_nova_ctx_query)
+#define DRM_IOCTL_NOVA_EXEC \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_NOVA_EXEC, struct drm_nova_exec)
 
 #if defined(__cplusplus)
 }
