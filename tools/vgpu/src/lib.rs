@@ -21,6 +21,7 @@ pub mod bar0;
 pub mod blocks;
 pub mod chip;
 pub mod dma;
+pub mod engines;
 pub mod firmware;
 pub mod irq;
 pub mod mmu;
