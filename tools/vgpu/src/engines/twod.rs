@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Placeholder for FERMI_TWOD_A until the `engines` branch lands: every method is refused.
+//! FERMI_TWOD_A (0x902D), facts §11.5: not modelled yet; every method is refused.
 
 use super::{ChannelMemory, Effects, Engine, EngineError};
 
-/// FERMI_TWOD_A.
+/// The class number of FERMI_TWOD_A.
 pub const CLASS: u32 = 0x902d;
 
-/// The 2D engine (placeholder).
+/// A FERMI_TWOD_A instance (no methods yet).
 #[derive(Default)]
-pub struct TwoD;
+pub struct TwoD {
+    _state: (),
+}
 
 impl Engine for TwoD {
     fn class(&self) -> u32 {
