@@ -560,3 +560,6 @@ impl Fifo {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

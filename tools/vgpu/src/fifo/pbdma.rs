@@ -393,9 +393,11 @@ impl Pbdma {
                 1 => self.mask = w >> 4 & 0xfff,
                 2 => self.stored_mask = w >> 4 & 0xfff,
                 3 => self.mask = self.stored_mask,
-                _ => return Err(self.pbdma_error(format!(
+                _ => {
+                    return Err(self.pbdma_error(format!(
                     "header {w:#010x} at {va:#x}: old-format incrementing method header (obsolete)"
-                ))),
+                )))
+                }
             },
             1 | 3 | 5 => {
                 let kind = match sec {
