@@ -124,26 +124,18 @@ impl ChanMem {
         Ok(runs)
     }
 
-    fn access(&mut self, va: u64, buf: &mut [u8], access: Access) -> Result<(), MemFault> {
+    fn read_into(&mut self, va: u64, buf: &mut [u8]) -> Result<(), MemFault> {
         if buf.is_empty() {
             return Ok(());
         }
-        let runs = self.translate(va, buf.len(), access)?;
+        let runs = self.translate(va, buf.len(), Access::Read)?;
         let mem = &self.fifo.0.mem;
         for r in runs {
             let part = &mut buf[r.off..r.off + r.len];
-            match (r.to, access) {
-                (Some((ap, pa)), Access::Read) => {
-                    if !mem.read(ap, pa, part) {
-                        part.fill(0);
-                    }
-                }
-                (Some((ap, pa)), Access::Write) => {
-                    // Memory that is not there drops the write, as for BAR1.
-                    mem.write(ap, pa, part);
-                }
-                (None, Access::Read) => part.fill(0),
-                (None, Access::Write) => {}
+            match r.to {
+                // Memory that is not there reads 0, as for BAR1.
+                Some((ap, pa)) if mem.read(ap, pa, part) => {}
+                _ => part.fill(0),
             }
         }
         Ok(())
@@ -166,13 +158,12 @@ impl ChanMem {
 
 impl ChannelMemory for ChanMem {
     fn read(&mut self, va: u64, buf: &mut [u8]) -> Result<(), MemFault> {
-        self.access(va, buf, Access::Read)
-            .inspect_err(|_| buf.fill(0))
+        self.read_into(va, buf).inspect_err(|_| buf.fill(0))
     }
 
     fn write(&mut self, va: u64, data: &[u8]) -> Result<(), MemFault> {
-        // The write path needs a mutable buffer only to share `access` with reads; the
-        // translation is done before anything is copied.
+        // Translated in full before anything is written: a fault writes nothing. Memory that
+        // is not there drops the write, as for BAR1.
         let runs = self.translate(va, data.len(), Access::Write)?;
         let mem = &self.fifo.0.mem;
         for r in runs {

@@ -218,7 +218,7 @@ impl Pbdma {
         } else {
             4
         };
-        if a % align != 0 {
+        if !a.is_multiple_of(align) {
             return Err(self.pbdma_error(format!(
                 "semaphore address {a:#x} is not {align}-byte aligned"
             )));
@@ -324,7 +324,7 @@ impl Pbdma {
         let red = d >> 27 & 0xf;
         let signed = d >> 31 == 0;
         let ok = match red {
-            0 | 1 | 2 | 3 | 4 => true,
+            0..=4 => true,
             5 => !(wide && signed),
             6 | 7 => !wide && !signed,
             _ => false,

@@ -371,11 +371,10 @@ impl Pbdma {
             let addr = p.addr;
             match p.kind {
                 Kind::Inc => p.addr += 1,
+                // The first word went to ADDRESS, the rest go to ADDRESS + 1.
                 Kind::OneInc => {
-                    if p.kind == Kind::OneInc {
-                        p.kind = Kind::NonInc;
-                        p.addr += 1;
-                    }
+                    p.kind = Kind::NonInc;
+                    p.addr += 1;
                 }
                 Kind::NonInc => {}
             }
@@ -512,11 +511,5 @@ impl Pbdma {
                 format!("class {class:#06x}: method {method:#x} = {data:#x}: {why}"),
             ),
         }
-    }
-
-    /// The engine memory, for host methods that need it (none today).
-    #[allow(dead_code)]
-    pub fn engine_memory(&mut self) -> &mut dyn ChannelMemory {
-        &mut self.eng_mem
     }
 }

@@ -589,3 +589,38 @@ fn channel_memory_copies_in_bulk() {
     assert_eq!(e.va, MAPPED);
     assert_eq!(t.rd(MAPPED - 8), 0);
 }
+
+/// Throughput of channel memory against a plain copy (release build:
+/// `cargo test --release -p vgpu bench_channel_memory -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn bench_channel_memory() {
+    let t = setup();
+    let (host, _) = pbdma::clients(ENGINE_COPY0);
+    let _c = t.channel(0, ENGINE_COPY0);
+    let mut m = mem::ChanMem::new(
+        t.fifo.clone(),
+        InstPtr {
+            aperture: 0,
+            addr: 0x2_0000,
+        },
+        host,
+    );
+    let len = 2 << 20;
+    let data = vec![0x5au8; len];
+    let mut back = vec![0u8; len];
+    let rounds = 16; // 16 x (2 MiB in + 2 MiB out) = 64 MiB moved
+    let at = Instant::now();
+    for _ in 0..rounds {
+        m.write(0, &data).unwrap();
+        m.read(2 << 20, &mut back).unwrap();
+    }
+    let chan = at.elapsed();
+    let at = Instant::now();
+    for _ in 0..rounds {
+        assert!(t.rig.mem.write(VID, VA_TO_PA, &data));
+        assert!(t.rig.mem.read(VID, VA_TO_PA + (2 << 20), &mut back));
+    }
+    let phys = at.elapsed();
+    eprintln!("64 MiB through ChanMem: {chan:?}; physical copies: {phys:?}");
+}
