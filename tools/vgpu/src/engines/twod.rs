@@ -3,7 +3,7 @@
 //! (pixels from memory) on pitch-linear surfaces.
 //!
 //! Method offsets, fields and format codes are from OG:cls `cl902d.h` (tag 570.144): the
-//! method struct L31-228 (which offsets exist), the defines L231-1090. Every method of the
+//! method struct L29-228 (which offsets exist), the defines L231-1090. Every method of the
 //! class stores its data word; three kinds of methods then act:
 //!
 //! | Method | Action | Source / note |
