@@ -259,6 +259,8 @@ struct Transfer {
     /// Bytes written per line.
     dst_line: u64,
     remap: Option<Remap>,
+    /// Whether the source is read at all (a constant fill does not read it).
+    reads_src: bool,
 }
 
 /// A validated semaphore release.
@@ -332,12 +334,12 @@ impl CopyEngine {
             src_line,
             dst_line,
             remap,
+            reads_src: remap.is_none_or(|r| r.reads_src()),
         };
         if t.lines == 0 || t.dst_line == 0 {
             return Ok(Some(t));
         }
-        let reads_src = remap.is_none_or(|r| r.reads_src());
-        let total_in = if reads_src {
+        let total_in = if t.reads_src {
             src_line.saturating_mul(lines)
         } else {
             0
@@ -355,7 +357,7 @@ impl CopyEngine {
                 .and_then(|o| o.checked_add(line))
                 .and_then(|o| o.checked_add(base))
         };
-        if end(t.src, t.pitch_in, src_line).is_none() {
+        if t.reads_src && end(t.src, t.pitch_in, src_line).is_none() {
             return Err("OFFSET_IN + PITCH_IN x LINE_COUNT overflows 64 bits".into());
         }
         if end(t.dst, t.pitch_out, dst_line).is_none() {
@@ -483,10 +485,12 @@ impl CopyEngine {
     }
 }
 
-/// The lines of a transfer as (src, dst) start addresses; lines that are back to back on
-/// both sides are merged into one.
+/// A transfer's lines as (count, bytes read per line, bytes written per line); lines that
+/// are back to back on both sides (or on the destination, if the source is not read) are
+/// merged into one.
 fn line_starts(t: &Transfer) -> (u64, u64, u64) {
-    if t.lines == 1 || (t.pitch_in == t.src_line && t.pitch_out == t.dst_line) {
+    let src_packed = !t.reads_src || t.pitch_in == t.src_line;
+    if t.lines == 1 || (src_packed && t.pitch_out == t.dst_line) {
         (1, t.src_line * t.lines, t.dst_line * t.lines)
     } else {
         (t.lines, t.src_line, t.dst_line)
@@ -548,8 +552,8 @@ fn remap_lines(
     buf: &mut [u8],
 ) -> Result<(), super::MemFault> {
     let (se, de) = (r.src_elem(), r.dst_elem());
-    let (lines, src_len, _) = line_starts(t);
-    let elems = src_len / se as u64;
+    let (lines, _, dst_len) = line_starts(t);
+    let elems = dst_len / de as u64;
     // Per run: `per` source elements in the first half of `buf`, destination in the second.
     let per = (buf.len() / 2 / se.max(de)) as u64;
     let (sbuf, dbuf) = buf.split_at_mut(buf.len() / 2);
@@ -873,6 +877,27 @@ mod tests {
         fill(&mut ce, &mut mem, BASE, 0x0102_0304, 16);
         assert_eq!(mem.reads, r0);
         assert_eq!(mem.peek(BASE, 8), &[4, 3, 2, 1, 4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn packed_multi_line_fill_ignores_the_source_side() {
+        let mut mem = FakeMem::new(BASE, 0x10000);
+        let mut ce = CopyEngine::default();
+        // A source address and pitch that would overflow if the fill read them.
+        set_io(&mut ce, &mut mem, 0x1_ffff_ffff_ffff, BASE);
+        m(&mut ce, &mut mem, mthd::PITCH_IN, u32::MAX);
+        m(&mut ce, &mut mem, mthd::PITCH_OUT, 0x100);
+        m(&mut ce, &mut mem, mthd::LINE_COUNT, 0x40);
+        m(&mut ce, &mut mem, mthd::SET_REMAP_CONST_A, 0x0607_0809);
+        let rc = remap_components([4, 0, 0, 0], 4, 1, 1);
+        m(&mut ce, &mut mem, mthd::SET_REMAP_COMPONENTS, rc);
+        m(&mut ce, &mut mem, mthd::LINE_LENGTH_IN, 0x40);
+        let w0 = mem.writes;
+        let fx = m(&mut ce, &mut mem, mthd::LAUNCH_DMA, COPY | MULTI | REMAP);
+        assert_eq!(fx.bytes, 0x4000);
+        assert_eq!(mem.writes - w0, 1, "back-to-back lines are one run");
+        assert!((0..0x1000).all(|i| mem.u32_at(BASE + 4 * i) == 0x0607_0809));
+        assert_eq!(mem.u32_at(BASE + 0x4000), 0);
     }
 
     #[test]
