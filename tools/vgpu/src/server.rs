@@ -372,6 +372,8 @@ impl Device {
         self.bars.set(self.pci.bar_bases());
         self.bar0.reset();
         self.port.reset();
+        // GSP-RM and every channel are gone with the reset.
+        self.fifo.shutdown();
         self.ints.reset();
         self.ints.set_mode(Mode::of(&self.pci));
     }

@@ -316,6 +316,8 @@ impl GspRm {
     /// serves any commands already queued.
     pub fn start(cfg: Config, boot: GspBoot) -> Self {
         let fifo = cfg.fifo.clone();
+        // Channels of a previous GSP-RM (before a GSP reset) do not survive it.
+        fifo.shutdown();
         let mut rm = GspRm {
             cfg,
             boot,
