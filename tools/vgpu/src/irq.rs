@@ -9,12 +9,20 @@
 //! ([`crate::blocks::intr`]): the GSP's interrupt (GSP-RM's SWGEN0 notification, facts §7.4)
 //! becomes GPU vector [`crate::blocks::intr::GSP_VECTOR`], and a newly asserted subtree s of the
 //! tree becomes MSI-X vector s (or the MSI / INTx message).
+//!
+//! Sources outside a register access (the PBDMAs of [`crate::fifo`], which run on their own
+//! threads) deliver through the same [`Interrupts`]: the eventfds, the guest's delivery mode
+//! and the tree's edge detection live behind one lock, so any thread can set a leaf bit and
+//! send the message the tree's newly asserted subtrees call for (writing an eventfd from any
+//! thread is fine).
 
+use crate::blocks::intr::{self, IntrHandle};
 use crate::pci::{PciConfig, MSIX_VECTORS};
+use crate::trace::Tracer;
 use std::fs::File;
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use vfio_bindings::bindings::vfio::{
     VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_PCI_INTX_IRQ_INDEX,
     VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX,
@@ -50,6 +58,29 @@ impl IrqLine {
     /// The number of interrupts signalled since the last call.
     pub fn take(&self) -> u32 {
         self.0.swap(0, Ordering::SeqCst)
+    }
+}
+
+/// How the guest configured interrupt delivery in configuration space (MSI-X enable, MSI
+/// enable, INTx disable), as [`Irqs::raise`] needs it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mode {
+    /// MSI-X enabled.
+    pub msix: bool,
+    /// MSI enabled.
+    pub msi: bool,
+    /// Command register INTx disable.
+    pub intx_disabled: bool,
+}
+
+impl Mode {
+    /// The mode `pci` is in.
+    pub fn of(pci: &PciConfig) -> Mode {
+        Mode {
+            msix: pci.msix_enabled(),
+            msi: pci.msi_enabled(),
+            intx_disabled: pci.intx_disabled(),
+        }
     }
 }
 
@@ -126,16 +157,16 @@ impl Irqs {
 
     /// Raises `vector` the way the guest configured the function. Returns what was used, or
     /// `None` when no mechanism is enabled and wired (the interrupt is lost, as on hardware).
-    pub fn raise(&mut self, vector: u32, pci: &PciConfig) -> Option<Delivered> {
+    pub fn raise(&mut self, vector: u32, mode: Mode) -> Option<Delivered> {
         let one = 1u64.to_ne_bytes();
-        let (fd, how) = if pci.msix_enabled() {
+        let (fd, how) = if mode.msix {
             (
                 self.msix.get_mut(vector as usize).and_then(|f| f.as_mut()),
                 Delivered::Msix(vector),
             )
-        } else if pci.msi_enabled() {
+        } else if mode.msi {
             (self.msi.as_mut(), Delivered::Msi)
-        } else if !pci.intx_disabled() {
+        } else if !mode.intx_disabled {
             (self.intx.as_mut(), Delivered::Intx)
         } else {
             (None, Delivered::Intx)
@@ -144,6 +175,125 @@ impl Irqs {
         fd.write_all(&one).ok()?;
         self.delivered += 1;
         Some(how)
+    }
+}
+
+struct DeliveryState {
+    irqs: Irqs,
+    mode: Mode,
+    /// The subtrees the tree asserted at the previous delivery (edge detection).
+    asserted: u32,
+}
+
+/// Interrupt delivery shared by the device (after each register access) and the threads that
+/// interrupt on their own (the PBDMAs): the eventfds, the guest's mode, the edge detection,
+/// the CPU interrupt tree and the GSP's interrupt line. Cloning shares it.
+#[derive(Clone)]
+pub struct Interrupts {
+    state: Arc<Mutex<DeliveryState>>,
+    intr: IntrHandle,
+    gsp_irq: IrqLine,
+    tracer: Arc<Tracer>,
+}
+
+impl Interrupts {
+    /// Delivery through `intr` (the tree) for the GSP line `gsp_irq`, tracing under `irq`.
+    pub fn new(intr: IntrHandle, gsp_irq: IrqLine, tracer: Arc<Tracer>) -> Self {
+        Interrupts {
+            state: Arc::new(Mutex::new(DeliveryState {
+                irqs: Irqs::new(),
+                mode: Mode::default(),
+                asserted: 0,
+            })),
+            intr,
+            gsp_irq,
+            tracer,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, DeliveryState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// vfio-user `SET_IRQS` ([`Irqs::set_irqs`]).
+    pub fn set_irqs(
+        &self,
+        index: u32,
+        flags: u32,
+        start: u32,
+        count: u32,
+        fds: Vec<File>,
+    ) -> String {
+        self.lock().irqs.set_irqs(index, flags, start, count, fds)
+    }
+
+    /// The guest changed configuration space: the mode in force from now on.
+    pub fn set_mode(&self, mode: Mode) {
+        self.lock().mode = mode;
+    }
+
+    /// Function-level reset: nothing counts as asserted any more.
+    pub fn reset(&self) {
+        self.lock().asserted = 0;
+    }
+
+    /// Interrupts delivered so far.
+    pub fn delivered(&self) -> u64 {
+        self.lock().irqs.delivered
+    }
+
+    /// Raises message `vector` as the guest configured it (traced).
+    pub fn raise(&self, vector: u32) -> Option<Delivered> {
+        let mut s = self.lock();
+        let mode = s.mode;
+        let how = s.irqs.raise(vector, mode);
+        drop(s);
+        self.tracer
+            .line("irq", format_args!("raise vector {vector}: {how:?}"));
+        how
+    }
+
+    /// An interrupt source outside a register access signals GPU vector `v`: its leaf bit
+    /// becomes pending and the tree's new edges are delivered.
+    pub fn signal(&self, v: u32) {
+        self.intr.signal(v);
+        self.pump(false);
+    }
+
+    /// Takes the GSP's interrupt line into the tree (`storm`: set its leaf bit in any case)
+    /// and sends a message for every subtree the tree newly asserts (`TOP & TOP_EN` went from
+    /// 0 to 1 since the previous delivery): MSI-X vector = subtree number (OD
+    /// `ampere/host/ampere_interrupt_map.csv`), or one MSI / INTx message for any number of
+    /// them. `storm` re-sends the GSP's subtree while it stays asserted.
+    pub fn pump(&self, storm: bool) {
+        let mut s = self.lock();
+        if self.gsp_irq.take() > 0 || storm {
+            self.intr.signal(intr::GSP_VECTOR);
+        }
+        let now = self.intr.asserted();
+        let mut fire = now & !s.asserted;
+        if storm {
+            fire |= now & 1 << intr::subtree_of(intr::GSP_VECTOR);
+        }
+        s.asserted = now;
+        if fire == 0 {
+            return;
+        }
+        let mode = s.mode;
+        let vectors: Vec<u32> = if mode.msix {
+            (0..32).filter(|v| fire & 1 << v != 0).collect()
+        } else {
+            vec![0]
+        };
+        let done: Vec<(u32, Option<Delivered>)> = vectors
+            .into_iter()
+            .map(|v| (v, s.irqs.raise(v, mode)))
+            .collect();
+        drop(s);
+        for (v, how) in done {
+            self.tracer
+                .line("irq", format_args!("raise vector {v}: {how:?}"));
+        }
     }
 }
 
@@ -192,21 +342,21 @@ mod tests {
             vec![msix3.try_clone().unwrap()],
         );
 
-        assert_eq!(irqs.raise(0, &pci), Some(Delivered::Intx));
+        assert_eq!(irqs.raise(0, Mode::of(&pci)), Some(Delivered::Intx));
         assert_eq!(count(&intx), 1);
 
         pci.write((cap::MSIX + 3) as u64, &[0x80]);
-        assert_eq!(irqs.raise(3, &pci), Some(Delivered::Msix(3)));
+        assert_eq!(irqs.raise(3, Mode::of(&pci)), Some(Delivered::Msix(3)));
         assert_eq!(count(&msix3), 1);
         // Vector 2 has no eventfd: lost.
-        assert_eq!(irqs.raise(2, &pci), None);
+        assert_eq!(irqs.raise(2, Mode::of(&pci)), None);
         // Out-of-range vector: lost, no panic.
-        assert_eq!(irqs.raise(99, &pci), None);
+        assert_eq!(irqs.raise(99, Mode::of(&pci)), None);
 
         // INTx disabled and no MSI/MSI-X: nothing.
         let mut pci = PciConfig::new(&GA102);
         pci.write(4, &[0x00, 0x04]);
-        assert_eq!(irqs.raise(0, &pci), None);
+        assert_eq!(irqs.raise(0, Mode::of(&pci)), None);
         assert_eq!(irqs.delivered, 2);
     }
 

@@ -8,6 +8,8 @@
 //!   own range and knows nothing of vfio-user.
 //! - [`irq`], [`dma`]: how the device reaches the guest (eventfds, guest memory).
 //! - [`vram`], [`mmu`]: the board's VRAM and the GMMU that translates into it and guest RAM.
+//! - [`fifo`]: GPFIFO channels: the usermode doorbell, one PBDMA per channel, host methods.
+//! - [`engines`]: the engines behind a channel's subchannels (copy engine, 2D).
 //! - [`firmware`]: the device's readers for the GSP boot firmware files Booter checks against.
 //! - [`trace`]: one line per access, filterable by block.
 //! - [`testport`]: the engine access port in BAR5, a test instrument (not hardware), off by
@@ -21,6 +23,8 @@ pub mod bar0;
 pub mod blocks;
 pub mod chip;
 pub mod dma;
+pub mod engines;
+pub mod fifo;
 pub mod firmware;
 pub mod irq;
 pub mod mmu;

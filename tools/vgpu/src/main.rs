@@ -23,7 +23,9 @@
 //! Trace block names: `pmc`, `bus`, `fb`, `gsp`, `gc6`, `prom`, `disp`, `fuse`, `sec2`, `intr`, `pci`,
 //! `irq`, `dma`, `io` (BAR5), `rpc` (GSP-RM: one line per RPC each way, checks, doorbell-to-reply times),
 //! `mmu` (TLB invalidates, page-table walks, faults), `pramin` (the BAR0 window onto VRAM),
-//! `bar1` (BAR1 binding and every BAR1 access with its translation).
+//! `bar1` (BAR1 binding and every BAR1 access with its translation), `usermode` (the doorbell
+//! region's registers), `fifo` (channels: doorbells, GP entries, errors), `methods` (every
+//! push-buffer method, verbose).
 //! The process serves one QEMU and exits when it disconnects.
 
 use std::path::PathBuf;

@@ -5,15 +5,16 @@
 use crate::bar0::Bar0;
 use crate::blocks::falcon::gsprm::{self, RpcCounters, RpcStats};
 use crate::blocks::falcon::{self, brom::KnownImages, Engine, Falcon, GspPort};
-use crate::blocks::intr::{self, Intr, IntrHandle};
+use crate::blocks::intr::{Intr, IntrHandle};
 use crate::blocks::{
     bar1::Bar1Regs, bus::Bus, disp::Disp, fb::Fb, fuse::Fuse, gc6::Gc6, gc6::GfwBoot, mmu::Mmu,
-    pmc::Pmc, pramin::Pramin, prom::Prom, Block,
+    pmc::Pmc, pramin::Pramin, prom::Prom, Block, Shared,
 };
 use crate::chip::{ChipProfile, BAR0_SIZE, BAR5_SIZE};
 use crate::dma::{memfd, GuestMemory, SharedGuestMemory};
+use crate::fifo::{usermode::Usermode, Fifo, Notify};
 use crate::firmware::GspFirmware;
-use crate::irq::{IrqLine, Irqs};
+use crate::irq::{Interrupts, IrqLine, Mode};
 use crate::mmu::hub::Hub;
 use crate::mmu::walk::Access;
 use crate::pci::{BarView, PciConfig, CONFIG_SIZE, MSIX_VECTORS};
@@ -72,7 +73,8 @@ pub struct Device {
     opts: Options,
     pci: PciConfig,
     bar0: Bar0,
-    irqs: Irqs,
+    /// Interrupt delivery (eventfds, mode, edge detection), shared with the PBDMA threads.
+    ints: Interrupts,
     dma: SharedGuestMemory,
     tracer: Arc<Tracer>,
     /// The GSP's mailboxes and RISC-V boot state (shared with the GSP and SEC2 falcons).
@@ -80,12 +82,12 @@ pub struct Device {
     /// BAR3 backing: a memfd QEMU maps straight into the guest. (BAR1 is trapped: every
     /// access is translated by the MMU, see [`crate::mmu::bar1`].)
     bar3: File,
-    /// The GSP falcon's interrupt line towards the host.
-    gsp_irq: IrqLine,
     /// The CPU interrupt tree (BAR0 0xB81000).
     intr: IntrHandle,
-    /// The subtrees the tree asserted after the previous access (edge detection).
-    asserted: u32,
+    /// The GSP falcon, shared with the PBDMA threads (GSP-RM sends their RC_TRIGGERED).
+    gsp: Arc<Mutex<Falcon>>,
+    /// The FIFO: channels and their PBDMAs.
+    fifo: Fifo,
     /// GSP-RM's counters and doorbell-to-reply times.
     rpc_stats: RpcStats,
     /// The BAR bases the guest programmed, as GSP-RM sees them.
@@ -106,6 +108,37 @@ struct Links {
     rpc_stats: RpcStats,
     bars: BarView,
     hub: Hub,
+    fifo: Fifo,
+}
+
+/// How a PBDMA thread reaches the device: non-stall interrupts go through the tree; channel
+/// errors make GSP-RM (on the GSP falcon) post `RC_TRIGGERED` and raise its interrupt.
+struct DeviceNotify {
+    ints: Interrupts,
+    gsp: Arc<Mutex<Falcon>>,
+    fifo: Fifo,
+}
+
+impl Notify for DeviceNotify {
+    fn nonstall(&self, vector: u32) {
+        self.ints.signal(vector);
+    }
+
+    fn rc(&self) {
+        // Never wait for the GSP: the vfio-user thread may hold it while it frees this very
+        // channel. Whoever holds it serves the pending events once it lets go (the device
+        // after its access, or another PBDMA thread here), rechecking after the release.
+        for _ in 0..4 {
+            match self.gsp.try_lock() {
+                Ok(mut f) => Block::service(&mut *f),
+                Err(_) => break,
+            }
+            if self.fifo.rc_pending() == 0 {
+                break;
+            }
+        }
+        self.ints.pump(false);
+    }
 }
 
 /// The `nova-firmware` build configuration for `chip` and `opts`.
@@ -147,7 +180,7 @@ fn blocks(
     guest: &SharedGuestMemory,
     tracer: &Arc<Tracer>,
     links: &Links,
-) -> Vec<Box<dyn Block>> {
+) -> (Vec<Box<dyn Block>>, Arc<Mutex<Falcon>>) {
     let bus = Bus::new();
     let fb = Fb::new();
     let wiring = falcon::Wiring {
@@ -173,12 +206,14 @@ fn blocks(
         rpc_stats: links.rpc_stats.clone(),
         gsp_rm: opts.gsp_rm,
         hub: links.hub.clone(),
+        fifo: links.fifo.clone(),
     };
-    vec![
+    let gsp = Arc::new(Mutex::new(Falcon::new(Engine::Gsp, wiring.clone())));
+    let list: Vec<Box<dyn Block>> = vec![
         Box::new(Pmc::new(chip, opts.boot42)),
         Box::new(bus),
         Box::new(fb),
-        Box::new(Falcon::new(Engine::Gsp, wiring.clone())),
+        Box::new(Shared(gsp.clone())),
         Box::new(Gc6::new(chip, opts.gfw_boot)),
         Box::new(Prom::new(vbios_image(chip, opts))),
         Box::new(Disp::new(chip)),
@@ -188,7 +223,9 @@ fn blocks(
         Box::new(Mmu::new(links.hub.clone())),
         Box::new(Pramin::new(links.hub.lock().mem().clone(), tracer.clone())),
         Box::new(Bar1Regs::new(links.hub.clone())),
-    ]
+        Box::new(Usermode::new(links.fifo.clone())),
+    ];
+    (list, gsp)
 }
 
 impl Device {
@@ -199,13 +236,15 @@ impl Device {
         tracer: Arc<Tracer>,
     ) -> std::io::Result<Self> {
         let dma = Arc::new(Mutex::new(GuestMemory::new()));
+        let hub = Hub::new(Vram::new(chip.vram_size), dma.clone(), tracer.clone());
         let links = Links {
             gsp_port: GspPort::new(),
             gsp_irq: IrqLine::new(),
             intr: IntrHandle::new(),
             rpc_stats: RpcStats::new(),
             bars: BarView::new(),
-            hub: Hub::new(Vram::new(chip.vram_size), dma.clone(), tracer.clone()),
+            fifo: Fifo::new(hub.clone(), tracer.clone()),
+            hub,
         };
         if let Some(p) = &opts.mmu_log {
             let f = std::fs::OpenOptions::new()
@@ -220,22 +259,31 @@ impl Device {
                 .lock()
                 .set_log(crate::mmu::log::MmuLog::new(Box::new(f)));
         }
-        let bar0 = Bar0::new(blocks(chip, &opts, &dma, &tracer, &links), tracer.clone())
+        let (list, gsp) = blocks(chip, &opts, &dma, &tracer, &links);
+        let bar0 = Bar0::new(list, tracer.clone())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let ints = Interrupts::new(links.intr.clone(), links.gsp_irq.clone(), tracer.clone());
+        let pci = PciConfig::new(chip);
+        ints.set_mode(Mode::of(&pci));
+        links.fifo.set_notify(Arc::new(DeviceNotify {
+            ints: ints.clone(),
+            gsp: gsp.clone(),
+            fifo: links.fifo.clone(),
+        }));
         let port = TestPort::new(opts.test_port, links.hub.clone(), tracer.clone());
         Ok(Device {
             chip,
-            pci: PciConfig::new(chip),
+            pci,
             bar0,
-            irqs: Irqs::new(),
+            ints,
             dma,
             tracer,
             gsp_port: links.gsp_port,
             bar3: memfd(c"vgpu-bar3", chip.bar3_size)?,
             opts,
-            gsp_irq: links.gsp_irq,
             intr: links.intr,
-            asserted: 0,
+            gsp,
+            fifo: links.fifo,
             rpc_stats: links.rpc_stats,
             bars: links.bars,
             bar0_accesses: 0,
@@ -313,9 +361,7 @@ impl Device {
 
     /// Raises interrupt `vector` (used by blocks once they signal; exposed for tests).
     pub fn raise_irq(&mut self, vector: u32) {
-        let how = self.irqs.raise(vector, &self.pci);
-        self.tracer
-            .line("irq", format_args!("raise vector {vector}: {how:?}"));
+        self.ints.raise(vector);
     }
 
     /// Function-level reset: every block back to its power-on state.
@@ -326,7 +372,10 @@ impl Device {
         self.bars.set(self.pci.bar_bases());
         self.bar0.reset();
         self.port.reset();
-        self.asserted = 0;
+        // GSP-RM and every channel are gone with the reset.
+        self.fifo.shutdown();
+        self.ints.reset();
+        self.ints.set_mode(Mode::of(&self.pci));
     }
 
     /// Whether the device has fallen off the bus (`--fall-off-bus-after`).
@@ -384,11 +433,12 @@ impl Device {
     }
 
     fn after_access(&mut self, storm: bool) {
-        let n = self.gsp_irq.take();
-        if n > 0 || storm {
-            self.intr.signal(intr::GSP_VECTOR);
+        // Channel errors a PBDMA reported while this access held the GSP: GSP-RM sends them
+        // now (see `DeviceNotify::rc`).
+        if self.fifo.rc_pending() > 0 {
+            Block::service(&mut *self.gsp.lock().unwrap_or_else(|e| e.into_inner()));
         }
-        self.deliver(storm);
+        self.ints.pump(storm);
         if let Some(d) = self.rpc_stats.complete() {
             self.tracer.line(
                 "rpc",
@@ -397,29 +447,6 @@ impl Device {
                     d.as_secs_f64() * 1e6
                 ),
             );
-        }
-    }
-
-    /// Sends a message for every subtree the tree newly asserts (`TOP & TOP_EN` went from 0
-    /// to 1 since the previous access): MSI-X vector = subtree number (OD
-    /// `ampere/host/ampere_interrupt_map.csv`), or one MSI / INTx message for any number of
-    /// them. `storm` re-sends the GSP's subtree while it stays asserted.
-    fn deliver(&mut self, storm: bool) {
-        let now = self.intr.asserted();
-        let mut fire = now & !self.asserted;
-        if storm {
-            fire |= now & 1 << intr::subtree_of(intr::GSP_VECTOR);
-        }
-        self.asserted = now;
-        if fire == 0 {
-            return;
-        }
-        if self.pci.msix_enabled() {
-            for s in (0..32).filter(|s| fire & 1 << s != 0) {
-                self.raise_irq(s);
-            }
-        } else {
-            self.raise_irq(0);
         }
     }
 
@@ -548,6 +575,18 @@ impl Device {
     pub fn hub(&self) -> &Hub {
         &self.hub
     }
+
+    /// The FIFO: channels and their PBDMAs (tests).
+    pub fn fifo(&self) -> &Fifo {
+        &self.fifo
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        // The PBDMA threads hold the FIFO: stop them with the device.
+        self.fifo.shutdown();
+    }
 }
 
 impl ServerBackend for Device {
@@ -600,6 +639,7 @@ impl ServerBackend for Device {
                     self.function_reset();
                 }
                 self.bars.set(self.pci.bar_bases());
+                self.ints.set_mode(Mode::of(&self.pci));
             }
             VFIO_PCI_BAR0_REGION_INDEX => {
                 if self.bar0_access(true, offset) {
@@ -668,7 +708,7 @@ impl ServerBackend for Device {
         count: u32,
         fds: Vec<File>,
     ) -> std::io::Result<()> {
-        let what = self.irqs.set_irqs(index, flags, start, count, fds);
+        let what = self.ints.set_irqs(index, flags, start, count, fds);
         self.tracer.line("irq", format_args!("SET_IRQS {what}"));
         Ok(())
     }
@@ -1013,9 +1053,13 @@ mod tests {
             intr: IntrHandle::new(),
             rpc_stats: RpcStats::new(),
             bars: BarView::new(),
+            fifo: Fifo::new(
+                Hub::new(Vram::new(GA102.vram_size), guest.clone(), t.clone()),
+                t.clone(),
+            ),
             hub: Hub::new(Vram::new(GA102.vram_size), guest.clone(), t.clone()),
         };
-        for b in blocks(&GA102, &Options::default(), &guest, &t, &links) {
+        for b in blocks(&GA102, &Options::default(), &guest, &t, &links).0 {
             for &(s, e) in b.ranges() {
                 for (name, fs, fe) in [("gsp", 0x110000, 0x114000), ("sec2", 0x840000, 0x844000)] {
                     if b.name() == name {

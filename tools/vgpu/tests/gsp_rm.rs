@@ -307,7 +307,19 @@ fn channel_params(va: u32, engine: u32, chid: Option<u32>) -> Vec<u8> {
     set64(&mut p, 152, 0x1000);
     set32(&mut p, 160, 2);
     set32(&mut p, 164, 1);
+    set64(&mut p, 168, 0x20_0000 + 0x200 * u64::from(engine));
+    set64(&mut p, 176, 0x200);
+    set32(&mut p, 184, 2);
     p
+}
+
+/// NV0080_CTRL_CMD_DMA_SET_PAGE_DIRECTORY: `va`'s page directory at VRAM `pd`.
+fn set_page_directory(g: &mut Gpu, rm: &mut Rm, c: u32, dev: u32, va: u32, pd: u64) -> u32 {
+    let mut p = vec![0u8; 32];
+    set64(&mut p, 0, pd);
+    set32(&mut p, 8, 512);
+    set32(&mut p, 16, va);
+    control(g, rm, c, dev, 0x0080_1813, &p).0
 }
 
 #[test]
@@ -333,6 +345,12 @@ fn rm_object_tree() {
     assert_eq!(alloc(g, rm, cl, cl, dev, 0x0080, &devp), 0);
     assert_eq!(alloc(g, rm, cl, dev, sub, 0x2080, &[0; 4]), 0);
     assert_eq!(alloc(g, rm, cl, dev, va, 0x90f1, &[0; 48]), 0);
+    assert_eq!(
+        alloc(g, rm, cl, dev, ce, 0xc56f, &channel_params(va, 9, Some(1))),
+        NV_ERR_INVALID_STATE,
+        "no page directory yet"
+    );
+    assert_eq!(set_page_directory(g, rm, cl, dev, va, 0x30_0000), 0);
     let mut tsgp = words(&[0, 0, va, 1]);
     tsgp.extend([0u8; 4]);
     assert_eq!(alloc(g, rm, cl, dev, tsg, 0xa06c, &tsgp), 0);
@@ -447,6 +465,7 @@ fn rm_object_tree() {
     // The channel ids are free again.
     assert_eq!(alloc(g, rm, cl, cl, dev, 0x0080, &devp), 0);
     assert_eq!(alloc(g, rm, cl, dev, va, 0x90f1, &[0; 48]), 0);
+    assert_eq!(set_page_directory(g, rm, cl, dev, va, 0x30_0000), 0);
     assert_eq!(
         alloc(g, rm, cl, dev, ce, 0xc56f, &channel_params(va, 9, Some(1))),
         0

@@ -35,3 +35,44 @@ pub trait Block: Send {
     /// GSP-RM takes). Default: nothing.
     fn service(&mut self) {}
 }
+
+/// A block that other threads reach too (the GSP falcon, whose GSP-RM the PBDMA threads of
+/// [`crate::fifo`] ask to send `RC_TRIGGERED`): the BAR0 decoder owns this wrapper, the
+/// others keep a clone of the `Arc` and lock it.
+pub struct Shared<B: Block>(pub std::sync::Arc<std::sync::Mutex<B>>);
+
+impl<B: Block> Shared<B> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, B> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<B: Block> Block for Shared<B> {
+    fn name(&self) -> &'static str {
+        self.lock().name()
+    }
+
+    fn ranges(&self) -> &'static [(u32, u32)] {
+        self.lock().ranges()
+    }
+
+    fn read32(&mut self, off: u32) -> u32 {
+        self.lock().read32(off)
+    }
+
+    fn write32(&mut self, off: u32, val: u32) {
+        self.lock().write32(off, val)
+    }
+
+    fn reg_name(&self, off: u32) -> Option<&'static str> {
+        self.lock().reg_name(off)
+    }
+
+    fn reset(&mut self) {
+        self.lock().reset()
+    }
+
+    fn service(&mut self) {
+        self.lock().service()
+    }
+}

@@ -89,3 +89,6 @@ pub fn new_engine(class: u32) -> Option<Box<dyn Engine>> {
 
 pub mod ce;
 pub mod twod;
+
+#[cfg(test)]
+mod testmem;

@@ -224,6 +224,8 @@ pub struct Wiring {
     pub gsp_rm: gsprm::Knobs,
     /// The hub MMU (GSP-RM builds and binds BAR1's page directory).
     pub hub: crate::mmu::hub::Hub,
+    /// The FIFO (GSP-RM creates and frees channels, sends their errors).
+    pub fifo: crate::fifo::Fifo,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -356,6 +358,7 @@ impl Falcon {
                 knobs: self.w.gsp_rm,
                 stats: self.w.rpc_stats.clone(),
                 hub: self.w.hub.clone(),
+                fifo: self.w.fifo.clone(),
             };
             self.rm = Some(gsprm::GspRm::start(cfg, boot));
         }

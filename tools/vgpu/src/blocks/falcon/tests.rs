@@ -58,6 +58,11 @@ fn rig_with(engine: Engine, knobs: Knobs) -> Rig {
     let trace = Buf::default();
     let tracer = Arc::new(Tracer::new(Filter::All, Box::new(trace.clone())));
     let irq = crate::irq::IrqLine::new();
+    let hub = crate::mmu::hub::Hub::new(
+        crate::vram::Vram::new(GA102.vram_size),
+        guest.clone(),
+        Arc::new(Tracer::off()),
+    );
     let w = Wiring {
         known: Arc::new(KnownImages::from_vbios(&rom, &layout)),
         scratch: bus.handle(),
@@ -75,11 +80,8 @@ fn rig_with(engine: Engine, knobs: Knobs) -> Rig {
         irq: irq.clone(),
         rpc_stats: gsprm::RpcStats::new(),
         gsp_rm: gsprm::Knobs::default(),
-        hub: crate::mmu::hub::Hub::new(
-            crate::vram::Vram::new(GA102.vram_size),
-            guest.clone(),
-            Arc::new(Tracer::off()),
-        ),
+        fifo: crate::fifo::Fifo::new(hub.clone(), Arc::new(Tracer::off())),
+        hub,
     };
     let mut f = Falcon::new(engine, w);
     // Scrubbing ends by read count here; the wall-time rule has its own test.

@@ -243,6 +243,8 @@ pub struct Config {
     pub stats: RpcStats,
     /// The hub MMU: VRAM and BAR1's binding ([`bar`]).
     pub hub: crate::mmu::hub::Hub,
+    /// The FIFO: where allocated channels run ([`objects`]) and where their errors come from.
+    pub fifo: crate::fifo::Fifo,
 }
 
 /// GSP-RM's state.
@@ -313,6 +315,9 @@ impl GspRm {
     /// GSP-RM after booter_load `boot`: reads its arguments, sets up the status queue and
     /// serves any commands already queued.
     pub fn start(cfg: Config, boot: GspBoot) -> Self {
+        let fifo = cfg.fifo.clone();
+        // Channels of a previous GSP-RM (before a GSP reset) do not survive it.
+        fifo.shutdown();
         let mut rm = GspRm {
             cfg,
             boot,
@@ -329,11 +334,14 @@ impl GspRm {
             init_done: false,
             unload: false,
             halt_after: None,
-            objects: objects::Objects::new(objects::Internal {
-                client: static_info::INTERNAL_CLIENT,
-                device: static_info::INTERNAL_DEVICE,
-                subdevice: static_info::INTERNAL_SUBDEVICE,
-            }),
+            objects: objects::Objects::with_fifo(
+                objects::Internal {
+                    client: static_info::INTERNAL_CLIENT,
+                    device: static_info::INTERNAL_DEVICE,
+                    subdevice: static_info::INTERNAL_SUBDEVICE,
+                },
+                fifo,
+            ),
             notify: false,
             stall_noted: false,
             logs: None,
@@ -381,6 +389,7 @@ impl GspRm {
         }
         if self.init_done {
             self.mmu_faults();
+            self.rc_events();
         }
         if !self.outbox.is_empty() {
             self.run();
@@ -402,6 +411,24 @@ impl GspRm {
             if n == 1 { "" } else { "s" }
         ));
         self.post(event::MMU_FAULT_QUEUED, 0, status::NV_OK, &[]);
+    }
+
+    /// Channel errors the PBDMAs reported ([`crate::fifo`]): one `RC_TRIGGERED` event
+    /// (0x1004, sequence 0, payload [`rpc::rc_triggered`]) each, after any `MMU_FAULT_QUEUED`
+    /// of the same fault.
+    fn rc_events(&mut self) {
+        for e in self.cfg.fifo.take_rc() {
+            self.note(format_args!(
+                "RC: engine {} runlist {} chid {}: exceptType {}: {}: RC_TRIGGERED",
+                e.engine, e.runlist, e.chid, e.except_type, e.why
+            ));
+            self.post(
+                event::RC_TRIGGERED,
+                0,
+                status::NV_OK,
+                &rpc::rc_triggered(&e),
+            );
+        }
     }
 
     /// Whether messages were posted since the last call (SWGEN0 to raise).
@@ -1155,6 +1182,11 @@ mod tests {
     }
 
     fn rm(g: &SharedGuestMemory) -> GspRm {
+        let hub = crate::mmu::hub::Hub::new(
+            crate::vram::Vram::new(GA102.vram_size),
+            g.clone(),
+            Arc::new(Tracer::off()),
+        );
         let cfg = Config {
             guest: g.clone(),
             tracer: Arc::new(Tracer::off()),
@@ -1163,11 +1195,8 @@ mod tests {
             port: GspPort::new(),
             knobs: Knobs::default(),
             stats: RpcStats::new(),
-            hub: crate::mmu::hub::Hub::new(
-                crate::vram::Vram::new(GA102.vram_size),
-                g.clone(),
-                Arc::new(Tracer::off()),
-            ),
+            fifo: crate::fifo::Fifo::new(hub.clone(), Arc::new(Tracer::off())),
+            hub,
         };
         let boot = GspBoot {
             libos_args: GPA,

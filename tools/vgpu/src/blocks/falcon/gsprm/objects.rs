@@ -13,10 +13,37 @@
 //! | NV20_SUBDEVICE_0 0x2080 | device | 4 | subDeviceId 0 |
 //! | FERMI_VASPACE_A 0x90F1 | device | 48 | index 0/1, bigPageSize 0, 64 KiB or 128 KiB |
 //! | KEPLER_CHANNEL_GROUP_A 0xA06C | device | 20 | engineType, hVASpace 0 or a VA space of the device |
-//! | AMPERE_CHANNEL_GPFIFO_A 0xC56F | device or channel group | 368 | hVASpace (or the group's), engineType (= the group's), gpFifoEntries ≠ 0, instanceMem (4 KiB aligned, ≥ 4 KiB, SYSMEM/FBMEM, cache attribute 0-2), a free channel id |
+//! | AMPERE_CHANNEL_GPFIFO_A 0xC56F | device or channel group | 368 | hVASpace (or the group's) with a page directory set (below; else `NV_ERR_INVALID_STATE`), engineType (= the group's), gpFifoOffset 8-byte aligned, gpFifoEntries ≠ 0, instanceMem (4 KiB aligned, ≥ 4 KiB, SYSMEM/FBMEM, cache attribute 0-2), userdMem (512-byte aligned, ≥ 512 bytes, SYSMEM/FBMEM), a free channel id |
 //! | AMPERE_USERMODE_A 0xC561 | device or subdevice | 0 | |
 //! | AMPERE_DMA_COPY_B 0xC7B5 | a COPY channel | 8 | engineType = the channel's |
 //! | FERMI_TWOD_A 0x902D, KEPLER_INLINE_TO_MEMORY_B 0xA140, AMPERE_B 0xC797, AMPERE_COMPUTE_B 0xC7C0 | a GRAPHICS channel | 0 | |
+//!
+//! A channel allocation creates the channel in the FIFO ([`crate::fifo::Fifo::create`]: GSP-RM
+//! writes the instance block, PAGE_DIR_BASE from the VA space's page directory) at
+//! instanceMem (aperture: FBMEM video memory; SYSMEM coherent when cacheAttrib is CACHED (0),
+//! non-coherent otherwise — model choice) with USERD at userdMem; its PBDMA runs once BIND and
+//! GPFIFO_SCHEDULE (bEnable 1) are done. Engine objects under a channel tell the FIFO which
+//! classes SET_OBJECT may bind. `FREE` of a channel, or of an ancestor, or of the VA space it
+//! uses, preempts and frees it in the FIFO ([`crate::fifo::Fifo::destroy`]).
+//!
+//! `NV0080_CTRL_CMD_DMA_SET_PAGE_DIRECTORY` (0x00801813, on the device;
+//! `NV0080_CTRL_DMA_SET_PAGE_DIRECTORY_PARAMS`, 32 bytes, OG 570.144
+//! `src/common/sdk/nvidia/inc/ctrl/ctrl0080/ctrl0080dma.h` L781-857): physAddress u64 @0,
+//! numEntries @8, flags @12 (APERTURE 1:0: 0 VIDMEM, 1 SYSMEM_COH, 2 SYSMEM_NONCOH;
+//! PRESERVE_PDES 2, ALL_CHANNELS 3, IGNORE_CHANNEL_BUSY 4, EXTEND_VASPACE 5), hVASpace @16,
+//! chId @20, subDeviceId @24 (ID + 1, 0 for broadcast), pasid @28. The model requires hVASpace
+//! to name a FERMI_VASPACE_A of the device (RM's "0 = the implicit VA space" is not modelled),
+//! physAddress 4 KiB aligned (PAGE_DIR_BASE holds bits 63:12), numEntries ≠ 0 and APERTURE ≠ 3;
+//! it remembers the page directory in the VA space and rewrites PAGE_DIR_BASE of the channels
+//! already using it (the header: "RM will propagate the update to all channels"). The VA space's
+//! bigPageSize 128 KiB gives BIG_PAGE_SIZE 128 KiB, which the MMU refuses to bind.
+//!
+//! `NV90F1_CTRL_CMD_VASPACE_COPY_SERVER_RESERVED_PDES` (0x90F10106, on the VA space; 184 bytes,
+//! OG 570.144 `ctrl90f1.h` L268-332, `gsp_abi_check.c` L1608-1617): hSubDevice @0, subDeviceId
+//! @4, pageSize u64 @8, virtAddrLo @16, virtAddrHi @24, numLevelsToCopy @32, levels[6] @40 of 24
+//! bytes {physAddress u64 @0, size u64 @8, aperture u32 @16, pageShift u8 @20}. The model
+//! checks numLevelsToCopy ≤ 6 and virtAddrLo ≤ virtAddrHi, and records the levels (GSP-RM's own
+//! mappings are not modelled, so nothing else happens).
 //!
 //! Engines (NV2080_ENGINE_TYPE numbering, facts §10.2): GRAPHICS (1) and COPY0-COPY9 (9-18).
 //! Runlists (model choice): GRAPHICS runlist 0, COPYn runlist 1 + n. Channel ids are per runlist:
@@ -35,6 +62,10 @@
 use super::bytes::{get_u32, get_u64, put_u32};
 use super::rpc::status;
 use super::Refusal;
+use crate::fifo::{ChannelConfig, Fifo};
+use crate::mmu::engine::InstPtr;
+use crate::mmu::format::Aperture;
+use crate::mmu::inst::{PageDirBase, Target};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Class numbers (facts §10.1).
@@ -108,6 +139,10 @@ pub mod ctrl {
     pub const NVC36F_GET_WORK_SUBMIT_TOKEN: u32 = 0xc36f_0108;
     /// NV2080_CTRL_CMD_CE_GET_FAULT_METHOD_BUFFER_SIZE {size}: 4 bytes.
     pub const NV2080_CE_GET_FAULT_METHOD_BUFFER_SIZE: u32 = 0x2080_2a08;
+    /// NV0080_CTRL_CMD_DMA_SET_PAGE_DIRECTORY: 32 bytes (module documentation).
+    pub const NV0080_DMA_SET_PAGE_DIRECTORY: u32 = 0x0080_1813;
+    /// NV90F1_CTRL_CMD_VASPACE_COPY_SERVER_RESERVED_PDES: 184 bytes.
+    pub const NV90F1_VASPACE_COPY_SERVER_RESERVED_PDES: u32 = 0x90f1_0106;
     /// NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE (OG 570.144 `ctrl2080internal.h` L1439):
     /// [`super::KERNEL_TABLE_SIZE`] bytes, see [`super::kernel_intr_table`].
     pub const NV2080_INTERNAL_INTR_GET_KERNEL_TABLE: u32 = 0x2080_0a5c;
@@ -132,8 +167,10 @@ pub const NV_PMC_INTR_INVALID_MASK: u32 = 0;
 /// ([`KERNEL_TABLE_SIZE`] bytes). Entries: GSP (stall vector
 /// [`crate::blocks::intr::GSP_VECTOR`] = 155) and DISP (154), the two engines of the Ampere
 /// interrupt map with a fixed vector that a driver on this model looks up (OD
-/// `ampere/host/ampere_interrupt_map.csv` L156-157: `pdisp`, `gsp_intr_0`); no non-stall
-/// vector, not in the PMC tree. Subtree map: the ranges OG 570.144 `intr_tu102.c` L1214-1240
+/// `ampere/host/ampere_interrupt_map.csv` L156-157: `pdisp`, `gsp_intr_0`), no non-stall
+/// vector; then GR0 (`MC_ENGINE_IDX_GR0` 84) and CE0-CE9 (`MC_ENGINE_IDX_CE0` 15 .. 24) with
+/// the stall and non-stall vectors of [`crate::fifo::engine_vectors`] (GR0 192 / 0, CEn
+/// 193 + n / 1 + n). None is in the PMC tree. Subtree map: the ranges OG 570.144 `intr_tu102.c` L1214-1240
 /// (`intrInitSubtreeMap_TU102`) gives, with the subtree numbers of
 /// `ampere/ga100/dev_vm_addendum.h` L33-44: ESCHED_DRIVEN_ENGINE 3-3,
 /// ESCHED_DRIVEN_ENGINE_NOTIFICATION 0-0, UVM_OWNED 1-1, UVM_SHARED 2-2; the other categories
@@ -141,17 +178,22 @@ pub const NV_PMC_INTR_INVALID_MASK: u32 = 0;
 pub fn kernel_intr_table(p: &mut [u8]) {
     use crate::blocks::intr::{DISP_VECTOR, GSP_VECTOR};
     p.fill(0);
-    let entries = [
-        (MC_ENGINE_IDX_GSP, GSP_VECTOR),
-        (MC_ENGINE_IDX_DISP, DISP_VECTOR),
+    let mut entries = vec![
+        (MC_ENGINE_IDX_GSP, GSP_VECTOR, NV_INTR_VECTOR_INVALID),
+        (MC_ENGINE_IDX_DISP, DISP_VECTOR, NV_INTR_VECTOR_INVALID),
     ];
+    for e in std::iter::once(ENGINE_GRAPHICS).chain(ENGINE_COPY0..ENGINE_COPY0 + COPY_ENGINES) {
+        if let Some(v) = crate::fifo::engine_vectors(e) {
+            entries.push(v);
+        }
+    }
     put_u32(p, 0, entries.len() as u32);
-    for (i, (engine, vector)) in entries.into_iter().enumerate() {
+    for (i, (engine, stall, nonstall)) in entries.into_iter().enumerate() {
         let at = 4 + 16 * i;
         p[at..at + 2].copy_from_slice(&engine.to_le_bytes());
         put_u32(p, at + 4, NV_PMC_INTR_INVALID_MASK);
-        put_u32(p, at + 8, vector);
-        put_u32(p, at + 12, NV_INTR_VECTOR_INVALID);
+        put_u32(p, at + 8, stall);
+        put_u32(p, at + 12, nonstall);
     }
     // NV2080_INTR_CATEGORY_* 0..7: DEFAULT, ESCHED_DRIVEN_ENGINE, .._NOTIFICATION, RUNLIST,
     // RUNLIST_NOTIFICATION, UVM_OWNED, UVM_SHARED (`ctrl2080internal.h` L1449-1457).
@@ -203,6 +245,14 @@ pub struct Channel {
     pub bound: bool,
     /// NVA06F_CTRL_CMD_GPFIFO_SCHEDULE bEnable.
     pub scheduled: bool,
+    /// The instance block (instanceMem).
+    pub inst: InstPtr,
+    /// gpFifoOffset (GPU VA).
+    pub gpfifo_va: u64,
+    /// gpFifoEntries.
+    pub entries: u32,
+    /// USERD (userdMem).
+    pub userd: (Aperture, u64),
 }
 
 impl Channel {
@@ -212,9 +262,26 @@ impl Channel {
     }
 }
 
+/// A VA space's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VaSpace {
+    /// bigPageSize is 64 KiB (0 = the default, 64 KiB on Ampere).
+    pub big_page_64k: bool,
+    /// The page directory NV0080_CTRL_CMD_DMA_SET_PAGE_DIRECTORY set.
+    pub pdb: Option<PageDirBase>,
+    /// numEntries of that page directory.
+    pub pd_entries: u32,
+    /// Levels VASPACE_COPY_SERVER_RESERVED_PDES reported: (physAddress, size, aperture,
+    /// pageShift) each.
+    pub reserved: [(u64, u64, u32, u8); 6],
+    /// How many of them.
+    pub reserved_levels: u32,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Plain,
+    VaSpace(VaSpace),
     Tsg { engine: u32, vaspace: u32 },
     Channel(Channel),
 }
@@ -248,6 +315,7 @@ pub struct Internal {
 pub struct Objects {
     clients: BTreeMap<u32, Client>,
     chids: BTreeMap<u32, BTreeSet<u32>>,
+    fifo: Option<Fifo>,
 }
 
 fn refuse<T>(status: u32, why: impl Into<String>) -> Result<T, Refusal> {
@@ -309,6 +377,22 @@ impl Objects {
         );
         o.clients.insert(internal.client, c);
         o
+    }
+
+    /// A tree whose channels run in `fifo`.
+    pub fn with_fifo(internal: Internal, fifo: Fifo) -> Self {
+        Objects {
+            fifo: Some(fifo),
+            ..Self::new(internal)
+        }
+    }
+
+    /// A VA space's state.
+    pub fn vaspace(&self, client: u32, h: u32) -> Option<VaSpace> {
+        match self.clients.get(&client)?.objects.get(&h)?.kind {
+            Kind::VaSpace(v) => Some(v),
+            _ => None,
+        }
     }
 
     /// Number of objects in `client` (clients included), None if there is no such client.
@@ -479,7 +563,13 @@ impl Objects {
                         "bigPageSize {big:#x}, expected 0, 64 KiB or 128 KiB"
                     ));
                 }
-                Kind::Plain
+                Kind::VaSpace(VaSpace {
+                    big_page_64k: big != 0x20000,
+                    pdb: None,
+                    pd_entries: 0,
+                    reserved: [(0, 0, 0, 0); 6],
+                    reserved_levels: 0,
+                })
             }
             KEPLER_CHANNEL_GROUP_A => {
                 let (va, engine) = (pw(8), pw(12));
@@ -521,8 +611,36 @@ impl Objects {
                         "hVASpace {va:#x} is not a FERMI_VASPACE_A of device {device:#x}"
                     ));
                 }
+                let Some(Kind::VaSpace(vas)) = c.objects.get(&va).map(|o| o.kind) else {
+                    return inval(format!("hVASpace {va:#x} is not a VA space"));
+                };
+                let Some(pdb) = vas.pdb else {
+                    return refuse(
+                        status::NV_ERR_INVALID_STATE,
+                        format!(
+                            "{name}: VA space {va:#x} has no page directory (NV0080_CTRL_CMD_DMA_SET_PAGE_DIRECTORY first)"
+                        ),
+                    );
+                };
                 if entries == 0 {
                     return inval("gpFifoEntries 0".into());
+                }
+                let gpfifo_va = get_u64(params, 8).unwrap_or(0);
+                if !gpfifo_va.is_multiple_of(8) || gpfifo_va >= 1 << 40 {
+                    return inval(format!(
+                        "gpFifoOffset {gpfifo_va:#x} is not an 8-byte aligned 40-bit VA"
+                    ));
+                }
+                let userd = get_u64(params, 168).unwrap_or(0);
+                let userd_size = get_u64(params, 176).unwrap_or(0);
+                let userd_space = pw(184);
+                if !userd.is_multiple_of(crate::fifo::USERD_SIZE)
+                    || userd_size < crate::fifo::USERD_SIZE
+                    || !(1..=2).contains(&userd_space)
+                {
+                    return inval(format!(
+                        "userdMem [{userd:#x}, +{userd_size:#x}) addressSpace {userd_space} is not a 512-byte aligned block of at least 512 bytes in SYSMEM (1) or FBMEM (2)"
+                    ));
                 }
                 let inst = get_u64(params, 144).unwrap_or(0);
                 let inst_size = get_u64(params, 152).unwrap_or(0);
@@ -559,6 +677,42 @@ impl Objects {
                     }
                 };
                 note = format!("{note}: engine {engine}, runlist {runlist}, chid {chid}");
+                let inst = InstPtr {
+                    aperture: match (aspace, cache) {
+                        (2, _) => 0,
+                        (_, 0) => 2,
+                        _ => 3,
+                    },
+                    addr: inst,
+                };
+                let userd = (
+                    if userd_space == 2 {
+                        Aperture::Video
+                    } else {
+                        Aperture::SysCoherent
+                    },
+                    userd,
+                );
+                let pdb = PageDirBase {
+                    big_page_64k: vas.big_page_64k,
+                    ..pdb
+                };
+                if let Some(f) = &self.fifo {
+                    let cfg = ChannelConfig {
+                        engine,
+                        runlist,
+                        chid,
+                        inst,
+                        gpfifo_va,
+                        entries,
+                        userd,
+                        pdb,
+                        handle: (h_client, h_object),
+                    };
+                    if let Err(why) = f.create(cfg) {
+                        return inval(why);
+                    }
+                }
                 Kind::Channel(Channel {
                     engine,
                     runlist,
@@ -566,6 +720,10 @@ impl Objects {
                     vaspace: va,
                     bound: false,
                     scheduled: false,
+                    inst,
+                    gpfifo_va,
+                    entries,
+                    userd,
                 })
             }
             AMPERE_DMA_COPY_B => {
@@ -605,6 +763,9 @@ impl Objects {
         };
         if let Kind::Channel(ch) = kind {
             self.chids.entry(ch.runlist).or_default().insert(ch.chid);
+        }
+        if let (Kind::Channel(ch), Some(f)) = (parent.kind, &self.fifo) {
+            f.allow_class(ch.token(), h_class);
         }
         if let Some(c) = self.clients.get_mut(&h_client) {
             c.objects.insert(
@@ -671,6 +832,39 @@ impl Objects {
                 _ => None,
             })
             .collect();
+        // Channels that survive but lose their VA space stop too; objects under a surviving
+        // channel no longer bind.
+        let orphaned: Vec<u32> = c
+            .objects
+            .iter()
+            .filter_map(|(h, o)| match o.kind {
+                Kind::Channel(ch) if !doomed.contains(h) && doomed.contains(&ch.vaspace) => {
+                    Some(ch.token())
+                }
+                _ => None,
+            })
+            .collect();
+        let unbound: Vec<(u32, u32)> = doomed
+            .iter()
+            .filter_map(|h| {
+                let o = c.objects.get(h)?;
+                match c.objects.get(&o.parent)?.kind {
+                    Kind::Channel(ch) if !doomed.contains(&o.parent) => Some((ch.token(), o.class)),
+                    _ => None,
+                }
+            })
+            .collect();
+        if let Some(f) = &self.fifo {
+            for ch in &channels {
+                f.destroy(ch.token());
+            }
+            for t in orphaned {
+                f.destroy(t);
+            }
+            for (t, class) in unbound {
+                f.forbid_class(t, class);
+            }
+        }
         for ch in channels {
             if let Some(u) = self.chids.get_mut(&ch.runlist) {
                 u.remove(&ch.chid);
@@ -689,6 +883,106 @@ impl Objects {
         ))
     }
 
+    /// `NV0080_CTRL_CMD_DMA_SET_PAGE_DIRECTORY` on device `h_device` (module documentation).
+    fn set_page_directory(
+        &mut self,
+        h_client: u32,
+        h_device: u32,
+        params: &[u8],
+    ) -> Result<String, Refusal> {
+        let Some(c) = self.clients.get_mut(&h_client) else {
+            return refuse(
+                status::NV_ERR_INVALID_CLIENT,
+                format!("no client {h_client:#x}"),
+            );
+        };
+        let Some(dev) = c.objects.get(&h_device) else {
+            return refuse(
+                status::NV_ERR_INVALID_OBJECT_HANDLE,
+                format!("no object {h_device:#x} in client {h_client:#x}"),
+            );
+        };
+        if dev.class != class::NV01_DEVICE_0 {
+            return refuse(
+                status::NV_ERR_NOT_SUPPORTED,
+                format!(
+                    "SET_PAGE_DIRECTORY applies to a device, {h_device:#x} is {}",
+                    class_name(dev.class)
+                ),
+            );
+        }
+        if params.len() != 32 {
+            return refuse(
+                status::NV_ERR_INVALID_PARAM_STRUCT,
+                format!(
+                    "SET_PAGE_DIRECTORY: paramsSize {}, expected 32",
+                    params.len()
+                ),
+            );
+        }
+        let w = |o: usize| get_u32(params, o).unwrap_or(0);
+        let (addr, n, flags, h_va) = (get_u64(params, 0).unwrap_or(0), w(8), w(12), w(16));
+        let inval = |why: String| {
+            refuse(
+                status::NV_ERR_INVALID_ARGUMENT,
+                format!("SET_PAGE_DIRECTORY: {why}"),
+            )
+        };
+        if !Self::vaspace_of_device(c, h_device, h_va) {
+            return inval(format!(
+                "hVASpace {h_va:#x} is not a FERMI_VASPACE_A of device {h_device:#x}"
+            ));
+        }
+        let target = match flags & 3 {
+            0 => Target::Video,
+            1 => Target::SysCoherent,
+            2 => Target::SysNonCoherent,
+            _ => return inval("APERTURE 3 is not an aperture".into()),
+        };
+        if !addr.is_multiple_of(0x1000) || n == 0 {
+            return inval(format!(
+                "physAddress {addr:#x} (must be 4 KiB aligned), numEntries {n} (must not be 0)"
+            ));
+        }
+        let Some(Object {
+            kind: Kind::VaSpace(v),
+            ..
+        }) = c.objects.get_mut(&h_va)
+        else {
+            return inval(format!("{h_va:#x} is not a VA space"));
+        };
+        let pdb = PageDirBase {
+            target,
+            vol: false,
+            fault_replay_tex: false,
+            fault_replay_gcc: false,
+            ver2: true,
+            big_page_64k: v.big_page_64k,
+            addr,
+        };
+        v.pdb = Some(pdb);
+        v.pd_entries = n;
+        let users: Vec<u32> = c
+            .objects
+            .values()
+            .filter_map(|o| match o.kind {
+                Kind::Channel(ch) if ch.vaspace == h_va => Some(ch.token()),
+                _ => None,
+            })
+            .collect();
+        let moved = match &self.fifo {
+            Some(f) => f.repoint(&users, pdb),
+            None => 0,
+        };
+        Ok(format!(
+            "VA space {h_va:#x}: page directory {}:{addr:#x}, {n} entries, flags {flags:#x}, chId {}, subDeviceId {}, pasid {}; {moved} channel(s) repointed",
+            crate::mmu::hub::inst_name(target.bits()),
+            w(20),
+            w(24),
+            w(28)
+        ))
+    }
+
     /// `GSP_RM_CONTROL`: `hdr` = (hClient, hObject, cmd), `params` the parameter block, updated
     /// in place with the command's outputs. Returns a description for the trace.
     pub fn control(
@@ -698,6 +992,10 @@ impl Objects {
         cmd: u32,
         params: &mut [u8],
     ) -> Result<String, Refusal> {
+        if cmd == ctrl::NV0080_DMA_SET_PAGE_DIRECTORY {
+            return self.set_page_directory(h_client, h_object, params);
+        }
+        let fifo = self.fifo.clone();
         let Some(c) = self.clients.get_mut(&h_client) else {
             return refuse(
                 status::NV_ERR_INVALID_CLIENT,
@@ -726,6 +1024,7 @@ impl Objects {
         }
         let want = match cmd {
             ctrl::NVA06F_GPFIFO_SCHEDULE => 2,
+            ctrl::NV90F1_VASPACE_COPY_SERVER_RESERVED_PDES => 184,
             ctrl::NVA06F_BIND
             | ctrl::NVC36F_GET_WORK_SUBMIT_TOKEN
             | ctrl::NV2080_CE_GET_FAULT_METHOD_BUFFER_SIZE => 4,
@@ -756,10 +1055,16 @@ impl Objects {
                     );
                 }
                 ch.bound = true;
+                if let Some(f) = &fifo {
+                    f.set_bound(ch.token());
+                }
                 Ok(format!("channel {h_object:#x} bound to engine {e}"))
             }
             (ctrl::NVA06F_GPFIFO_SCHEDULE, Kind::Channel(ch)) => {
                 ch.scheduled = params.first().is_some_and(|&b| b != 0);
+                if let Some(f) = &fifo {
+                    f.set_scheduled(ch.token(), ch.scheduled);
+                }
                 Ok(format!(
                     "channel {h_object:#x} {}",
                     if ch.scheduled {
@@ -773,6 +1078,32 @@ impl Objects {
                 put_u32(params, 0, ch.token());
                 Ok(format!("work-submit token {:#x}", ch.token()))
             }
+            (ctrl::NV90F1_VASPACE_COPY_SERVER_RESERVED_PDES, Kind::VaSpace(v)) => {
+                let n = get_u32(params, 32).unwrap_or(0);
+                let (lo, hi) = (
+                    get_u64(params, 16).unwrap_or(0),
+                    get_u64(params, 24).unwrap_or(0),
+                );
+                if n > 6 || lo > hi {
+                    return refuse(
+                        status::NV_ERR_INVALID_ARGUMENT,
+                        format!("COPY_SERVER_RESERVED_PDES: numLevelsToCopy {n} (at most 6), range [{lo:#x}, {hi:#x}]"),
+                    );
+                }
+                for i in 0..n as usize {
+                    let at = 40 + 24 * i;
+                    v.reserved[i] = (
+                        get_u64(params, at).unwrap_or(0),
+                        get_u64(params, at + 8).unwrap_or(0),
+                        get_u32(params, at + 16).unwrap_or(0),
+                        params.get(at + 20).copied().unwrap_or(0),
+                    );
+                }
+                v.reserved_levels = n;
+                Ok(format!(
+                    "VA space {h_object:#x}: {n} server-reserved PDE level(s) recorded for [{lo:#x}, {hi:#x}]"
+                ))
+            }
             (ctrl::NV2080_CE_GET_FAULT_METHOD_BUFFER_SIZE, _) => {
                 put_u32(params, 0, FAULT_METHOD_BUFFER_SIZE);
                 Ok(format!(
@@ -782,7 +1113,7 @@ impl Objects {
             (ctrl::NV2080_INTERNAL_INTR_GET_KERNEL_TABLE, _) => {
                 kernel_intr_table(params);
                 Ok(format!(
-                    "kernel interrupt table: GSP vector {}, DISP vector {}",
+                    "kernel interrupt table: GSP vector {}, DISP vector {}, GR0/CE0-CE9 stall 192-202, non-stall 0-10",
                     crate::blocks::intr::GSP_VECTOR,
                     crate::blocks::intr::DISP_VECTOR
                 ))
@@ -830,7 +1161,22 @@ mod tests {
         p[152..160].copy_from_slice(&0x1000u64.to_le_bytes());
         put_u32(&mut p, 160, 2);
         put_u32(&mut p, 164, 1);
+        p[168..176].copy_from_slice(&0x2000u64.to_le_bytes());
+        p[176..184].copy_from_slice(&0x200u64.to_le_bytes());
+        put_u32(&mut p, 184, 2);
         p
+    }
+
+    /// NV0080_CTRL_CMD_DMA_SET_PAGE_DIRECTORY of `va` under `dev` at VRAM `addr`.
+    fn set_pd(o: &mut Objects, c: u32, dev: u32, va: u32, addr: u64) -> u32 {
+        let mut p = [0u8; 32];
+        p[..8].copy_from_slice(&addr.to_le_bytes());
+        put_u32(&mut p, 8, 512);
+        put_u32(&mut p, 16, va);
+        match o.control(c, dev, ctrl::NV0080_DMA_SET_PAGE_DIRECTORY, &mut p) {
+            Ok(_) => status::NV_OK,
+            Err(r) => r.status,
+        }
     }
 
     #[test]
@@ -854,6 +1200,71 @@ mod tests {
         assert_eq!(alloc(&mut o, cl, cl, dev, NV01_DEVICE_0, &[0; 56]), 0);
         assert_eq!(alloc(&mut o, cl, dev, sub, NV20_SUBDEVICE_0, &[0; 4]), 0);
         assert_eq!(alloc(&mut o, cl, dev, va, FERMI_VASPACE_A, &[0; 48]), 0);
+        assert_eq!(
+            alloc(
+                &mut o,
+                cl,
+                dev,
+                gr,
+                AMPERE_CHANNEL_GPFIFO_A,
+                &channel_params(va, 1)
+            ),
+            status::NV_ERR_INVALID_STATE,
+            "no page directory yet"
+        );
+        let mut bad = [0u8; 32];
+        put_u32(&mut bad, 16, va);
+        put_u32(&mut bad, 8, 1);
+        bad[0] = 0x10;
+        assert_eq!(
+            o.control(cl, dev, ctrl::NV0080_DMA_SET_PAGE_DIRECTORY, &mut bad)
+                .unwrap_err()
+                .status,
+            status::NV_ERR_INVALID_ARGUMENT,
+            "unaligned"
+        );
+        assert_eq!(
+            o.control(cl, dev, ctrl::NV0080_DMA_SET_PAGE_DIRECTORY, &mut [0; 24])
+                .unwrap_err()
+                .status,
+            status::NV_ERR_INVALID_PARAM_STRUCT
+        );
+        assert_eq!(set_pd(&mut o, cl, dev, va, 0x40_0000), 0);
+        let v = o.vaspace(cl, va).unwrap();
+        assert_eq!(v.pdb.unwrap().addr, 0x40_0000);
+        assert_eq!(v.pdb.unwrap().target, Target::Video);
+        assert_eq!(v.pd_entries, 512);
+        // COPY_SERVER_RESERVED_PDES records the levels.
+        let mut pdes = [0u8; 184];
+        pdes[8..16].copy_from_slice(&(1u64 << 29).to_le_bytes());
+        pdes[16..24].copy_from_slice(&0x1_0000_0000u64.to_le_bytes());
+        pdes[24..32].copy_from_slice(&0x1_1fff_ffffu64.to_le_bytes());
+        put_u32(&mut pdes, 32, 2);
+        pdes[40..48].copy_from_slice(&0x40_0000u64.to_le_bytes());
+        pdes[64 + 20] = 38;
+        o.control(
+            cl,
+            va,
+            ctrl::NV90F1_VASPACE_COPY_SERVER_RESERVED_PDES,
+            &mut pdes,
+        )
+        .unwrap();
+        let v = o.vaspace(cl, va).unwrap();
+        assert_eq!(v.reserved_levels, 2);
+        assert_eq!(v.reserved[0].0, 0x40_0000);
+        assert_eq!(v.reserved[1].3, 38);
+        put_u32(&mut pdes, 32, 7);
+        assert_eq!(
+            o.control(
+                cl,
+                va,
+                ctrl::NV90F1_VASPACE_COPY_SERVER_RESERVED_PDES,
+                &mut pdes
+            )
+            .unwrap_err()
+            .status,
+            status::NV_ERR_INVALID_ARGUMENT
+        );
         assert_eq!(
             alloc(
                 &mut o,
@@ -975,12 +1386,22 @@ mod tests {
         )
         .unwrap();
         let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().unwrap());
-        assert_eq!(u32_at(0), 2, "tableLen");
+        assert_eq!(u32_at(0), 13, "tableLen");
         assert_eq!(u16::from_le_bytes([p[4], p[5]]), 50, "MC_ENGINE_IDX_GSP");
         assert_eq!((u32_at(8), u32_at(12), u32_at(16)), (0, 155, u32::MAX));
         assert_eq!(u16::from_le_bytes([p[20], p[21]]), 2, "MC_ENGINE_IDX_DISP");
         assert_eq!((u32_at(24), u32_at(28), u32_at(32)), (0, 154, u32::MAX));
-        assert!(p[36..2052].iter().all(|&b| b == 0), "unused entries zeroed");
+        // GR0: MC_ENGINE_IDX_GR0 84, stall 192, non-stall 0; CE0: 15, 193, 1; CE9: 24, 202, 10.
+        assert_eq!(u16::from_le_bytes([p[36], p[37]]), 84);
+        assert_eq!((u32_at(40), u32_at(44), u32_at(48)), (0, 192, 0));
+        assert_eq!(u16::from_le_bytes([p[52], p[53]]), 15);
+        assert_eq!((u32_at(56), u32_at(60), u32_at(64)), (0, 193, 1));
+        assert_eq!(u16::from_le_bytes([p[196], p[197]]), 24);
+        assert_eq!((u32_at(200), u32_at(204), u32_at(208)), (0, 202, 10));
+        assert!(
+            p[212..2052].iter().all(|&b| b == 0),
+            "unused entries zeroed"
+        );
         assert_eq!(
             &p[2052..2066],
             &[0xff, 0xff, 3, 3, 0, 0, 0xff, 0xff, 0xff, 0xff, 1, 1, 2, 2]
@@ -1019,6 +1440,7 @@ mod tests {
         alloc(&mut o, cl, 0, cl, NV01_ROOT, &root);
         alloc(&mut o, cl, cl, 2, NV01_DEVICE_0, &[0; 56]);
         alloc(&mut o, cl, 2, 3, FERMI_VASPACE_A, &[0; 48]);
+        assert_eq!(set_pd(&mut o, cl, 2, 3, 0x1000), 0);
         let mut p = channel_params(3, 1);
         // chid 13 = page 1, index 5.
         put_u32(&mut p, 20, 1 << 21 | 1 << 12 | 5 << 8);

@@ -93,6 +93,38 @@ pub fn os_error_log(except_type: u32, runlist: u32, chid: u32, text: &str) -> Ve
     p
 }
 
+/// `sizeof(rpc_rc_triggered_v17_02)` without journal records: nv2080EngineType u32 @0, chid
+/// @4, gfid @8, exceptLevel @12, exceptType @16, scope @20, partitionAttributionId u16 @24,
+/// mmuFaultAddrLo @28, mmuFaultAddrHi @32, mmuFaultType @36, bCallbackNeeded u8 @40,
+/// rcJournalBufferSize @44, rcJournalBuffer[] @48 (OG 570.144 `g_rpc-structures.h`
+/// L1439-1454; `gsp_abi_check.c` L2291-2304).
+pub const RC_TRIGGERED_SIZE: usize = 48;
+
+/// An `RC_TRIGGERED` event payload for channel error `e`: gfid 0 (the physical function),
+/// exceptLevel `ROBUST_CHANNEL_ERROR_RECOVERY_LEVEL_FATAL`, scope `RC_NOTIFIER_SCOPE_CHANNEL`,
+/// partitionAttributionId 0, the MMU fault's address and type (0 for other errors),
+/// bCallbackNeeded 0, no journal records. (The CPU side, OG 570.144 `kernel_gsp.c` L510-640
+/// `_kgspRpcRCTriggered`, looks the channel up by engine type and chid.)
+pub fn rc_triggered(e: &crate::fifo::RcEvent) -> Vec<u8> {
+    let mut p = vec![0u8; RC_TRIGGERED_SIZE];
+    let (va, ty) = e.mmu_fault.unwrap_or((0, 0));
+    for (at, v) in [
+        (0, e.engine),
+        (4, e.chid),
+        (8, 0),
+        (12, crate::fifo::RECOVERY_LEVEL_FATAL),
+        (16, e.except_type),
+        (20, crate::fifo::RC_SCOPE_CHANNEL),
+        (28, va as u32),
+        (32, (va >> 32) as u32),
+        (36, ty),
+        (44, 0),
+    ] {
+        put_u32(&mut p, at, v);
+    }
+    p
+}
+
 /// A `GSP_LOCKDOWN_NOTICE` event payload: `rpc_gsp_lockdown_notice_v17_00`, one NvBool
 /// `bLockdownEngaging` (OG 570.144 `g_rpc-structures.h` L1689-1692).
 pub fn lockdown_notice(engaging: bool) -> Vec<u8> {
