@@ -98,6 +98,9 @@ pub mod host {
     pub const SEM_EXECUTE_OPERATION_RELEASE: u32 = 1;
     /// SEM_EXECUTE OPERATION ACQ_STRICT_GEQ.
     pub const SEM_EXECUTE_OPERATION_ACQ_STRICT_GEQ: u32 = 2;
+    /// SEM_EXECUTE ACQUIRE_SWITCH_TSG (bit 12) EN: while an acquire is not satisfied, let
+    /// the scheduler run other channels.
+    pub const SEM_EXECUTE_ACQUIRE_SWITCH_TSG_EN: u32 = 1 << 12;
     /// SEM_EXECUTE RELEASE_WFI (bit 20) EN: wait for the engine to idle before releasing
     /// (1 = enabled here; SEMAPHORED has the opposite polarity).
     pub const SEM_EXECUTE_RELEASE_WFI_EN: u32 = 1 << 20;
@@ -358,9 +361,13 @@ impl Push {
     }
 
     /// Host semaphore acquire: the channel waits until the 32-bit word at `va` equals
-    /// `payload`.
+    /// `payload`, yielding to other channels meanwhile (ACQUIRE_SWITCH_TSG).
     pub fn sem_acquire(&mut self, va: u64, payload: u32) -> &mut Self {
-        self.sem(va, payload.into(), host::SEM_EXECUTE_OPERATION_ACQUIRE)
+        self.sem(
+            va,
+            payload.into(),
+            host::SEM_EXECUTE_OPERATION_ACQUIRE | host::SEM_EXECUTE_ACQUIRE_SWITCH_TSG_EN,
+        )
     }
 
     /// Host NON_STALL_INTERRUPT.
@@ -619,7 +626,8 @@ mod tests {
         assert_eq!(w[5], 1 | (1 << 20));
         let mut a = Push::new();
         a.sem_acquire(0x1000, 1);
-        assert_eq!(&a.words()[1..], &[0x1000, 0, 1, 0, 0]);
+        // OPERATION ACQUIRE (0), ACQUIRE_SWITCH_TSG (bit 12).
+        assert_eq!(&a.words()[1..], &[0x1000, 0, 1, 0, 1 << 12]);
         let mut r = Push::new();
         r.sem_release(0x2000, 3, false);
         assert_eq!(r.words()[5], 1);
