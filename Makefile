@@ -43,8 +43,15 @@ vgpu: setup
 guest-tests: setup
 	@RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release -p nova-guest-tests --target $(GUEST_TARGET)
 
+# The guest renders a picture with the GPU (tests/vm/run.sh); it lands in build/render.png.
 run: all
 	@VM_SHOW=1 bash scripts/vm.sh run tests/vm/run.sh
+	@mkdir -p build
+	@if [ -f $(NOVA_CACHE)/vm/runs/run/share/out/render.ppm ]; then \
+		python3 tests/vm/ppm2png.py $(NOVA_CACHE)/vm/runs/run/share/out/render.ppm build/render.png; \
+	else \
+		echo "run: the guest wrote no render.ppm (see the console above)"; exit 1; \
+	fi
 
 shell: all
 	@bash scripts/vm.sh shell tests/vm/shell.sh interactive

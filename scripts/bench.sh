@@ -12,7 +12,9 @@ if [ -f drivers/gpu/nova-core/host/examples/parse_bench.rs ]; then
     cargo run -q --release -p nova-core-host --example parse_bench
     ran=$((ran + 1))
 fi
-# Guest-side figures (one VM boot with the vGPU attached).
+# Guest-side figures (one VM boot with the vGPU attached): BAR access, probe, GEM, VM_BIND,
+# and the render path (CE copy throughput vs. memcpy, empty-job latency vs. a syncobj round
+# trip; tests/vm/bench.sh).
 for mode in trace no-trace; do
     echo "bench: --- vGPU with access trace: $([ $mode = trace ] && echo on || echo off)"
     if [ $mode = trace ]; then

@@ -57,6 +57,9 @@ fi
 # GEM, VM_BIND and MMU faults seen from the GPU through the vGPU's engine access port (a test
 # instrument, off unless asked for); the stress tests need more than the default time.
 VM_TIMEOUT=1500 vm_suite mem tests/vm/mem.sh "--test-port"
+# Contexts, EXEC and syncobjs: 64 MiB copies, 1,000 chained jobs and waits of up to twice the
+# job timeout under TCG.
+VM_TIMEOUT=1200 vm_suite exec tests/vm/exec.sh ""
 vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
 vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
 vm_suite irq-storm tests/vm/irq-storm.sh "--irq-storm"

@@ -33,6 +33,10 @@ const struct nova_probe_entry nova_c_layout[] = {
 	CONST(DRM_NOVA_VM_CREATE),
 	CONST(DRM_NOVA_VM_DESTROY),
 	CONST(DRM_NOVA_VM_BIND),
+	CONST(DRM_NOVA_CTX_CREATE),
+	CONST(DRM_NOVA_CTX_DESTROY),
+	CONST(DRM_NOVA_CTX_QUERY),
+	CONST(DRM_NOVA_EXEC),
 	CONST(DRM_IOCTL_NOVA_GETPARAM),
 	CONST(DRM_IOCTL_NOVA_GEM_CREATE),
 	CONST(DRM_IOCTL_NOVA_GEM_INFO),
@@ -40,6 +44,10 @@ const struct nova_probe_entry nova_c_layout[] = {
 	CONST(DRM_IOCTL_NOVA_VM_CREATE),
 	CONST(DRM_IOCTL_NOVA_VM_DESTROY),
 	CONST(DRM_IOCTL_NOVA_VM_BIND),
+	CONST(DRM_IOCTL_NOVA_CTX_CREATE),
+	CONST(DRM_IOCTL_NOVA_CTX_DESTROY),
+	CONST(DRM_IOCTL_NOVA_CTX_QUERY),
+	CONST(DRM_IOCTL_NOVA_EXEC),
 
 	/* GETPARAM parameters. */
 	CONST(NOVA_GETPARAM_CHIPSET),
@@ -57,6 +65,7 @@ const struct nova_probe_entry nova_c_layout[] = {
 	CONST(NOVA_GETPARAM_CLASS_3D),
 	CONST(NOVA_GETPARAM_CLASS_COMPUTE),
 	CONST(NOVA_GETPARAM_VRAM_FREE),
+	CONST(NOVA_GETPARAM_JOB_TIMEOUT_MS),
 
 	/* Flags and limits. */
 	CONST(NOVA_GEM_CREATE_VRAM),
@@ -68,6 +77,12 @@ const struct nova_probe_entry nova_c_layout[] = {
 	CONST(NOVA_VM_BIND_SPARSE),
 	CONST(NOVA_VM_BIND_READ_ONLY),
 	CONST(NOVA_VM_BIND_OP_FLAGS),
+	CONST(NOVA_ENGINE_COPY),
+	CONST(NOVA_ENGINE_2D),
+	CONST(NOVA_CTX_MAX_PER_VM),
+	CONST(NOVA_EXEC_MAX_PUSH),
+	CONST(NOVA_EXEC_MAX_SYNCS),
+	CONST(NOVA_EXEC_MAX_PUSH_SIZE),
 
 	/* Structs. */
 	SIZE(drm_nova_getparam),
@@ -113,6 +128,45 @@ const struct nova_probe_entry nova_c_layout[] = {
 	FIELD(drm_nova_vm_bind, num_ops),
 	FIELD(drm_nova_vm_bind, op_size),
 	FIELD(drm_nova_vm_bind, ops),
+
+	SIZE(drm_nova_ctx_create),
+	FIELD(drm_nova_ctx_create, vm_id),
+	FIELD(drm_nova_ctx_create, engine),
+	FIELD(drm_nova_ctx_create, flags),
+	FIELD(drm_nova_ctx_create, id),
+
+	SIZE(drm_nova_ctx_destroy),
+	FIELD(drm_nova_ctx_destroy, id),
+	FIELD(drm_nova_ctx_destroy, pad),
+
+	SIZE(drm_nova_ctx_query),
+	FIELD(drm_nova_ctx_query, id),
+	FIELD(drm_nova_ctx_query, flags),
+	FIELD(drm_nova_ctx_query, resets),
+	FIELD(drm_nova_ctx_query, last_error),
+	FIELD(drm_nova_ctx_query, submitted),
+	FIELD(drm_nova_ctx_query, completed),
+
+	SIZE(drm_nova_exec_push),
+	FIELD(drm_nova_exec_push, va),
+	FIELD(drm_nova_exec_push, size),
+	FIELD(drm_nova_exec_push, flags),
+
+	SIZE(drm_nova_sync),
+	FIELD(drm_nova_sync, handle),
+	FIELD(drm_nova_sync, flags),
+	FIELD(drm_nova_sync, point),
+
+	SIZE(drm_nova_exec),
+	FIELD(drm_nova_exec, ctx_id),
+	FIELD(drm_nova_exec, flags),
+	FIELD(drm_nova_exec, num_push),
+	FIELD(drm_nova_exec, num_waits),
+	FIELD(drm_nova_exec, num_signals),
+	FIELD(drm_nova_exec, pad),
+	FIELD(drm_nova_exec, push),
+	FIELD(drm_nova_exec, waits),
+	FIELD(drm_nova_exec, signals),
 };
 
 const unsigned long nova_c_layout_len = sizeof(nova_c_layout) / sizeof(nova_c_layout[0]);

@@ -14,9 +14,14 @@ grep -h "stage " $r | sed 's/^/bench:   /'
 rmmod nova_core
 # 3. With nova-drm: GEM object life cycles on nova beside vgem (built into the guest kernel),
 #    and VM_BIND of a 1 GiB VRAM object beside a 1 GiB memset of a system-memory mapping.
+#    (4. below runs in the same boot.)
 insmod /mnt/modules/nova-core.ko
 insmod /mnt/modules/nova-drm.ko
 nova-guest-bench gem
 nova-guest-bench bind
+# 4. The render path: CE copies of 64 MiB beside a CPU memcpy of 64 MiB, and an empty job's
+#    EXEC-to-fence latency beside a syncobj signal-to-wait round trip between two threads.
+nova-guest-bench copy
+nova-guest-bench latency
 rmmod nova_drm
 rmmod nova_core

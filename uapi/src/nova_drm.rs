@@ -30,6 +30,14 @@ pub const DRM_NOVA_VM_CREATE: u32 = 0x04;
 pub const DRM_NOVA_VM_DESTROY: u32 = 0x05;
 /// `DRM_NOVA_VM_BIND`.
 pub const DRM_NOVA_VM_BIND: u32 = 0x06;
+/// `DRM_NOVA_CTX_CREATE`.
+pub const DRM_NOVA_CTX_CREATE: u32 = 0x07;
+/// `DRM_NOVA_CTX_DESTROY`.
+pub const DRM_NOVA_CTX_DESTROY: u32 = 0x08;
+/// `DRM_NOVA_CTX_QUERY`.
+pub const DRM_NOVA_CTX_QUERY: u32 = 0x09;
+/// `DRM_NOVA_EXEC`.
+pub const DRM_NOVA_EXEC: u32 = 0x0a;
 
 /// `NOVA_GETPARAM_CHIPSET`: `(architecture << 4) | implementation`, 0x172 for GA102.
 pub const NOVA_GETPARAM_CHIPSET: u64 = 0;
@@ -61,6 +69,9 @@ pub const NOVA_GETPARAM_CLASS_3D: u64 = 12;
 pub const NOVA_GETPARAM_CLASS_COMPUTE: u64 = 13;
 /// `NOVA_GETPARAM_VRAM_FREE`: free VRAM in bytes, now.
 pub const NOVA_GETPARAM_VRAM_FREE: u64 = 14;
+/// `NOVA_GETPARAM_JOB_TIMEOUT_MS`: milliseconds a job may run before its context's channel is
+/// reset (see `DRM_NOVA_EXEC`).
+pub const NOVA_GETPARAM_JOB_TIMEOUT_MS: u64 = 15;
 
 /// `struct drm_nova_getparam`: query one device parameter.
 #[repr(C)]
@@ -187,6 +198,117 @@ pub const NOVA_VM_BIND_MAX_OPS: u32 = 1024;
 /// Most VMs one file may hold.
 pub const NOVA_VM_MAX_PER_FILE: u32 = 64;
 
+/// `NOVA_ENGINE_COPY`: a channel on copy engine 0 with the copy class
+/// (`NOVA_GETPARAM_CLASS_COPY`) allocated.
+pub const NOVA_ENGINE_COPY: u32 = 0;
+/// `NOVA_ENGINE_2D`: a channel on the graphics engine with the 2D class
+/// (`NOVA_GETPARAM_CLASS_2D`) allocated.
+pub const NOVA_ENGINE_2D: u32 = 1;
+
+/// Most contexts one VM may have.
+pub const NOVA_CTX_MAX_PER_VM: u32 = 16;
+
+/// `struct drm_nova_ctx_create`: create an execution context, a GPU channel in a VM.
+///
+/// The push buffers bind the engine's class to a subchannel themselves (host method
+/// SET_OBJECT). A context holds 64 KiB of the VM below `NOVA_GETPARAM_VA_START` for its ring.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmNovaCtxCreate {
+    /// In: the VM the channel's push buffers and engines address.
+    pub vm_id: u32,
+    /// In: `NOVA_ENGINE_*`.
+    pub engine: u32,
+    /// In: must be 0.
+    pub flags: u32,
+    /// Out: the context's id in this file (never 0).
+    pub id: u32,
+}
+
+/// `struct drm_nova_ctx_destroy`: destroy a context; its queued and running jobs are
+/// cancelled (their fences signal with `-ECANCELED`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmNovaCtxDestroy {
+    /// In: the context id.
+    pub id: u32,
+    /// Must be 0.
+    pub pad: u32,
+}
+
+/// `struct drm_nova_ctx_query`: what happened to a context.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmNovaCtxQuery {
+    /// In: the context id.
+    pub id: u32,
+    /// In: must be 0.
+    pub flags: u32,
+    /// Out: how many times the kernel reset the context's channel.
+    pub resets: u32,
+    /// Out: 0, or the negative errno of the last reset (`-ETIMEDOUT` or `-EIO`).
+    pub last_error: i32,
+    /// Out: jobs submitted to this context so far.
+    pub submitted: u64,
+    /// Out: jobs whose fence has signalled (with or without an error).
+    pub completed: u64,
+}
+
+/// Most push buffer ranges one `DRM_IOCTL_NOVA_EXEC` takes.
+pub const NOVA_EXEC_MAX_PUSH: u32 = 256;
+/// Most syncobjs (waits + signals) one `DRM_IOCTL_NOVA_EXEC` takes.
+pub const NOVA_EXEC_MAX_SYNCS: u32 = 64;
+/// Longest push buffer range in bytes: the GPFIFO entry's LENGTH field holds 21 bits of words.
+pub const NOVA_EXEC_MAX_PUSH_SIZE: u32 = (1u32 << 21) * 4 - 4;
+
+/// `struct drm_nova_exec_push`: one push buffer range, fetched by the GPU in order.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmNovaExecPush {
+    /// GPU VA in the context's VM, 4-byte aligned.
+    pub va: u64,
+    /// Length in bytes: a non-zero multiple of 4, at most `NOVA_EXEC_MAX_PUSH_SIZE`.
+    pub size: u32,
+    /// Must be 0.
+    pub flags: u32,
+}
+
+/// `struct drm_nova_sync`: a syncobj to wait on or to signal.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmNovaSync {
+    /// The syncobj handle (`DRM_IOCTL_SYNCOBJ_CREATE`).
+    pub handle: u32,
+    /// Must be 0.
+    pub flags: u32,
+    /// 0 for a binary syncobj; otherwise the timeline point to wait for or to signal.
+    pub point: u64,
+}
+
+/// `struct drm_nova_exec`: queue one job on a context.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmNovaExec {
+    /// In: the context id.
+    pub ctx_id: u32,
+    /// In: must be 0.
+    pub flags: u32,
+    /// In: 1 to `NOVA_EXEC_MAX_PUSH` ranges at `push`.
+    pub num_push: u32,
+    /// In: syncobjs at `waits` the job waits for before it runs.
+    pub num_waits: u32,
+    /// In: syncobjs at `signals` that get the job's fence.
+    pub num_signals: u32,
+    /// Must be 0.
+    pub pad: u32,
+    /// In: user pointer to `num_push` [`DrmNovaExecPush`].
+    pub push: u64,
+    /// In: user pointer to `num_waits` [`DrmNovaSync`].
+    pub waits: u64,
+    /// In: user pointer to `num_signals` [`DrmNovaSync`].
+    pub signals: u64,
+}
+
 /// `DRM_IOCTL_NOVA_GETPARAM`.
 pub const DRM_IOCTL_NOVA_GETPARAM: u32 = iowr(
     DRM_IOCTL_BASE,
@@ -228,4 +350,28 @@ pub const DRM_IOCTL_NOVA_VM_BIND: u32 = iowr(
     DRM_IOCTL_BASE,
     DRM_COMMAND_BASE + DRM_NOVA_VM_BIND,
     core::mem::size_of::<DrmNovaVmBind>(),
+);
+/// `DRM_IOCTL_NOVA_CTX_CREATE`.
+pub const DRM_IOCTL_NOVA_CTX_CREATE: u32 = iowr(
+    DRM_IOCTL_BASE,
+    DRM_COMMAND_BASE + DRM_NOVA_CTX_CREATE,
+    core::mem::size_of::<DrmNovaCtxCreate>(),
+);
+/// `DRM_IOCTL_NOVA_CTX_DESTROY`.
+pub const DRM_IOCTL_NOVA_CTX_DESTROY: u32 = iowr(
+    DRM_IOCTL_BASE,
+    DRM_COMMAND_BASE + DRM_NOVA_CTX_DESTROY,
+    core::mem::size_of::<DrmNovaCtxDestroy>(),
+);
+/// `DRM_IOCTL_NOVA_CTX_QUERY`.
+pub const DRM_IOCTL_NOVA_CTX_QUERY: u32 = iowr(
+    DRM_IOCTL_BASE,
+    DRM_COMMAND_BASE + DRM_NOVA_CTX_QUERY,
+    core::mem::size_of::<DrmNovaCtxQuery>(),
+);
+/// `DRM_IOCTL_NOVA_EXEC`.
+pub const DRM_IOCTL_NOVA_EXEC: u32 = iowr(
+    DRM_IOCTL_BASE,
+    DRM_COMMAND_BASE + DRM_NOVA_EXEC,
+    core::mem::size_of::<DrmNovaExec>(),
 );

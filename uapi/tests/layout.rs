@@ -85,6 +85,10 @@ fn rust_table() -> Vec<(String, u64)> {
     constant!(t, DRM_NOVA_VM_CREATE);
     constant!(t, DRM_NOVA_VM_DESTROY);
     constant!(t, DRM_NOVA_VM_BIND);
+    constant!(t, DRM_NOVA_CTX_CREATE);
+    constant!(t, DRM_NOVA_CTX_DESTROY);
+    constant!(t, DRM_NOVA_CTX_QUERY);
+    constant!(t, DRM_NOVA_EXEC);
     constant!(t, DRM_IOCTL_NOVA_GETPARAM);
     constant!(t, DRM_IOCTL_NOVA_GEM_CREATE);
     constant!(t, DRM_IOCTL_NOVA_GEM_INFO);
@@ -92,6 +96,10 @@ fn rust_table() -> Vec<(String, u64)> {
     constant!(t, DRM_IOCTL_NOVA_VM_CREATE);
     constant!(t, DRM_IOCTL_NOVA_VM_DESTROY);
     constant!(t, DRM_IOCTL_NOVA_VM_BIND);
+    constant!(t, DRM_IOCTL_NOVA_CTX_CREATE);
+    constant!(t, DRM_IOCTL_NOVA_CTX_DESTROY);
+    constant!(t, DRM_IOCTL_NOVA_CTX_QUERY);
+    constant!(t, DRM_IOCTL_NOVA_EXEC);
 
     constant!(t, NOVA_GETPARAM_CHIPSET);
     constant!(t, NOVA_GETPARAM_ARCHITECTURE);
@@ -108,6 +116,7 @@ fn rust_table() -> Vec<(String, u64)> {
     constant!(t, NOVA_GETPARAM_CLASS_3D);
     constant!(t, NOVA_GETPARAM_CLASS_COMPUTE);
     constant!(t, NOVA_GETPARAM_VRAM_FREE);
+    constant!(t, NOVA_GETPARAM_JOB_TIMEOUT_MS);
 
     constant!(t, NOVA_GEM_CREATE_VRAM);
     constant!(t, NOVA_GEM_CREATE_FLAGS);
@@ -118,6 +127,12 @@ fn rust_table() -> Vec<(String, u64)> {
     constant!(t, NOVA_VM_BIND_SPARSE);
     constant!(t, NOVA_VM_BIND_READ_ONLY);
     constant!(t, NOVA_VM_BIND_OP_FLAGS);
+    constant!(t, NOVA_ENGINE_COPY);
+    constant!(t, NOVA_ENGINE_2D);
+    constant!(t, NOVA_CTX_MAX_PER_VM);
+    constant!(t, NOVA_EXEC_MAX_PUSH);
+    constant!(t, NOVA_EXEC_MAX_SYNCS);
+    constant!(t, NOVA_EXEC_MAX_PUSH_SIZE);
 
     size!(t, drm_nova_getparam, DrmNovaGetparam);
     field!(t, drm_nova_getparam, DrmNovaGetparam, param);
@@ -162,6 +177,45 @@ fn rust_table() -> Vec<(String, u64)> {
     field!(t, drm_nova_vm_bind, DrmNovaVmBind, num_ops);
     field!(t, drm_nova_vm_bind, DrmNovaVmBind, op_size);
     field!(t, drm_nova_vm_bind, DrmNovaVmBind, ops);
+
+    size!(t, drm_nova_ctx_create, DrmNovaCtxCreate);
+    field!(t, drm_nova_ctx_create, DrmNovaCtxCreate, vm_id);
+    field!(t, drm_nova_ctx_create, DrmNovaCtxCreate, engine);
+    field!(t, drm_nova_ctx_create, DrmNovaCtxCreate, flags);
+    field!(t, drm_nova_ctx_create, DrmNovaCtxCreate, id);
+
+    size!(t, drm_nova_ctx_destroy, DrmNovaCtxDestroy);
+    field!(t, drm_nova_ctx_destroy, DrmNovaCtxDestroy, id);
+    field!(t, drm_nova_ctx_destroy, DrmNovaCtxDestroy, pad);
+
+    size!(t, drm_nova_ctx_query, DrmNovaCtxQuery);
+    field!(t, drm_nova_ctx_query, DrmNovaCtxQuery, id);
+    field!(t, drm_nova_ctx_query, DrmNovaCtxQuery, flags);
+    field!(t, drm_nova_ctx_query, DrmNovaCtxQuery, resets);
+    field!(t, drm_nova_ctx_query, DrmNovaCtxQuery, last_error);
+    field!(t, drm_nova_ctx_query, DrmNovaCtxQuery, submitted);
+    field!(t, drm_nova_ctx_query, DrmNovaCtxQuery, completed);
+
+    size!(t, drm_nova_exec_push, DrmNovaExecPush);
+    field!(t, drm_nova_exec_push, DrmNovaExecPush, va);
+    field!(t, drm_nova_exec_push, DrmNovaExecPush, size);
+    field!(t, drm_nova_exec_push, DrmNovaExecPush, flags);
+
+    size!(t, drm_nova_sync, DrmNovaSync);
+    field!(t, drm_nova_sync, DrmNovaSync, handle);
+    field!(t, drm_nova_sync, DrmNovaSync, flags);
+    field!(t, drm_nova_sync, DrmNovaSync, point);
+
+    size!(t, drm_nova_exec, DrmNovaExec);
+    field!(t, drm_nova_exec, DrmNovaExec, ctx_id);
+    field!(t, drm_nova_exec, DrmNovaExec, flags);
+    field!(t, drm_nova_exec, DrmNovaExec, num_push);
+    field!(t, drm_nova_exec, DrmNovaExec, num_waits);
+    field!(t, drm_nova_exec, DrmNovaExec, num_signals);
+    field!(t, drm_nova_exec, DrmNovaExec, pad);
+    field!(t, drm_nova_exec, DrmNovaExec, push);
+    field!(t, drm_nova_exec, DrmNovaExec, waits);
+    field!(t, drm_nova_exec, DrmNovaExec, signals);
     t
 }
 
@@ -251,7 +305,7 @@ fn header_structs(text: &str) -> Vec<(String, Vec<String>)> {
 fn every_struct_and_field_of_the_header_is_probed() {
     let c = c_table();
     let structs = header_structs(&header());
-    assert_eq!(structs.len(), 8, "{structs:?}");
+    assert_eq!(structs.len(), 14, "{structs:?}");
     for (s, fields) in &structs {
         assert!(
             c.contains_key(&format!("sizeof {s}")),
@@ -304,4 +358,8 @@ fn iowr_encoding() {
     assert_eq!(iowr(DRM_IOCTL_BASE, 0, 64), 0xc040_6400);
     assert_eq!(DRM_IOCTL_NOVA_GETPARAM, 0xc010_6440);
     assert_eq!(DRM_IOCTL_NOVA_VM_BIND, 0xc018_6446);
+    // struct drm_nova_exec is 48 bytes, number 0x40 + 0x0a.
+    assert_eq!(DRM_IOCTL_NOVA_EXEC, 0xc030_644a);
+    assert_eq!(DRM_IOCTL_NOVA_CTX_QUERY, 0xc020_6449);
+    assert_eq!(NOVA_EXEC_MAX_PUSH_SIZE, 0x7f_fffc);
 }

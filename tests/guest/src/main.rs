@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Guest test runner: `nova-guest-tests [SUITE...]`.
+//! Guest test runner: `nova-guest-tests [SUITE...]`, or `nova-guest-tests render PATH` (the
+//! `make run` picture, drawn by the GPU: see [`exec::render`]).
 //!
 //! Runs inside the QEMU guest (see scripts/vm.sh) with the modules in `$NOVA_MODULES` (default
 //! `/mnt/modules`). Prints one `PASS name` / `FAIL name: why` line per test and a closing
@@ -7,6 +8,7 @@
 //! also scans the guest's dmesg for splats, so a test that passes here can still fail the run.
 
 mod drm;
+mod exec;
 mod mem;
 mod port;
 mod suites;
@@ -19,6 +21,16 @@ pub type Test = (&'static str, fn() -> Result<(), String>);
 
 fn main() -> ExitCode {
     let wanted: Vec<String> = std::env::args().skip(1).collect();
+    if wanted.first().map(String::as_str) == Some("render") {
+        let path = wanted.get(1).map_or("/mnt/out/render.ppm", String::as_str);
+        return match exec::render(path) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                println!("render: FAILED: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let mut passed = 0;
     let mut failed = 0;
     for (suite, tests) in suites::all() {

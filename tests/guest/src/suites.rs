@@ -45,6 +45,7 @@ pub fn all() -> Vec<(&'static str, Vec<Test>)> {
             vec![("counted_not_taken_as_replies", extra_events_counted)],
         ),
         ("mem", crate::mem::tests()),
+        ("exec", crate::exec::tests()),
     ]
 }
 
@@ -281,8 +282,8 @@ fn drm_getparam_chip() -> Result<(), String> {
 fn drm_getparam_unknown() -> Result<(), String> {
     load_both()?;
     let f = drm::open_nova()?;
-    // 0..=14 are defined (uapi/nova_drm.h); the first undefined one must fail.
-    for p in [15u64, 0x1000, u64::MAX] {
+    // 0..=15 are defined (uapi/nova_drm.h); the first undefined one must fail.
+    for p in [16u64, 0x1000, u64::MAX] {
         match drm::getparam(&f, p) {
             Err(e) if e == libc::EINVAL => {}
             other => return Err(format!("param {p:#x}: {other:?}, want EINVAL")),

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 //! The core DRM ioctls libnova uses, defined from `include/uapi/drm/drm.h` (Linux):
 //! `DRM_IOCTL_VERSION`, `DRM_IOCTL_GEM_CLOSE`, `DRM_IOCTL_PRIME_HANDLE_TO_FD`,
-//! `DRM_IOCTL_PRIME_FD_TO_HANDLE`, and the dumb-buffer ioctls (for comparisons with other
-//! drivers such as vgem). Layouts are those of 64-bit Linux.
+//! `DRM_IOCTL_PRIME_FD_TO_HANDLE`, the dumb-buffer ioctls (for comparisons with other drivers
+//! such as vgem), the generic syncobj ioctls (`DRM_IOCTL_SYNCOBJ_*`, as libdrm's `drm.h` has
+//! them) and the sync_file info ioctl of `include/uapi/linux/sync_file.h`. Layouts are those of
+//! 64-bit Linux.
 
 use crate::{Error, Result};
 use nova_uapi::{iowr, DRM_IOCTL_BASE};
@@ -123,6 +125,188 @@ pub const DRM_IOCTL_MODE_MAP_DUMB: u32 = iowr(DRM_IOCTL_BASE, 0xb3, size_of::<Dr
 pub const DRM_IOCTL_MODE_DESTROY_DUMB: u32 =
     iowr(DRM_IOCTL_BASE, 0xb4, size_of::<DrmModeDestroyDumb>());
 
+/// `struct drm_syncobj_create`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmSyncobjCreate {
+    /// Out: the new syncobj's handle.
+    pub handle: u32,
+    /// In: `DRM_SYNCOBJ_CREATE_*`.
+    pub flags: u32,
+}
+
+/// `struct drm_syncobj_destroy`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmSyncobjDestroy {
+    /// The handle.
+    pub handle: u32,
+    /// Must be 0.
+    pub pad: u32,
+}
+
+/// `struct drm_syncobj_handle` (HANDLE_TO_FD / FD_TO_HANDLE).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmSyncobjHandle {
+    /// The syncobj handle.
+    pub handle: u32,
+    /// `DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_*` / `DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_*`.
+    pub flags: u32,
+    /// The fd (out for HANDLE_TO_FD, in for FD_TO_HANDLE).
+    pub fd: i32,
+    /// Must be 0.
+    pub pad: u32,
+}
+
+/// `struct drm_syncobj_transfer`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmSyncobjTransfer {
+    /// Source syncobj.
+    pub src_handle: u32,
+    /// Destination syncobj.
+    pub dst_handle: u32,
+    /// Source point (0: binary).
+    pub src_point: u64,
+    /// Destination point (0: binary).
+    pub dst_point: u64,
+    /// `DRM_SYNCOBJ_WAIT_FLAGS_*`.
+    pub flags: u32,
+    /// Must be 0.
+    pub pad: u32,
+}
+
+/// `struct drm_syncobj_wait`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmSyncobjWait {
+    /// User pointer to `count_handles` u32 handles (read).
+    pub handles: u64,
+    /// Absolute `CLOCK_MONOTONIC` deadline in nanoseconds.
+    pub timeout_nsec: i64,
+    /// Number of handles.
+    pub count_handles: u32,
+    /// `DRM_SYNCOBJ_WAIT_FLAGS_*`.
+    pub flags: u32,
+    /// Out: the first signalled handle's index (without WAIT_ALL).
+    pub first_signaled: u32,
+    /// Must be 0.
+    pub pad: u32,
+}
+
+/// `struct drm_syncobj_timeline_wait`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmSyncobjTimelineWait {
+    /// User pointer to `count_handles` u32 handles (read).
+    pub handles: u64,
+    /// User pointer to `count_handles` u64 points (read).
+    pub points: u64,
+    /// Absolute `CLOCK_MONOTONIC` deadline in nanoseconds.
+    pub timeout_nsec: i64,
+    /// Number of handles.
+    pub count_handles: u32,
+    /// `DRM_SYNCOBJ_WAIT_FLAGS_*`.
+    pub flags: u32,
+    /// Out: the first signalled handle's index (without WAIT_ALL).
+    pub first_signaled: u32,
+    /// Must be 0.
+    pub pad: u32,
+}
+
+/// `struct drm_syncobj_array` (RESET, SIGNAL).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmSyncobjArray {
+    /// User pointer to `count_handles` u32 handles (read).
+    pub handles: u64,
+    /// Number of handles.
+    pub count_handles: u32,
+    /// Must be 0.
+    pub pad: u32,
+}
+
+/// `struct drm_syncobj_timeline_array` (QUERY, TIMELINE_SIGNAL).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrmSyncobjTimelineArray {
+    /// User pointer to `count_handles` u32 handles (read).
+    pub handles: u64,
+    /// User pointer to `count_handles` u64 points: read by TIMELINE_SIGNAL, written by QUERY.
+    pub points: u64,
+    /// Number of handles.
+    pub count_handles: u32,
+    /// QUERY: `DRM_SYNCOBJ_QUERY_FLAGS_*`; TIMELINE_SIGNAL: 0.
+    pub flags: u32,
+}
+
+/// `struct sync_file_info` (`include/uapi/linux/sync_file.h`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncFileInfo {
+    /// Out: the sync file's name.
+    pub name: [u8; 32],
+    /// Out: 1 signalled, 0 active, negative: the fence's error.
+    pub status: i32,
+    /// Must be 0.
+    pub flags: u32,
+    /// In: room at `sync_fence_info` (0: just count); out: the number of fences.
+    pub num_fences: u32,
+    /// Must be 0.
+    pub pad: u32,
+    /// User pointer to `num_fences` `struct sync_fence_info` (written), or 0.
+    pub sync_fence_info: u64,
+}
+
+/// `DRM_SYNCOBJ_CREATE_SIGNALED`: create the syncobj with a signalled fence.
+pub const DRM_SYNCOBJ_CREATE_SIGNALED: u32 = 1 << 0;
+/// `DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE`.
+pub const DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE: u32 = 1 << 0;
+/// `DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE`.
+pub const DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE: u32 = 1 << 0;
+/// `DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL`.
+pub const DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL: u32 = 1 << 0;
+/// `DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT`: wait for a fence to be installed, too.
+pub const DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT: u32 = 1 << 1;
+/// `DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE`: wait for the point to have a fence, not for it to
+/// signal.
+pub const DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE: u32 = 1 << 2;
+/// `DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED`: the last point submitted, not the last signalled.
+pub const DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED: u32 = 1 << 0;
+
+/// `DRM_IOCTL_SYNCOBJ_CREATE` = `DRM_IOWR(0xBF, struct drm_syncobj_create)`.
+pub const DRM_IOCTL_SYNCOBJ_CREATE: u32 = iowr(DRM_IOCTL_BASE, 0xbf, size_of::<DrmSyncobjCreate>());
+/// `DRM_IOCTL_SYNCOBJ_DESTROY` = `DRM_IOWR(0xC0, struct drm_syncobj_destroy)`.
+pub const DRM_IOCTL_SYNCOBJ_DESTROY: u32 =
+    iowr(DRM_IOCTL_BASE, 0xc0, size_of::<DrmSyncobjDestroy>());
+/// `DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD` = `DRM_IOWR(0xC1, struct drm_syncobj_handle)`.
+pub const DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD: u32 =
+    iowr(DRM_IOCTL_BASE, 0xc1, size_of::<DrmSyncobjHandle>());
+/// `DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE` = `DRM_IOWR(0xC2, struct drm_syncobj_handle)`.
+pub const DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE: u32 =
+    iowr(DRM_IOCTL_BASE, 0xc2, size_of::<DrmSyncobjHandle>());
+/// `DRM_IOCTL_SYNCOBJ_WAIT` = `DRM_IOWR(0xC3, struct drm_syncobj_wait)`.
+pub const DRM_IOCTL_SYNCOBJ_WAIT: u32 = iowr(DRM_IOCTL_BASE, 0xc3, size_of::<DrmSyncobjWait>());
+/// `DRM_IOCTL_SYNCOBJ_RESET` = `DRM_IOWR(0xC4, struct drm_syncobj_array)`.
+pub const DRM_IOCTL_SYNCOBJ_RESET: u32 = iowr(DRM_IOCTL_BASE, 0xc4, size_of::<DrmSyncobjArray>());
+/// `DRM_IOCTL_SYNCOBJ_SIGNAL` = `DRM_IOWR(0xC5, struct drm_syncobj_array)`.
+pub const DRM_IOCTL_SYNCOBJ_SIGNAL: u32 = iowr(DRM_IOCTL_BASE, 0xc5, size_of::<DrmSyncobjArray>());
+/// `DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT` = `DRM_IOWR(0xCA, struct drm_syncobj_timeline_wait)`.
+pub const DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT: u32 =
+    iowr(DRM_IOCTL_BASE, 0xca, size_of::<DrmSyncobjTimelineWait>());
+/// `DRM_IOCTL_SYNCOBJ_QUERY` = `DRM_IOWR(0xCB, struct drm_syncobj_timeline_array)`.
+pub const DRM_IOCTL_SYNCOBJ_QUERY: u32 =
+    iowr(DRM_IOCTL_BASE, 0xcb, size_of::<DrmSyncobjTimelineArray>());
+/// `DRM_IOCTL_SYNCOBJ_TRANSFER` = `DRM_IOWR(0xCC, struct drm_syncobj_transfer)`.
+pub const DRM_IOCTL_SYNCOBJ_TRANSFER: u32 =
+    iowr(DRM_IOCTL_BASE, 0xcc, size_of::<DrmSyncobjTransfer>());
+/// `DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL` = `DRM_IOWR(0xCD, struct drm_syncobj_timeline_array)`.
+pub const DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL: u32 =
+    iowr(DRM_IOCTL_BASE, 0xcd, size_of::<DrmSyncobjTimelineArray>());
+/// `SYNC_IOC_FILE_INFO` = `_IOWR('>', 4, struct sync_file_info)`.
+pub const SYNC_IOC_FILE_INFO: u32 = iowr(b'>' as u32, 4, size_of::<SyncFileInfo>());
+
 /// Issues ioctl `cmd` with `arg`, retrying on `EINTR` and `EAGAIN` as libdrm's `drmIoctl`
 /// does. `op` names the ioctl in the error.
 ///
@@ -173,6 +357,19 @@ mod tests {
         assert_eq!(DRM_IOCTL_MODE_MAP_DUMB, 0xc010_64b3);
         assert_eq!(DRM_IOCTL_MODE_DESTROY_DUMB, 0xc004_64b4);
         assert_eq!((DRM_CLOEXEC, DRM_RDWR), (0o2_000_000, 2));
+        // Syncobjs (libdrm drm.h layouts, without the newer deadline fields).
+        assert_eq!(DRM_IOCTL_SYNCOBJ_CREATE, 0xc008_64bf);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_DESTROY, 0xc008_64c0);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, 0xc010_64c1);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, 0xc010_64c2);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_WAIT, 0xc020_64c3);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_RESET, 0xc010_64c4);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_SIGNAL, 0xc010_64c5);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, 0xc028_64ca);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_QUERY, 0xc018_64cb);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_TRANSFER, 0xc020_64cc);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, 0xc018_64cd);
+        assert_eq!(SYNC_IOC_FILE_INFO, 0xc038_3e04);
     }
 
     #[test]
@@ -183,6 +380,11 @@ mod tests {
         assert_eq!(size_of::<DrmModeCreateDumb>(), 32);
         assert_eq!(size_of::<DrmModeMapDumb>(), 16);
         assert_eq!(size_of::<DrmModeDestroyDumb>(), 4);
+        assert_eq!(size_of::<DrmSyncobjWait>(), 32);
+        assert_eq!(size_of::<DrmSyncobjTimelineWait>(), 40);
+        assert_eq!(size_of::<DrmSyncobjTimelineArray>(), 24);
+        assert_eq!(size_of::<DrmSyncobjTransfer>(), 32);
+        assert_eq!(size_of::<SyncFileInfo>(), 56);
         assert_eq!(ioc_size(DRM_IOCTL_VERSION), 64);
         assert_eq!(ioc_size(nova_uapi::DRM_IOCTL_NOVA_VM_BIND), 24);
     }

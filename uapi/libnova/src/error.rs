@@ -74,6 +74,8 @@ pub fn errno_name(errno: i32) -> Option<&'static str> {
         libc::EOVERFLOW => "EOVERFLOW",
         libc::EOPNOTSUPP => "EOPNOTSUPP",
         libc::ETIMEDOUT => "ETIMEDOUT",
+        libc::ETIME => "ETIME",
+        libc::ECANCELED => "ECANCELED",
         _ => return None,
     })
 }

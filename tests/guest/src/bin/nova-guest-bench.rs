@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Guest benchmarks: `nova-guest-bench [bar|gem|bind]` (no argument: `bar`).
+//! Guest benchmarks: `nova-guest-bench [bar|gem|bind|copy|latency]` (no argument: `bar`).
 //!
 //! `bar`, BAR0 read round trip: 10,000 32-bit reads of `NV_PMC_BOOT_0` through a mapping of the
 //! vGPU's BAR0 (each one a vfio-user message to the vGPU process and back), beside the same
@@ -15,11 +15,22 @@
 //! `bind` (nova-drm loaded): VM_BIND of a 1 GiB VRAM object (2 MiB aligned, so 2 MiB pages) in
 //! one MAP op, and its UNMAP, beside a memset of 1 GiB through a system-memory mapping (a
 //! 128 MiB nova object written 8 times: the guest has 1 GiB of RAM) as the baseline.
+//!
+//! `copy` (nova-drm loaded): copy-engine throughput of 64 MiB GEM-to-GEM copies (VRAM to VRAM,
+//! 2 MiB pages, and system memory to system memory; mean of `COPY_RUNS`, EXEC to fence), beside
+//! a CPU memcpy of 64 MiB between two system-memory mappings in the same run (the target is a
+//! CE / memcpy ratio of at least 0.7).
+//!
+//! `latency` (nova-drm loaded): submit-to-fence latency of an empty job (EXEC of one NOP word
+//! signalling a binary syncobj, then SYNCOBJ_WAIT; mean of `LAT_RUNS`), beside a syncobj
+//! round trip in the same run: another thread SYNCOBJ_SIGNALs, this one returns from its
+//! SYNCOBJ_WAIT (target: within 3x).
 
-use libnova::{drm, Bo, Device, Mapping, Op, Placement, Vm};
+use libnova::push::SUBC_COPY;
+use libnova::{drm, Bo, Context, Device, Engine, Mapping, Op, Placement, Push, Syncobj, Vm};
 use std::fs::OpenOptions;
 use std::os::fd::{AsFd, AsRawFd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const READS: usize = 10_000;
 
@@ -231,13 +242,180 @@ fn bench_bind() -> Result<(), String> {
     Ok(())
 }
 
+const COPY_SIZE: u64 = 64 << 20;
+const COPY_RUNS: u32 = 8;
+const FENCE_WAIT: Duration = Duration::from_secs(120);
+
+/// A GEM object mapped at `va` in `vm`.
+fn mapped(vm: &Vm, size: u64, placement: Placement, va: u64) -> Result<Bo, String> {
+    let e = |e: libnova::Error| e.to_string();
+    let align = if placement == Placement::Vram {
+        2 << 20
+    } else {
+        0
+    };
+    let bo = Bo::new(vm.device(), size, placement, align).map_err(e)?;
+    vm.bind(&[Op::map_all(&bo, va)])
+        .map_err(|e| e.to_string())?;
+    Ok(bo)
+}
+
+/// Mean seconds of `COPY_RUNS` CE copies of `COPY_SIZE` from `src` to `dst`, each one job
+/// timed from EXEC to its fence.
+fn ce_copy_secs(
+    ctx: &Context<'_>,
+    push: &mut Mapping,
+    push_va: u64,
+    class: u32,
+    src: u64,
+    dst: u64,
+) -> Result<f64, String> {
+    let e = |e: libnova::Error| e.to_string();
+    let mut p = Push::new();
+    p.set_object(SUBC_COPY, class)
+        .ce_copy(src, dst, COPY_SIZE as u32);
+    p.write_to(push, 0);
+    let done = Syncobj::new(ctx.device(), false).map_err(e)?;
+    let mut total = 0.0;
+    // Run 0 warms up (page tables, caches) and is not counted.
+    for run in 0..=COPY_RUNS {
+        let t = Instant::now();
+        ctx.exec(&[p.range(push_va)], &[], &[done.binary()])
+            .map_err(e)?;
+        done.wait(FENCE_WAIT, 0).map_err(e)?;
+        if run > 0 {
+            total += t.elapsed().as_secs_f64();
+        }
+    }
+    Ok(total / f64::from(COPY_RUNS))
+}
+
+fn bench_copy() -> Result<(), String> {
+    let e = |e: libnova::Error| e.to_string();
+    let dev = Device::open().map_err(e)?;
+    let info = dev.info().map_err(e)?;
+    let base = (info.va_start.max(1 << 30) + (1 << 30) - 1) & !((1 << 30) - 1);
+    let vm = Vm::new(&dev).map_err(e)?;
+    let va = |i: u64| base + i * COPY_SIZE;
+    let _vsrc = mapped(&vm, COPY_SIZE, Placement::Vram, va(0))?;
+    let _vdst = mapped(&vm, COPY_SIZE, Placement::Vram, va(1))?;
+    let ssrc = mapped(&vm, COPY_SIZE, Placement::System, va(2))?;
+    let sdst = mapped(&vm, COPY_SIZE, Placement::System, va(3))?;
+    let pbo = mapped(&vm, 64 << 10, Placement::System, va(4))?;
+    let mut push = pbo.map().map_err(e)?;
+    let mut sm = ssrc.map().map_err(e)?;
+    let mut dm = sdst.map().map_err(e)?;
+    sm.as_mut_slice().fill(0x5a);
+    dm.as_mut_slice().fill(0);
+    let ctx = Context::new(&vm, Engine::Copy).map_err(e)?;
+    let class = info.classes.copy;
+    let vram = ce_copy_secs(&ctx, &mut push, va(4), class, va(0), va(1))?;
+    let sys = ce_copy_secs(&ctx, &mut push, va(4), class, va(2), va(3))?;
+    // Baseline: the CPU copies the same 64 MiB between the two system-memory mappings.
+    let mut cpu = 0.0;
+    for run in 0..=COPY_RUNS {
+        let t = Instant::now();
+        dm.as_mut_slice().copy_from_slice(sm.as_slice());
+        std::hint::black_box(dm.as_mut_slice());
+        if run > 0 {
+            cpu += t.elapsed().as_secs_f64();
+        }
+    }
+    let cpu = cpu / f64::from(COPY_RUNS);
+    let mib = (COPY_SIZE >> 20) as f64;
+    println!(
+        "bench: CE copy of 64 MiB (mean of {COPY_RUNS}, EXEC to fence): VRAM->VRAM {:.1} ms \
+         ({:.0} MiB/s), sysmem->sysmem {:.1} ms ({:.0} MiB/s); CPU memcpy of 64 MiB (same \
+         run): {:.1} ms ({:.0} MiB/s); CE/memcpy = {:.2} (VRAM), {:.2} (sysmem); target >= 0.70",
+        vram * 1e3,
+        mib / vram,
+        sys * 1e3,
+        mib / sys,
+        cpu * 1e3,
+        mib / cpu,
+        cpu / vram,
+        cpu / sys
+    );
+    Ok(())
+}
+
+const LAT_RUNS: u32 = 200;
+
+fn bench_latency() -> Result<(), String> {
+    let e = |e: libnova::Error| e.to_string();
+    let dev = Device::open().map_err(e)?;
+    let info = dev.info().map_err(e)?;
+    let va = (info.va_start.max(1 << 30) + (1 << 30) - 1) & !((1 << 30) - 1);
+    let vm = Vm::new(&dev).map_err(e)?;
+    let pbo = mapped(&vm, 64 << 10, Placement::System, va)?;
+    let mut pm = pbo.map().map_err(e)?;
+    let mut p = Push::new();
+    p.nop();
+    p.write_to(&mut pm, 0);
+    let ctx = Context::new(&vm, Engine::Copy).map_err(e)?;
+    let done = Syncobj::new(&dev, false).map_err(e)?;
+    let range = [p.range(va)];
+    let sig = [done.binary()];
+    let mut job = 0.0;
+    for run in 0..=LAT_RUNS {
+        let t = Instant::now();
+        ctx.exec(&range, &[], &sig).map_err(e)?;
+        done.wait(FENCE_WAIT, 0).map_err(e)?;
+        if run > 0 {
+            job += t.elapsed().as_secs_f64();
+        }
+    }
+    let job = job / f64::from(LAT_RUNS);
+    // Baseline: a second thread signals a syncobj this thread waits for (WAIT_FOR_SUBMIT
+    // after a reset), timed from the request to the wake-up.
+    let s = Syncobj::new(&dev, false).map_err(e)?;
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<bool>();
+    let mut rt = 0.0;
+    std::thread::scope(|sc| -> Result<(), String> {
+        let s = &s;
+        let signaller = sc.spawn(move || -> Result<(), String> {
+            while go_rx.recv().unwrap_or(false) {
+                s.signal().map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        });
+        for run in 0..=LAT_RUNS {
+            s.reset().map_err(e)?;
+            let t = Instant::now();
+            go_tx.send(true).map_err(|e| e.to_string())?;
+            s.wait(FENCE_WAIT, drm::DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT)
+                .map_err(e)?;
+            if run > 0 {
+                rt += t.elapsed().as_secs_f64();
+            }
+        }
+        go_tx.send(false).map_err(|e| e.to_string())?;
+        signaller
+            .join()
+            .map_err(|_| "signaller panicked".to_string())?
+    })?;
+    let rt = rt / f64::from(LAT_RUNS);
+    println!(
+        "bench: empty job EXEC to fence (one NOP, binary syncobj, mean of {LAT_RUNS}): {:.0} us; \
+         syncobj signal (other thread) to wait return (same run): {:.0} us; ratio {:.2}x (target <= 3x)",
+        job * 1e6,
+        rt * 1e6,
+        job / rt
+    );
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let which = std::env::args().nth(1).unwrap_or_else(|| "bar".into());
     let r = match which.as_str() {
         "bar" => bench_bar(),
         "gem" => bench_gem(),
         "bind" => bench_bind(),
-        other => Err(format!("unknown benchmark {other:?} (bar, gem, bind)")),
+        "copy" => bench_copy(),
+        "latency" => bench_latency(),
+        other => Err(format!(
+            "unknown benchmark {other:?} (bar, gem, bind, copy, latency)"
+        )),
     };
     match r {
         Ok(()) => std::process::ExitCode::SUCCESS,
