@@ -28,6 +28,7 @@ use crate::{
     gsp::{self, GspFiles, GspMemory},
     hal::{self, BootStatus},
     handoff::{DrmHandoff, AUXILIARY_NAME},
+    irq::{GpuIrq, Vectors},
     link::GpuLink,
     memory::GpuMm,
     pramin::Pramin,
@@ -61,6 +62,9 @@ pub(crate) struct NovaCoreDriver;
 
 /// Per-GPU state, alive while the PCI function is bound.
 pub(crate) struct NovaCore<'bound> {
+    /// The GPU's interrupt (None: GSP-RM is not up or gave no vectors; everything polls).
+    /// Quiesced in `unbind` before GSP-RM is unloaded.
+    irq: Option<GpuIrq<'bound>>,
     /// Kept mapped for the lifetime of the binding (GSP boot and everything after use it);
     /// shared with nova-drm through the [`GpuLink`].
     bar: Arc<Bar0<'bound>>,
@@ -368,12 +372,36 @@ impl pci::Driver for NovaCoreDriver {
             None => None,
         };
         let classes = hal.map(|h| h.classes).unwrap_or_default();
+        let irq = gsp.as_ref().and_then(|g| match interrupt_vectors(pdev, &bar, g) {
+            Ok(v) => match GpuIrq::new(pdev, bar.clone(), g.chan.clone(), v) {
+                Ok(irq) => {
+                    dev_info!(
+                        pdev,
+                        "boot: interrupts: GSP vector {:?}, copy non-stall {:?}, graphics non-stall {:?}\n",
+                        v.gsp,
+                        v.copy,
+                        v.graphics
+                    );
+                    Some(irq)
+                }
+                Err(e) => {
+                    dev_err!(pdev, "boot: no interrupt ({:?}); polling\n", e);
+                    None
+                }
+            },
+            Err(e) => {
+                dev_err!(pdev, "boot: GSP-RM's interrupt table unavailable ({:?}); polling\n", e);
+                None
+            }
+        });
         let link = GpuLink::new(
             DrmHandoff::new(&id, vram_size, bar1_size, fw_version, classes),
             pdev.as_ref(),
             bar.clone(),
             mm.clone(),
             gsp.as_ref().map(|g| g.chan.clone()),
+            gsp.as_ref().and_then(|g| g.rm),
+            irq.as_ref().map(|i| i.shared().clone()),
         );
         if mm.is_some() {
             match link.check_bar1(pdev) {
@@ -412,6 +440,7 @@ impl pci::Driver for NovaCoreDriver {
         )?;
 
         Ok(NovaCore {
+            irq,
             _debugfs: debugfs,
             bar,
             boot0: boot0.into_raw(),
@@ -427,8 +456,45 @@ impl pci::Driver for NovaCoreDriver {
         // Unregisters the auxiliary device: nova-drm unbinds and its DRM device is unplugged
         // (waiting for running ioctls) before GSP-RM is unloaded.
         this.drm.revoke();
+        if let Some(irq) = &this.irq {
+            irq.quiesce();
+        }
         this.unload_firmware(pdev);
     }
+}
+
+/// The interrupt vectors GSP-RM assigns to GSP and to the non-stall interrupts of copy engine 0
+/// and the graphics engine (`NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE`, facts §2.3).
+fn interrupt_vectors(
+    pdev: &pci::Device<Core<'_>>,
+    bar: &Bar0<'_>,
+    g: &GspMemory,
+) -> Result<Vectors> {
+    use crate::gsp::fifo::{engine_idx, intr_vectors, INTR_GET_KERNEL_TABLE, INTR_TABLE_PARAMS};
+    let mut p = KVec::from_elem(0u8, INTR_TABLE_PARAMS, GFP_KERNEL)?;
+    g.chan.rm_control(
+        bar,
+        g.info.internal_client,
+        g.info.internal_subdevice,
+        INTR_GET_KERNEL_TABLE,
+        &mut p,
+    )?;
+    let max = crate::irq::VECTORS;
+    let gsp = intr_vectors(&p, engine_idx::GSP, max).and_then(|v| v.stall);
+    let copy = intr_vectors(&p, engine_idx::CE0, max).and_then(|v| v.nonstall);
+    let graphics = intr_vectors(&p, engine_idx::GR0, max).and_then(|v| v.nonstall);
+    if gsp.is_none() && copy.is_none() && graphics.is_none() {
+        dev_err!(
+            pdev,
+            "boot: GSP-RM's interrupt table names none of GSP, CE0, GR0\n"
+        );
+        return Err(ENOENT);
+    }
+    Ok(Vectors {
+        gsp,
+        copy,
+        graphics,
+    })
 }
 
 /// Writes a pattern into a freshly allocated VRAM block through the PRAMIN window and reads it

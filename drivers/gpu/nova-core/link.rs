@@ -14,7 +14,7 @@ use kernel::{
     prelude::*,
     sizes::SZ_64K,
     sync::{
-        atomic::Relaxed,
+        atomic::{Atomic, Relaxed},
         barrier::{dma_mb, Full},
         Arc,
     },
@@ -24,8 +24,14 @@ use kernel::{
 use crate::{
     address_space::{map_runs, mmu_err, AddressSpace, Backing, MapFlags},
     driver::Bar0,
-    gsp::channel::GspChannel,
+    gpfifo::{Channel, ChannelHandles, EngineKind, GPFIFO_ENTRIES, RING_BYTES},
+    gsp::{
+        channel::GspChannel,
+        fifo::{self, ctrl, MemDesc, PdAperture, RcTriggered},
+        rm::RmDevice,
+    },
     handoff::DrmHandoff,
+    irq::{EngineListener, IrqShared},
     memory::{Bar1Slot, GpuMm, VramBlock},
     mm::{
         mmu_v2::{PageSize, TableAddr},
@@ -49,7 +55,21 @@ pub struct GpuLink<'bound> {
     bar: Arc<Bar0<'bound>>,
     mm: Option<Arc<GpuMm>>,
     gsp: Option<Arc<GspChannel>>,
+    rm: Option<RmDevice>,
+    irq: Option<Arc<IrqShared>>,
+    /// Handles of the RM objects this link allocates (channels and their VA spaces).
+    next_handle: Atomic<u32>,
 }
+
+/// First handle of the objects a link allocates: "NW" in the top half (the device's own
+/// objects use "NV", [`crate::gsp::rm`]).
+const HANDLE_BASE: u32 = 0x4e57_0000;
+
+/// Entries of our root page directory (PD3, VA bits 48:47, facts §12.1).
+const ROOT_ENTRIES: u32 = 4;
+
+/// The usermode doorbell `NOTIFY_CHANNEL_PENDING` (facts §10.3: PF BAR0 0xBB0090).
+const DOORBELL: usize = 0xbb_0090;
 
 impl<'bound> GpuLink<'bound> {
     pub(crate) fn new(
@@ -58,6 +78,8 @@ impl<'bound> GpuLink<'bound> {
         bar: Arc<Bar0<'bound>>,
         mm: Option<Arc<GpuMm>>,
         gsp: Option<Arc<GspChannel>>,
+        rm: Option<RmDevice>,
+        irq: Option<Arc<IrqShared>>,
     ) -> Self {
         GpuLink {
             info,
@@ -65,7 +87,236 @@ impl<'bound> GpuLink<'bound> {
             bar,
             mm,
             gsp,
+            rm,
+            irq,
+            next_handle: Atomic::new(HANDLE_BASE),
         }
+    }
+
+    /// Whether GPU interrupts reach the driver (otherwise callers must poll).
+    pub fn has_interrupts(&self) -> bool {
+        self.irq.is_some()
+    }
+
+    /// Sets (or, with None, clears) who hears about engine interrupts and channel errors.
+    /// Clearing waits until a running notification has returned.
+    pub fn set_listener(&self, l: Option<Arc<dyn EngineListener>>) {
+        if let Some(irq) = &self.irq {
+            irq.set_listener(l);
+        }
+    }
+
+    fn handle(&self) -> u32 {
+        self.next_handle.fetch_add(1, Relaxed)
+    }
+
+    fn rm(&self) -> Result<(&Arc<GspChannel>, RmDevice)> {
+        match (&self.gsp, self.rm) {
+            (Some(g), Some(rm)) => Ok((g, rm)),
+            _ => Err(ENODEV),
+        }
+    }
+
+    /// A new channel of `engine` in `space`, its ring area mapped at `ring_va` (64 KiB
+    /// aligned, [`RING_BYTES`] long, not mapped yet). -EOPNOTSUPP if the chip's class for the
+    /// engine is not known.
+    pub fn channel_new(
+        &self,
+        space: &mut AddressSpace,
+        engine: EngineKind,
+        ring_va: u64,
+    ) -> Result<Channel> {
+        let (gsp, rm) = self.rm()?;
+        let (class, engine_type) = match engine {
+            EngineKind::Copy => (self.info.classes.copy, fifo::ENGINE_COPY0),
+            EngineKind::TwoD => (self.info.classes.twod, fifo::ENGINE_GRAPHICS),
+        };
+        if class == 0 || self.info.classes.channel == 0 {
+            return Err(EOPNOTSUPP);
+        }
+        let bar: &Bar0<'_> = &self.bar;
+        let mut size = [0u8; 4];
+        gsp.rm_control(
+            bar,
+            rm.client,
+            rm.subdevice,
+            ctrl::NV2080_CE_GET_FAULT_METHOD_BUFFER_SIZE,
+            &mut size,
+        )?;
+        let mthd_bytes = usize::try_from(u32::from_le_bytes(size))?;
+        if mthd_bytes > 1 << 20 {
+            dev_err!(
+                self.dev,
+                "GSP: method buffer of {} bytes asked for\n",
+                mthd_bytes
+            );
+            return Err(EIO);
+        }
+        let (ring, inst, userd, mthdbuf) = Channel::new_memory(self.dev, mthd_bytes)?;
+        let segments = [(ring.dma_address(), RING_BYTES as u64)];
+        self.vm_map(
+            space,
+            ring_va,
+            Backing::Sysmem {
+                segments: &segments,
+                len: RING_BYTES as u64,
+            },
+            MapFlags::default(),
+        )?;
+        let handles = ChannelHandles {
+            vaspace: self.handle(),
+            channel: self.handle(),
+            object: self.handle(),
+        };
+        let mut ch = Channel::assemble(
+            handles,
+            engine,
+            engine_type,
+            ring_va,
+            ring,
+            inst,
+            userd,
+            mthdbuf,
+        );
+        match self.channel_objects(gsp, rm, space, &mut ch, class) {
+            Ok(()) => Ok(ch),
+            Err(e) => {
+                // Freeing the VA space frees everything allocated under it.
+                let _ = gsp.rm_free(bar, rm.client, rm.device, handles.vaspace);
+                let _ = self.vm_unmap(space, ring_va, RING_BYTES as u64);
+                Err(e)
+            }
+        }
+    }
+
+    /// Steps 1-5 of [`crate::gsp::fifo`].
+    fn channel_objects(
+        &self,
+        gsp: &GspChannel,
+        rm: RmDevice,
+        space: &AddressSpace,
+        ch: &mut Channel,
+        class: u32,
+    ) -> Result {
+        let bar: &Bar0<'_> = &self.bar;
+        let h = ch.handles;
+        gsp.rm_alloc(
+            bar,
+            rm.client,
+            rm.device,
+            h.vaspace,
+            fifo::class::FERMI_VASPACE_A,
+            &fifo::vaspace_params(),
+        )?;
+        let root = space.root();
+        let aperture = if root.aperture.is_system() {
+            PdAperture::SysmemCoherent
+        } else {
+            PdAperture::Vidmem
+        };
+        let mut pd = fifo::set_page_directory_params(root.addr, ROOT_ENTRIES, aperture, h.vaspace);
+        gsp.rm_control(
+            bar,
+            rm.client,
+            rm.device,
+            ctrl::NV0080_DMA_SET_PAGE_DIRECTORY,
+            &mut pd,
+        )?;
+        let params = fifo::channel_params(&fifo::ChannelAlloc {
+            gpfifo_va: ch.ring_va,
+            gpfifo_entries: GPFIFO_ENTRIES,
+            h_vaspace: h.vaspace,
+            engine_type: ch.engine_type,
+            inst: MemDesc::sysmem(ch.inst.dma_address(), 0x1000),
+            userd: MemDesc::sysmem(ch.userd.dma_address(), 0x200),
+            mthdbuf: MemDesc::sysmem(ch.mthdbuf.dma_address(), ch.mthdbuf.size() as u64),
+        });
+        gsp.rm_alloc(
+            bar,
+            rm.client,
+            rm.device,
+            h.channel,
+            self.info.classes.channel,
+            &params,
+        )?;
+        ch.live = true;
+        match ch.engine {
+            EngineKind::Copy => gsp.rm_alloc(
+                bar,
+                rm.client,
+                h.channel,
+                h.object,
+                class,
+                &fifo::copy_params(ch.engine_type),
+            )?,
+            EngineKind::TwoD => gsp.rm_alloc(bar, rm.client, h.channel, h.object, class, &[])?,
+        }
+        let mut p = ch.engine_type.to_le_bytes();
+        gsp.rm_control(bar, rm.client, h.channel, ctrl::NVA06F_BIND, &mut p)?;
+        let mut p = [1u8, 0];
+        gsp.rm_control(
+            bar,
+            rm.client,
+            h.channel,
+            ctrl::NVA06F_GPFIFO_SCHEDULE,
+            &mut p,
+        )?;
+        let mut p = [0u8; 4];
+        gsp.rm_control(
+            bar,
+            rm.client,
+            h.channel,
+            ctrl::NVC36F_GET_WORK_SUBMIT_TOKEN,
+            &mut p,
+        )?;
+        ch.token = u32::from_le_bytes(p);
+        Ok(())
+    }
+
+    /// Frees the channel's RM objects (GSP-RM stops it first) and unmaps its ring area. The
+    /// memory goes when `ch` is dropped.
+    pub fn channel_free(&self, space: &mut AddressSpace, ch: &mut Channel) {
+        if !ch.live {
+            return;
+        }
+        ch.live = false;
+        if let Ok((gsp, rm)) = self.rm() {
+            let bar: &Bar0<'_> = &self.bar;
+            if let Err(e) = gsp.rm_free(bar, rm.client, rm.device, ch.handles.vaspace) {
+                dev_err!(
+                    self.dev,
+                    "GSP: freeing channel {} failed: {:?}\n",
+                    ch.chid(),
+                    e
+                );
+            }
+        }
+        if let Err(e) = self.vm_unmap(space, ch.ring_va, RING_BYTES as u64) {
+            dev_err!(
+                self.dev,
+                "unmapping the ring of channel {} failed: {:?}\n",
+                ch.chid(),
+                e
+            );
+        }
+    }
+
+    /// Tells the GPU that the channel's GPFIFO entries up to `put` (exclusive, mod the ring
+    /// size) are ready: GP_PUT in USERD, then the doorbell (facts §10.3).
+    pub fn channel_kick(&self, ch: &Channel, put: u32) -> Result {
+        if !ch.live {
+            return Err(ENODEV);
+        }
+        ch.set_gp_put(put)?;
+        // Ring entries, push segments and GP_PUT must be in memory before the GPU looks.
+        dma_mb(Full);
+        self.bar.try_write32(ch.token, DOORBELL)
+    }
+
+    /// The channel errors GSP-RM reported since the last call (`RC_TRIGGERED`).
+    pub fn take_channel_errors(&self) -> KVec<RcTriggered> {
+        self.service();
+        self.gsp.as_ref().map(|g| g.take_rc()).unwrap_or_default()
     }
 
     /// What nova-core identified.

@@ -22,6 +22,7 @@ use kernel::{
 
 use super::{
     cmdq::{Cmdq, Received, RX_READ_PTR, TX_WRITE_PTR},
+    fifo::RcTriggered,
     queue::{CMDQ_OFFSET, MSG_COUNT, STATQ_OFFSET},
     rpc::{self, function},
 };
@@ -59,6 +60,15 @@ impl QueueStats {
     }
 }
 
+/// Most `RC_TRIGGERED` reports kept until someone takes them.
+const RC_BACKLOG: usize = 64;
+
+/// What the queue lock protects.
+struct QueueState {
+    sent: u32,
+    rc: KVec<RcTriggered>,
+}
+
 /// The CPU's connection to GSP-RM.
 #[pin_data]
 pub(crate) struct GspChannel {
@@ -67,9 +77,10 @@ pub(crate) struct GspChannel {
     queues: Coherent<[u32]>,
     /// LIBOS log buffers: LOGINIT, LOGINTR, LOGRM (debugfs shares them).
     pub(crate) logs: [Arc<Coherent<[u8]>>; 3],
-    /// Commands sent so far; the queue sequence numbers continue from it.
+    /// Commands sent so far (the queue sequence numbers continue from it) and the channel
+    /// errors GSP-RM reported that nobody took yet.
     #[pin]
-    sent: Mutex<u32>,
+    state: Mutex<QueueState>,
     /// What has gone through the queues.
     pub(crate) stats: QueueStats,
 }
@@ -89,7 +100,10 @@ impl GspChannel {
                 dev: dev.into(),
                 queues,
                 logs,
-                sent <- new_mutex!(0),
+                state <- new_mutex!(QueueState {
+                    sent: 0,
+                    rc: KVec::new(),
+                }),
                 stats: QueueStats::new(),
             }? Error),
             GFP_KERNEL,
@@ -98,10 +112,20 @@ impl GspChannel {
 
     /// Runs `f` with the queues to itself: nothing else sends or receives meanwhile.
     pub(crate) fn exchange<R>(&self, f: impl FnOnce(&mut Cmdq<'_>) -> Result<R>) -> Result<R> {
-        let mut sent = self.sent.lock();
-        let mut q = Cmdq::new(&self.dev, &self.queues, *sent, &self.stats);
+        let mut state = self.state.lock();
+        let mut q = Cmdq::new(&self.dev, &self.queues, state.sent, &self.stats);
         let r = f(&mut q);
-        *sent = q.sent();
+        state.sent = q.sent();
+        for rc in q.take_rc() {
+            // At most a bounded backlog: a GPU that keeps stopping channels while nobody looks
+            // loses the oldest reports, never memory.
+            if state.rc.len() >= RC_BACKLOG {
+                state.rc.remove(0).ok();
+            }
+            if state.rc.push(rc, GFP_KERNEL).is_err() {
+                dev_err!(self.dev, "GSP: RC_TRIGGERED for chid {} dropped\n", rc.chid);
+            }
+        }
         if r.is_err() {
             self.stats.errors.fetch_add(1, Relaxed);
         }
@@ -110,13 +134,16 @@ impl GspChannel {
 
     /// Takes every message GSP-RM has posted, without waiting: all are events here (no
     /// command is outstanding while the lock is held).
-    pub(crate) fn take_events(&self) -> Result {
+    /// Returns how many there were.
+    pub(crate) fn take_events(&self) -> Result<u32> {
         self.exchange(|q| {
+            let mut n = 0;
             while q.pending()? {
                 let m = q.receive()?;
-                q.note_event(m.message().function);
+                q.note_event(&m.message());
+                n += 1;
             }
-            Ok(())
+            Ok(n)
         })
     }
 
@@ -134,7 +161,7 @@ impl GspChannel {
                 let m = q.receive()?;
                 let msg = m.message();
                 if msg.function != func {
-                    q.note_event(msg.function);
+                    q.note_event(&msg);
                     continue;
                 }
                 if msg.result != 0 {
@@ -172,6 +199,42 @@ impl GspChannel {
             "alloc of class",
             class,
         )
+    }
+
+    /// Runs control `cmd` on RM object `object` (`GSP_RM_CONTROL`, facts §9.3): `params` goes
+    /// out and is overwritten with what GSP-RM returns (same size).
+    pub(crate) fn rm_control(
+        &self,
+        bar: &Bar0<'_>,
+        client: u32,
+        object: u32,
+        cmd: u32,
+        params: &mut [u8],
+    ) -> Result {
+        let mut p = KVec::from_elem(0u8, rpc::RM_CONTROL_HDR + params.len(), GFP_KERNEL)?;
+        rpc::rm_control(&mut p, client, object, cmd, params).map_err(|_| EINVAL)?;
+        let r = self.rpc(bar, function::GSP_RM_CONTROL, &p)?;
+        let reply = r.message().payload;
+        self.check_status(function::GSP_RM_CONTROL, reply, "control", cmd)?;
+        match rpc::rm_control_params(reply) {
+            Some(out) if out.len() == params.len() => {
+                params.copy_from_slice(out);
+                Ok(())
+            }
+            _ => {
+                dev_err!(
+                    self.dev,
+                    "GSP: RM control {:#x}: reply of the wrong size\n",
+                    cmd
+                );
+                Err(EIO)
+            }
+        }
+    }
+
+    /// The channel errors (`RC_TRIGGERED`) GSP-RM reported since the last call.
+    pub(crate) fn take_rc(&self) -> KVec<RcTriggered> {
+        core::mem::take(&mut self.state.lock().rc)
     }
 
     /// Frees RM object `object` (`FREE`, facts §9.3).

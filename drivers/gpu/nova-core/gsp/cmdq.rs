@@ -16,6 +16,7 @@ use kernel::{
 
 use super::{
     channel::QueueStats,
+    fifo::{self, RcTriggered},
     queue::{CMDQ_OFFSET, MSG_COUNT, PAGE, STATQ_OFFSET},
     rpc::{self, Message},
 };
@@ -60,6 +61,8 @@ pub(crate) struct Cmdq<'a> {
     seq_num: u32,
     rpc_seq: u32,
     stats: &'a QueueStats,
+    /// `RC_TRIGGERED` events received through this view, for the channel to keep.
+    rc: KVec<RcTriggered>,
 }
 
 impl<'a> Cmdq<'a> {
@@ -77,12 +80,22 @@ impl<'a> Cmdq<'a> {
             seq_num: sent,
             rpc_seq: sent,
             stats,
+            rc: KVec::new(),
         }
     }
 
     /// Counts a message that was not the reply being waited for, and logs it.
-    pub(crate) fn note_event(&self, func: u32) {
+    /// An `RC_TRIGGERED` event is also kept (see [`Cmdq::take_rc`]); one that cannot be kept
+    /// (too short, no memory) is logged.
+    pub(crate) fn note_event(&mut self, msg: &Message<'_>) {
+        let func = msg.function;
         self.stats.events.fetch_add(1, Relaxed);
+        if func == rpc::function::RC_TRIGGERED {
+            match fifo::rc_triggered(msg.payload) {
+                Some(rc) if self.rc.push(rc, GFP_KERNEL).is_ok() => {}
+                _ => dev_err!(self.dev, "GSP: RC_TRIGGERED event dropped\n"),
+            }
+        }
         if func == rpc::function::MMU_FAULT_QUEUED {
             self.stats.fault_notices.fetch_add(1, Relaxed);
         }
@@ -92,6 +105,11 @@ impl<'a> Cmdq<'a> {
             func,
             rpc::function::name(func)
         );
+    }
+
+    /// The `RC_TRIGGERED` events noted so far (and forgets them).
+    pub(crate) fn take_rc(&mut self) -> KVec<RcTriggered> {
+        core::mem::take(&mut self.rc)
     }
 
     /// Number of commands sent so far.

@@ -9,6 +9,7 @@
 
 pub(crate) mod channel;
 mod cmdq;
+pub mod fifo;
 pub mod libos;
 pub mod queue;
 pub(crate) mod rm;
@@ -452,7 +453,7 @@ pub(crate) fn boot(
             match m.message().function {
                 function::GSP_INIT_DONE => break,
                 function::GSP_RUN_CPU_SEQUENCER => run_sequencer(dev, bar, m.message().payload)?,
-                f => q.note_event(f),
+                _ => q.note_event(&m.message()),
             }
         }
         q.send(
@@ -464,7 +465,7 @@ pub(crate) fn boot(
             let m = q.receive()?;
             let msg = m.message();
             if msg.function != function::GET_GSP_STATIC_INFO {
-                q.note_event(msg.function);
+                q.note_event(&msg);
                 continue;
             }
             if msg.result != 0 {

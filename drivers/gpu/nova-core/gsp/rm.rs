@@ -17,6 +17,7 @@ const DEVICE: u32 = 0x4e56_0080;
 const SUBDEVICE: u32 = 0x4e56_2080;
 
 /// The client, device and subdevice nova-core allocated in GSP-RM.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct RmDevice {
     /// Handle of the client (`NV01_ROOT`).
     pub(crate) client: u32,

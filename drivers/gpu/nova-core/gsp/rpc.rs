@@ -52,6 +52,8 @@ pub mod function {
     pub const GSP_LOCKDOWN_NOTICE: u32 = 0x101c;
     /// Event `MMU_FAULT_QUEUED`.
     pub const MMU_FAULT_QUEUED: u32 = 0x1005;
+    /// Event `RC_TRIGGERED`: GSP-RM stopped a channel (robust-channel recovery).
+    pub const RC_TRIGGERED: u32 = 0x1004;
 
     /// The name of a function or event number, or "unknown".
     pub const fn name(f: u32) -> &'static str {
@@ -68,6 +70,7 @@ pub mod function {
             GSP_RUN_CPU_SEQUENCER => "GSP_RUN_CPU_SEQUENCER",
             POST_EVENT => "POST_EVENT",
             MMU_FAULT_QUEUED => "MMU_FAULT_QUEUED",
+            RC_TRIGGERED => "RC_TRIGGERED",
             OS_ERROR_LOG => "OS_ERROR_LOG",
             UCODE_LIBOS_PRINT => "UCODE_LIBOS_PRINT",
             GSP_LOCKDOWN_NOTICE => "GSP_LOCKDOWN_NOTICE",
@@ -122,24 +125,24 @@ impl core::fmt::Display for RpcError {
     }
 }
 
-fn put32(b: &mut [u8], off: usize, v: u32) {
+pub(crate) fn put32(b: &mut [u8], off: usize, v: u32) {
     if let Some(d) = b.get_mut(off..off + 4) {
         d.copy_from_slice(&v.to_le_bytes());
     }
 }
 
-fn put64(b: &mut [u8], off: usize, v: u64) {
+pub(crate) fn put64(b: &mut [u8], off: usize, v: u64) {
     if let Some(d) = b.get_mut(off..off + 8) {
         d.copy_from_slice(&v.to_le_bytes());
     }
 }
 
-fn get32(b: &[u8], off: usize) -> u32 {
+pub(crate) fn get32(b: &[u8], off: usize) -> u32 {
     b.get(off..off + 4)
         .map_or(0, |d| u32::from_le_bytes([d[0], d[1], d[2], d[3]]))
 }
 
-fn get64(b: &[u8], off: usize) -> u64 {
+pub(crate) fn get64(b: &[u8], off: usize) -> u64 {
     u64::from(get32(b, off)) | (u64::from(get32(b, off + 4)) << 32)
 }
 
@@ -357,6 +360,8 @@ pub struct StaticInfo {
     pub short_name: [u8; 64],
     /// GSP-RM's internal client handle.
     pub internal_client: u32,
+    /// GSP-RM's internal subdevice handle (target of internal controls).
+    pub internal_subdevice: u32,
 }
 
 /// Smallest `GspStaticConfigInfo` the driver accepts.
@@ -377,6 +382,7 @@ pub fn static_info(p: &[u8]) -> Result<StaticInfo, RpcError> {
         bar2_pde_base: 0,
         short_name: [0; 64],
         internal_client: 0,
+        internal_subdevice: 0,
     };
     for (i, r) in s.regions.iter_mut().enumerate().take(s.num_regions) {
         let e = 344 + 8 + 48 * i;
@@ -396,6 +402,7 @@ pub fn static_info(p: &[u8]) -> Result<StaticInfo, RpcError> {
         s.short_name.copy_from_slice(n);
     }
     s.internal_client = get32(p, 1600);
+    s.internal_subdevice = get32(p, 1608);
     Ok(s)
 }
 

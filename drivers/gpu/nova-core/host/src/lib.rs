@@ -15,6 +15,9 @@ pub mod firmware;
 #[path = "../../mm/mod.rs"]
 pub mod mm;
 
+#[path = "../../pushbuf.rs"]
+pub mod pushbuf;
+
 #[path = "../../vbios/mod.rs"]
 pub mod vbios;
 
