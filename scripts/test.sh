@@ -67,7 +67,9 @@ for c in "tu102 TU102 (Turing)" "ad102 AD102 (Ada)"; do
     vm_suite "described-${c%% *}" "$script" "--chip ${c%% *}"
 done
 # IGT's generic DRM tests against nova (tests/igt/README.md); the per-subtest table is printed
-# and kept in $NOVA_CACHE/vm/runs/igt/igt-results.txt.
+# and kept in $NOVA_CACHE/vm/runs/igt/igt-results.txt. The report's own checks first.
+python3 tests/igt/test_report.py | tee "$logdir/igt-report-selftest.log" || true
+count "$logdir/igt-report-selftest.log"
 if bash scripts/setup-igt.sh; then
     VM_TIMEOUT=900 VM_SHARE="$NOVA_CACHE/igt:igt" vm_suite igt tests/vm/igt.sh
     python3 tests/igt/report.py "$NOVA_CACHE/vm/runs/igt" | tee "$logdir/igt-report.log" || true
