@@ -26,6 +26,13 @@ export IGT_FORCE_DRIVER=nova
 
 insmod /mnt/modules/nova-core.ko
 insmod /mnt/modules/nova-drm.ko
+# Without nova's DRM device IGT would only skip ("No known gpu found"): that is no result.
+card=$(grep -l '^nova ' /sys/kernel/debug/dri/*/name 2>/dev/null | head -1)
+if [ -z "$card" ]; then
+    echo "FAIL vm::igt::nova_drm_device: no DRM device of driver nova after insmod; IGT not run"
+    exit 1
+fi
+echo "PASS vm::igt::nova_drm_device ($(cat "$card"))"
 
 # Lines: BINARY [SUBTEST-FILTER] [limit=SECONDS]
 sed 's/#.*//' /mnt/igt/nova.testlist | while read -r bin rest; do
