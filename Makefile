@@ -28,6 +28,7 @@ setup:
 	@bash scripts/setup-tools.sh
 	@bash scripts/setup-chroot.sh
 	@bash scripts/setup-firmware.sh
+	@bash scripts/setup-igt.sh
 
 kernel: setup
 	@bash scripts/build-kernel.sh

@@ -69,6 +69,18 @@ for c in "tu102 TU102 (Turing)" "ad102 AD102 (Ada)"; do
     { printf 'export EXPECT_CHIP=%q\n' "${c#* }"; cat tests/vm/described-chip.sh; } > "$script"
     vm_suite "described-${c%% *}" "$script" "--chip ${c%% *}"
 done
+# IGT's generic DRM tests against nova (tests/igt/README.md); the per-subtest table is printed
+# and kept in $NOVA_CACHE/vm/runs/igt/igt-results.txt. The report's own checks first.
+python3 tests/igt/test_report.py | tee "$logdir/igt-report-selftest.log" || true
+count "$logdir/igt-report-selftest.log"
+if bash scripts/setup-igt.sh; then
+    VM_TIMEOUT=900 VM_SHARE="$NOVA_CACHE/igt:igt" vm_suite igt tests/vm/igt.sh
+    python3 tests/igt/report.py "$NOVA_CACHE/vm/runs/igt" | tee "$logdir/igt-report.log" || true
+    count "$logdir/igt-report.log"
+else
+    echo "FAIL vm::igt::setup: scripts/setup-igt.sh failed"
+    failed=$((failed + 1))
+fi
 
 # --- fault knobs of the vGPU: NAME, vGPU flags, errno, message nova-core must log
 # An optional fifth argument is a shell command the guest runs first (e.g. to damage a file).

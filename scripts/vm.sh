@@ -11,7 +11,8 @@
 # default 600), MODOUT (the modules directory, as `make modules MODOUT=...`), NOVA_KERNEL/VGPU_BIN/
 # GUEST_TESTS_BIN (overrides, used by the harness's own tests),
 # VM_VGA=WxH (add QEMU's standard VGA, bochs-drm in the guest, with that preferred mode),
-# VM_NO_TRACE=1 (run the vGPU without its access trace), VM_APPEND (extra kernel command line), VM_PANIC=1 (the guest is expected to panic: wait for it, save a screendump as screen.ppm,
+# VM_NO_TRACE=1 (run the vGPU without its access trace), VM_SHARE="DIR:NAME ..." (host directories
+# copied into the share, seen by the guest as /mnt/NAME: the igt suite's IGT binaries), VM_APPEND (extra kernel command line), VM_PANIC=1 (the guest is expected to panic: wait for it, save a screendump as screen.ppm,
 # stop QEMU; the verdicts are then "panicked" and "clean_before_panic").
 # Outputs: $NOVA_CACHE/vm/runs/NAME/{console.log,vgpu.log,vgpu-trace.log,share/out/*}.
 . "$(dirname "$0")/lib.sh"
@@ -70,6 +71,10 @@ cp "$script" "$RUN/share/guest.sh"
 # links: guest tests damage their copy on purpose, and the cache must stay intact.
 mkdir -p "$RUN/share/firmware/nvidia/ga102/gsp"
 cp "$FWDIR"/nvidia/ga102/gsp/*-570.144.bin "$RUN/share/firmware/nvidia/ga102/gsp/"
+for spec in ${VM_SHARE:-}; do
+    [ -d "${spec%:*}" ] || die "VM_SHARE: ${spec%:*} is not a directory"
+    cp -a "${spec%:*}" "$RUN/share/${spec##*:}"
+done
 cp "$KERNEL" "$RUN/bzImage"
 if [ -n "$interactive" ]; then
     echo 'exec setsid cttyhack sh -l' >> "$RUN/share/guest.sh"
