@@ -108,7 +108,7 @@ on_panic=-1
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -M q35,memory-backend=mem -m 1G -smp 2
     -object memory-backend-memfd,id=mem,size=1G,share=on
     -nographic -no-reboot -nic none -vga none -kernel "$RUN/bzImage" -initrd "$initrd"
-    -append "$consoles panic=$on_panic oops=panic loglevel=4 modprobe.blacklist=nouveau firmware_class.path=/mnt/firmware ${VM_APPEND:-}"
+    -append "$consoles panic=$on_panic oops=panic loglevel=4 modprobe.blacklist=nouveau firmware_class.path=/mnt/firmware ${VM_KUNIT:-kunit.enable=0} ${VM_APPEND:-}"
     -device "$devjson"
     -virtfs "local,path=$RUN/share,mount_tag=share,security_model=none")
 if [ -n "${VM_VGA:-}" ]; then

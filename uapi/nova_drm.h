@@ -35,8 +35,8 @@ extern "C" {
  *   -EINVAL  a malformed argument: unknown flags or op, non-zero padding or reserved field,
  *            zero or misaligned size/address/offset, a range outside the VM's VA window or
  *            past the end of the object, an op_size this kernel cannot read.
- *   -ENOENT  a GEM handle or VM id that does not exist in this file, or an UNMAP of a range
- *            that has nothing mapped in it.
+ *   -ENOENT  a GEM handle, VM id, context id or syncobj handle that does not exist in this
+ *            file, or an UNMAP of a range that has nothing mapped in it.
  *   -ENOSPC  no room: VRAM exhausted, a size larger than the placement can ever hold (more than
  *            the usable VRAM; more than half of RAM for system memory), or a MAP onto a VA range
  *            that is already (partly) mapped.
@@ -46,6 +46,7 @@ extern "C" {
  *   -ETIMEDOUT, -EIO  (fence errors and CTX_QUERY's last_error, never an ioctl's return): a
  *            job that ran past the job timeout, or a channel the GPU stopped (bad method, MMU
  *            fault).
+ *   -EBUSY   VM_DESTROY of a VM that contexts still use.
  *   -ENOMEM  the kernel ran out of memory for its own bookkeeping.
  *   -ENODEV  the GPU is gone (unbound or fallen off the bus).
  *
@@ -162,6 +163,8 @@ struct drm_nova_vm_create {
  * struct drm_nova_vm_destroy - destroy a VM and every mapping in it
  * @id: in.
  * @pad: must be 0.
+ *
+ * A VM that contexts still use is not destroyed: -EBUSY (destroy the contexts first).
  */
 struct drm_nova_vm_destroy {
 	__u32 id;
@@ -255,6 +258,7 @@ struct drm_nova_vm_bind {
  * NOVA_GETPARAM_VA_START (in [1 MiB, 2 MiB)) for its GPFIFO ring and fence; userspace never
  * sees it.
  * Contexts of one file run independently: a hang or a fault in one resets only that one.
+ * A VM holds at most NOVA_CTX_MAX_PER_VM contexts (-ENOSPC past that).
  */
 struct drm_nova_ctx_create {
 	__u32 vm_id;

@@ -9,7 +9,8 @@
 use core::fmt;
 
 use crate::uapi::{
-    DrmNovaVmBind, DrmNovaVmBindOp, NOVA_GEM_CREATE_FLAGS, NOVA_GEM_CREATE_VRAM,
+    DrmNovaExec, DrmNovaExecPush, DrmNovaSync, DrmNovaVmBind, DrmNovaVmBindOp, NOVA_EXEC_MAX_PUSH,
+    NOVA_EXEC_MAX_PUSH_SIZE, NOVA_EXEC_MAX_SYNCS, NOVA_GEM_CREATE_FLAGS, NOVA_GEM_CREATE_VRAM,
     NOVA_VM_BIND_MAX_OPS, NOVA_VM_BIND_OP_FLAGS, NOVA_VM_BIND_OP_MAP, NOVA_VM_BIND_OP_UNMAP,
     NOVA_VM_BIND_READ_ONLY, NOVA_VM_BIND_SPARSE,
 };
@@ -110,6 +111,70 @@ pub fn vm_bind(args: &DrmNovaVmBind) -> Result<(), ArgError> {
         return Err(ArgError::Invalid);
     }
     Ok(())
+}
+
+/// Checks the header of EXEC (not the arrays): flags and pad 0, 1 to `NOVA_EXEC_MAX_PUSH`
+/// push ranges, at most `NOVA_EXEC_MAX_SYNCS` syncobjs in all.
+pub fn exec(args: &DrmNovaExec) -> Result<(), ArgError> {
+    if args.flags != 0
+        || args.pad != 0
+        || args.num_push == 0
+        || args.num_push > NOVA_EXEC_MAX_PUSH
+        || u64::from(args.num_waits) + u64::from(args.num_signals) > u64::from(NOVA_EXEC_MAX_SYNCS)
+    {
+        return Err(ArgError::Invalid);
+    }
+    Ok(())
+}
+
+/// Checks one push range: 4-byte aligned VA below 2^40 (what a GPFIFO entry holds), a
+/// non-zero multiple of 4 bytes up to `NOVA_EXEC_MAX_PUSH_SIZE`, flags 0.
+pub fn exec_push(p: &DrmNovaExecPush) -> Result<(), ArgError> {
+    if p.flags != 0
+        || !p.va.is_multiple_of(4)
+        || p.size == 0
+        || !p.size.is_multiple_of(4)
+        || p.size > NOVA_EXEC_MAX_PUSH_SIZE
+        || p.va
+            .checked_add(u64::from(p.size))
+            .is_none_or(|end| end > 1 << 40)
+    {
+        return Err(ArgError::Invalid);
+    }
+    Ok(())
+}
+
+/// Bytes of `struct drm_nova_exec_push`.
+pub const PUSH_SIZE: usize = core::mem::size_of::<DrmNovaExecPush>();
+/// Bytes of `struct drm_nova_sync`.
+pub const SYNC_SIZE: usize = core::mem::size_of::<DrmNovaSync>();
+
+/// Decodes a `struct drm_nova_exec_push` (`PUSH_SIZE` bytes, native byte order); a shorter
+/// slice decodes as zeroes (an invalid range).
+pub fn parse_push(b: &[u8]) -> DrmNovaExecPush {
+    let mut full = [0u8; PUSH_SIZE];
+    let n = b.len().min(PUSH_SIZE);
+    full[..n].copy_from_slice(&b[..n]);
+    let b = &full[..];
+    DrmNovaExecPush {
+        va: u64_at(b, 0),
+        size: u32_at(b, 8),
+        flags: u32_at(b, 12),
+    }
+}
+
+/// Decodes a `struct drm_nova_sync` (`SYNC_SIZE` bytes, native byte order); a shorter slice
+/// decodes as zeroes.
+pub fn parse_sync(b: &[u8]) -> DrmNovaSync {
+    let mut full = [0u8; SYNC_SIZE];
+    let n = b.len().min(SYNC_SIZE);
+    full[..n].copy_from_slice(&b[..n]);
+    let b = &full[..];
+    DrmNovaSync {
+        handle: u32_at(b, 0),
+        flags: u32_at(b, 4),
+        point: u64_at(b, 8),
+    }
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {

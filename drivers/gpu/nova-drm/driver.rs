@@ -21,7 +21,12 @@ use nova_core::{
     link::GpuLink,
 };
 
-use crate::{file::File, gem::NovaGem, vm::VmRegistry};
+use crate::{
+    ctx::{CtxRegistry, Listener},
+    file::File,
+    gem::NovaGem,
+    vm::VmRegistry,
+};
 
 /// The auxiliary driver type; also the DRM driver type.
 pub(crate) struct NovaDrmDriver;
@@ -36,6 +41,8 @@ pub(crate) struct NovaData {
     pub(crate) gpu: DrmHandoff,
     /// Every live VM of every open file.
     pub(crate) vms: Arc<VmRegistry>,
+    /// Every live context of every open file.
+    pub(crate) ctxs: Arc<CtxRegistry>,
 }
 
 /// The debugfs `vms` file: every VM of every open file and its mappings.
@@ -52,6 +59,8 @@ pub(crate) struct NovaBinding<'bound> {
     /// `/sys/kernel/debug/nova-drm-<auxiliary device>/vms`.
     _vms_file: Pin<KBox<debugfs::File<VmsFile>>>,
     _dir: debugfs::Dir,
+    /// The device's contexts (shut down in `unbind`).
+    ctxs: Arc<CtxRegistry>,
     _reg: drm::Registration<'bound, NovaDrmDriver>,
 }
 
@@ -79,13 +88,17 @@ impl auxiliary::Driver for NovaDrmDriver {
         let gpu = *link.info();
         let pdev: &'bound pci::Device<Bound> = adev.parent().try_into()?;
         let vms = VmRegistry::new()?;
+        let ctxs = CtxRegistry::new()?;
         let drm = drm::UnregisteredDevice::<Self>::new(
             pdev,
             Ok(NovaData {
                 gpu,
                 vms: vms.clone(),
+                ctxs: ctxs.clone(),
             }),
         )?;
+        // Fences of this device's jobs are signalled from nova-core's interrupt thread.
+        link.set_listener(Some(Arc::new(Listener(ctxs.clone()), GFP_KERNEL)?));
         // SAFETY: the registration is stored in the binding data, which the driver core drops on
         // unbind; it is never forgotten.
         let reg = unsafe { drm::Registration::new(pdev.as_ref(), drm, link, 0)? };
@@ -104,8 +117,19 @@ impl auxiliary::Driver for NovaDrmDriver {
         Ok(NovaBinding {
             _vms_file: vms_file,
             _dir: dir,
+            ctxs,
             _reg: reg,
         })
+    }
+
+    fn unbind<'bound>(adev: &'bound auxiliary::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        // Our code must not be called once we are gone, and every channel must be freed while
+        // GSP-RM is still up: contexts of files that stay open are dead from here on.
+        if let Ok(link) = adev.registration_data::<CovariantForLt!(GpuLink<'_>)>() {
+            let link = link.get_ref();
+            link.set_listener(None);
+            this.ctxs.shutdown(link);
+        }
     }
 }
 
@@ -127,4 +151,6 @@ impl drm::Driver for NovaDrmDriver {
 
     const IOCTLS: &'static [drm::ioctl::DrmIoctlDescriptor] = crate::ioctl::IOCTLS;
     const FEAT_RENDER: bool = true;
+    const FEAT_SYNCOBJ: bool = true;
+    const FEAT_SYNCOBJ_TIMELINE: bool = true;
 }

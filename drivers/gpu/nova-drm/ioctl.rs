@@ -17,7 +17,8 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
-use nova_core::{address_space::MapFlags, link::GpuLink};
+use kernel::{dma_fence::FenceChain, drm::syncobj::SyncObj};
+use nova_core::{address_space::MapFlags, gpfifo::EngineKind, link::GpuLink};
 
 use crate::{
     args::{self, ArgError, BindOp},
@@ -147,6 +148,34 @@ pub(crate) const IOCTLS: &[drm::ioctl::DrmIoctlDescriptor] = &[
         vm_bind,
         c"NOVA_VM_BIND"
     ),
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_CTX_CREATE,
+        uapi::DrmNovaCtxCreate,
+        drm::ioctl::RENDER_ALLOW,
+        ctx_create,
+        c"NOVA_CTX_CREATE"
+    ),
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_CTX_DESTROY,
+        uapi::DrmNovaCtxDestroy,
+        drm::ioctl::RENDER_ALLOW,
+        ctx_destroy,
+        c"NOVA_CTX_DESTROY"
+    ),
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_CTX_QUERY,
+        uapi::DrmNovaCtxQuery,
+        drm::ioctl::RENDER_ALLOW,
+        ctx_query,
+        c"NOVA_CTX_QUERY"
+    ),
+    nova_ioctl!(
+        uapi::DRM_IOCTL_NOVA_EXEC,
+        uapi::DrmNovaExec,
+        drm::ioctl::RENDER_ALLOW,
+        exec,
+        c"NOVA_EXEC"
+    ),
 ];
 
 /// The engine classes `NOVA_GETPARAM_CLASS_*` report, in parameter order (channel, copy, 2D,
@@ -182,6 +211,7 @@ fn getparam(
         uapi::NOVA_GETPARAM_CLASS_COMPUTE => class(4),
         // Without GSP-RM there is no VRAM allocator, hence nothing free.
         uapi::NOVA_GETPARAM_VRAM_FREE => link.mm().map_or(0, |mm| mm.vram_free()),
+        uapi::NOVA_GETPARAM_JOB_TIMEOUT_MS => u64::from(crate::ctx::JOB_TIMEOUT_MS),
         _ => return Err(EINVAL),
     };
     Ok(0)
@@ -371,4 +401,141 @@ fn vm_bind(
     // At most NOVA_VM_BIND_MAX_OPS.
     args.num_ops = applied as u32;
     result.map(|()| 0)
+}
+
+/// `DRM_IOCTL_NOVA_CTX_CREATE`.
+fn ctx_create(
+    _dev: &NovaDevice<drm::Registered>,
+    link: &GpuLink<'_>,
+    args: &mut uapi::DrmNovaCtxCreate,
+    file: &drm::File<File>,
+) -> Result<u32> {
+    let engine = match args.engine {
+        uapi::NOVA_ENGINE_COPY => EngineKind::Copy,
+        uapi::NOVA_ENGINE_2D => EngineKind::TwoD,
+        _ => return Err(EINVAL),
+    };
+    if args.flags != 0 {
+        return Err(EINVAL);
+    }
+    args.id = file.inner().create_ctx(link, args.vm_id, engine)?;
+    Ok(0)
+}
+
+/// `DRM_IOCTL_NOVA_CTX_DESTROY`.
+fn ctx_destroy(
+    _dev: &NovaDevice<drm::Registered>,
+    link: &GpuLink<'_>,
+    args: &mut uapi::DrmNovaCtxDestroy,
+    file: &drm::File<File>,
+) -> Result<u32> {
+    if args.pad != 0 {
+        return Err(EINVAL);
+    }
+    file.inner().destroy_ctx(link, args.id)?;
+    Ok(0)
+}
+
+/// `DRM_IOCTL_NOVA_CTX_QUERY`.
+fn ctx_query(
+    _dev: &NovaDevice<drm::Registered>,
+    _link: &GpuLink<'_>,
+    args: &mut uapi::DrmNovaCtxQuery,
+    file: &drm::File<File>,
+) -> Result<u32> {
+    if args.flags != 0 {
+        return Err(EINVAL);
+    }
+    let r = file.inner().ctx(args.id)?.report();
+    args.resets = r.resets;
+    args.last_error = r.last_error;
+    args.submitted = r.submitted;
+    args.completed = r.completed;
+    Ok(0)
+}
+
+/// Copies `n` records of `size` bytes from user pointer `ptr` and decodes each with `parse`.
+fn read_user_array<T>(ptr: u64, n: u32, size: usize, parse: fn(&[u8]) -> T) -> Result<KVec<T>> {
+    let mut out = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+    if n == 0 {
+        return Ok(out);
+    }
+    let ptr = UserPtr::from_addr(usize::try_from(ptr).map_err(|_| EFAULT)?);
+    let mut bytes = KVec::from_elem(0u8, size * n as usize, GFP_KERNEL)?;
+    UserSlice::new(ptr, bytes.len())
+        .reader()
+        .read_slice(&mut bytes)?;
+    for rec in bytes.chunks_exact(size) {
+        out.push(parse(rec), GFP_KERNEL)?;
+    }
+    Ok(out)
+}
+
+/// `DRM_IOCTL_NOVA_EXEC`: checks the job, resolves its syncobjs, creates its fence, installs
+/// it in the signal syncobjs and queues it.
+fn exec(
+    _dev: &NovaDevice<drm::Registered>,
+    _link: &GpuLink<'_>,
+    args: &mut uapi::DrmNovaExec,
+    file: &drm::File<File>,
+) -> Result<u32> {
+    args::exec(args)?;
+    let ctx = file.inner().ctx(args.ctx_id)?;
+
+    let pushes = read_user_array(args.push, args.num_push, args::PUSH_SIZE, args::parse_push)?;
+    let mut segments = KVec::with_capacity(pushes.len(), GFP_KERNEL)?;
+    for p in pushes.iter() {
+        args::exec_push(p)?;
+        if !ctx.vm().covers(p.va, u64::from(p.size)) {
+            return Err(EINVAL);
+        }
+        segments.push((p.va, p.size / 4), GFP_KERNEL)?;
+    }
+
+    let waits = read_user_array(
+        args.waits,
+        args.num_waits,
+        args::SYNC_SIZE,
+        args::parse_sync,
+    )?;
+    let signals = read_user_array(
+        args.signals,
+        args.num_signals,
+        args::SYNC_SIZE,
+        args::parse_sync,
+    )?;
+    let mut deps = KVec::with_capacity(waits.len(), GFP_KERNEL)?;
+    for w in waits.iter() {
+        if w.flags != 0 {
+            return Err(EINVAL);
+        }
+        deps.push(
+            SyncObj::find_fence(file, w.handle, w.point, false)?,
+            GFP_KERNEL,
+        )?;
+    }
+    let mut outs = KVec::with_capacity(signals.len(), GFP_KERNEL)?;
+    for s in signals.iter() {
+        if s.flags != 0 {
+            return Err(EINVAL);
+        }
+        let obj = SyncObj::lookup(file, s.handle)?;
+        let chain = if s.point != 0 {
+            Some(FenceChain::new()?)
+        } else {
+            None
+        };
+        outs.push((obj, chain, s.point), GFP_KERNEL)?;
+    }
+
+    let job = ctx.new_job(segments, deps)?;
+    let fence = job.fence();
+    ctx.queue(job)?;
+    for (obj, chain, point) in outs {
+        match chain {
+            Some(chain) => obj.add_point(chain, &fence, point),
+            None => obj.replace_fence(Some(&fence)),
+        }
+    }
+    Ok(0)
 }

@@ -3,6 +3,7 @@
 //! for each GPU and exposes a render node with the nova uAPI (`uapi/nova_drm.h`).
 
 pub mod args;
+mod ctx;
 mod driver;
 mod file;
 mod gem;

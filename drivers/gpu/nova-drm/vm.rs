@@ -23,7 +23,11 @@ use kernel::{
     fmt, new_mutex,
     prelude::*,
     rbtree::{RBTree, RBTreeNodeReservation},
-    sync::{aref::ARef, Arc, Mutex},
+    sync::{
+        aref::ARef,
+        atomic::{Atomic, Relaxed},
+        Arc, Mutex,
+    },
 };
 
 use crate::{
@@ -323,6 +327,8 @@ pub(crate) struct Vm {
     inst: u64,
     /// GPUVM's reservation object; sparse mappings map it.
     r_obj: ARef<NovaGem>,
+    /// Kernel VA slots in use by contexts (bit n: `[1 MiB + n * 64 KiB, +64 KiB)`).
+    ctx_slots: Atomic<u32>,
     /// The GPUVM; `None` once destroyed.
     #[pin]
     state: Mutex<Option<UniqueRefGpuVm<NovaVm>>>,
@@ -363,10 +369,73 @@ impl Vm {
                 pid,
                 inst,
                 r_obj,
+                ctx_slots: Atomic::new(0),
                 state <- new_mutex!(Some(gpuvm)),
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// Takes a free context slot (-ENOSPC when all `NOVA_CTX_MAX_PER_VM` are in use) and
+    /// returns it.
+    pub(crate) fn take_ctx_slot(&self) -> Result<u32> {
+        let mut cur = self.ctx_slots.load(Relaxed);
+        loop {
+            let slot = (!cur).trailing_zeros();
+            if slot >= crate::uapi::NOVA_CTX_MAX_PER_VM {
+                return Err(ENOSPC);
+            }
+            match self.ctx_slots.cmpxchg(cur, cur | 1 << slot, Relaxed) {
+                Ok(_) => return Ok(slot),
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// Gives a context slot back.
+    pub(crate) fn put_ctx_slot(&self, slot: u32) {
+        let mut cur = self.ctx_slots.load(Relaxed);
+        while let Err(now) = self.ctx_slots.cmpxchg(cur, cur & !(1 << slot), Relaxed) {
+            cur = now;
+        }
+    }
+
+    /// Whether contexts use this VM.
+    pub(crate) fn has_contexts(&self) -> bool {
+        self.ctx_slots.load(Relaxed) != 0
+    }
+
+    /// Whether `[va, va + len)` lies wholly in mappings whose PTEs are written.
+    pub(crate) fn covers(&self, va: u64, len: u64) -> bool {
+        let Some(end) = va.checked_add(len) else {
+            return false;
+        };
+        let guard = self.state.lock();
+        let Some(gpuvm) = guard.as_ref() else {
+            return false;
+        };
+        let mut at = va;
+        for (&start, e) in gpuvm.data_ref().maps.iter() {
+            if start + e.len <= at {
+                continue;
+            }
+            if start > at || e.page == 0 {
+                return false;
+            }
+            at = start + e.len;
+            if at >= end {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Runs `f` on the VM's page tables (-ENOENT once destroyed, -ENODEV once given up).
+    pub(crate) fn with_aspace<R>(&self, f: impl FnOnce(&mut AddressSpace) -> R) -> Result<R> {
+        let mut guard = self.state.lock();
+        let gpuvm = (*guard).as_mut().ok_or(ENOENT)?;
+        let aspace = gpuvm.data().aspace.as_mut().ok_or(ENODEV)?;
+        Ok(f(aspace))
     }
 
     /// Applies `steps` in order. Returns how many were applied and, if one failed, its error

@@ -437,3 +437,61 @@ fn getparam_constants() {
     assert_eq!(VA_END, 1 << 47);
     assert_eq!(args::PAGE_SIZES, (4 * KIB) | (64 * KIB) | (2 * MIB));
 }
+
+#[test]
+fn exec_header_and_pushes() {
+    let ok = DrmNovaExec {
+        ctx_id: 1,
+        flags: 0,
+        num_push: 1,
+        num_waits: 32,
+        num_signals: 32,
+        pad: 0,
+        push: 0,
+        waits: 0,
+        signals: 0,
+    };
+    assert_eq!(args::exec(&ok), Ok(()));
+    for bad in [
+        DrmNovaExec { flags: 1, ..ok },
+        DrmNovaExec { pad: 1, ..ok },
+        DrmNovaExec { num_push: 0, ..ok },
+        DrmNovaExec {
+            num_push: NOVA_EXEC_MAX_PUSH + 1,
+            ..ok
+        },
+        DrmNovaExec {
+            num_waits: 33,
+            ..ok
+        },
+        DrmNovaExec {
+            num_signals: u32::MAX,
+            ..ok
+        },
+    ] {
+        assert_eq!(args::exec(&bad), Err(ArgError::Invalid));
+    }
+    let p = DrmNovaExecPush {
+        va: 0x20_0000,
+        size: 64,
+        flags: 0,
+    };
+    assert_eq!(args::exec_push(&p), Ok(()));
+    for bad in [
+        DrmNovaExecPush { va: 0x20_0002, ..p },
+        DrmNovaExecPush { size: 0, ..p },
+        DrmNovaExecPush { size: 6, ..p },
+        DrmNovaExecPush {
+            size: NOVA_EXEC_MAX_PUSH_SIZE + 4,
+            ..p
+        },
+        DrmNovaExecPush { flags: 2, ..p },
+        DrmNovaExecPush {
+            va: (1 << 40) - 4,
+            size: 8,
+            flags: 0,
+        },
+    ] {
+        assert_eq!(args::exec_push(&bad), Err(ArgError::Invalid));
+    }
+}
