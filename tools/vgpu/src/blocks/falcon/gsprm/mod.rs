@@ -564,8 +564,11 @@ impl GspRm {
 
     fn run(&mut self) {
         let guest = self.cfg.guest.clone();
-        let g = guest.lock().unwrap_or_else(|e| e.into_inner());
         loop {
+            // Guest memory is locked per element, not across one: executing a command may
+            // write guest memory itself (a channel's instance block and USERD in system
+            // memory, through the FIFO's own memory path).
+            let g = guest.lock().unwrap_or_else(|e| e.into_inner());
             if self.state != State::Running || !self.flush(&g) {
                 break;
             }
@@ -583,7 +586,9 @@ impl GspRm {
                 ));
                 break;
             }
-            match self.next(&g) {
+            let next = self.next(&g);
+            drop(g);
+            match next {
                 Next::Empty => break,
                 Next::Halt(why) => {
                     self.halt(why);
