@@ -442,7 +442,7 @@ fn ce_fill() -> Result<(), String> {
     let (start1, len1, v1) = (0x1040u64, 3 * MIB as u32 - 0x80, 0xa5a5_5a5au32);
     // A rectangle of 64 lines of 1000 bytes, 2048 bytes apart, past the first range.
     let (start2, pitch, width, lines, v2) =
-        (3 * MIB + 0x100, 2048u32, 1000u32, 64u32, 0x0102_0304u32);
+        (3 * MIB + 0x1100, 2048u32, 1000u32, 64u32, 0x0102_0304u32);
     let ctx = Context::new(&vm, Engine::Copy).ctx("CTX_CREATE copy")?;
     let mut p = start(&g, Engine::Copy);
     p.ce_fill(b.va + start1, len1, v1);
@@ -564,7 +564,8 @@ fn twod_pixels() -> Result<(), String> {
     let wpp = pitch / 4;
     match first_diff(dst.words(), |i| {
         let (y, x) = (i / wpp, i % wpp);
-        if x < w {
+        // The object is rounded up to whole pages: rows past the surface stay padding too.
+        if x < w && y < h {
             img.px[y * w + x]
         } else {
             PAD
