@@ -83,34 +83,33 @@ pub(crate) fn coherent(dev: &device::Device<Bound>, bytes: usize) -> Result<Cohe
     Ok(CoherentBox::<[u32]>::zeroed_slice(dev, bytes / 4, GFP_KERNEL)?.into())
 }
 
-impl Channel {
-    pub(crate) fn new_memory(
-        dev: &device::Device<Bound>,
-        mthdbuf_bytes: usize,
-    ) -> Result<(
-        Coherent<[u32]>,
-        Coherent<[u32]>,
-        Coherent<[u32]>,
-        Coherent<[u32]>,
-    )> {
-        Ok((
-            coherent(dev, RING_BYTES)?,
-            coherent(dev, 0x1000)?,
-            coherent(dev, 0x1000)?,
-            coherent(dev, mthdbuf_bytes.max(0x1000).next_multiple_of(0x1000))?,
-        ))
-    }
+/// The memory of a channel before GSP-RM knows it.
+pub(crate) struct ChannelMemory {
+    pub(crate) ring: Coherent<[u32]>,
+    pub(crate) inst: Coherent<[u32]>,
+    pub(crate) userd: Coherent<[u32]>,
+    pub(crate) mthdbuf: Coherent<[u32]>,
+}
 
-    #[allow(clippy::too_many_arguments)]
+impl ChannelMemory {
+    /// Zeroed memory for one channel, with a method buffer of `mthdbuf_bytes` (at least 4 KiB).
+    pub(crate) fn new(dev: &device::Device<Bound>, mthdbuf_bytes: usize) -> Result<Self> {
+        Ok(ChannelMemory {
+            ring: coherent(dev, RING_BYTES)?,
+            inst: coherent(dev, 0x1000)?,
+            userd: coherent(dev, 0x1000)?,
+            mthdbuf: coherent(dev, mthdbuf_bytes.max(0x1000).next_multiple_of(0x1000))?,
+        })
+    }
+}
+
+impl Channel {
     pub(crate) fn assemble(
         handles: ChannelHandles,
         engine: EngineKind,
         engine_type: u32,
         ring_va: u64,
-        ring: Coherent<[u32]>,
-        inst: Coherent<[u32]>,
-        userd: Coherent<[u32]>,
-        mthdbuf: Coherent<[u32]>,
+        mem: ChannelMemory,
     ) -> Self {
         Channel {
             handles,
@@ -118,10 +117,10 @@ impl Channel {
             engine_type,
             token: 0,
             ring_va,
-            ring,
-            inst,
-            userd,
-            mthdbuf,
+            ring: mem.ring,
+            inst: mem.inst,
+            userd: mem.userd,
+            mthdbuf: mem.mthdbuf,
             live: false,
         }
     }

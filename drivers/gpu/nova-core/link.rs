@@ -24,7 +24,7 @@ use kernel::{
 use crate::{
     address_space::{map_runs, mmu_err, AddressSpace, Backing, MapFlags},
     driver::Bar0,
-    gpfifo::{Channel, ChannelHandles, EngineKind, GPFIFO_ENTRIES, RING_BYTES},
+    gpfifo::{Channel, ChannelHandles, ChannelMemory, EngineKind, GPFIFO_ENTRIES, RING_BYTES},
     gsp::{
         channel::GspChannel,
         fifo::{self, ctrl, MemDesc, PdAperture, RcTriggered},
@@ -152,8 +152,8 @@ impl<'bound> GpuLink<'bound> {
             );
             return Err(EIO);
         }
-        let (ring, inst, userd, mthdbuf) = Channel::new_memory(self.dev, mthd_bytes)?;
-        let segments = [(ring.dma_address(), RING_BYTES as u64)];
+        let mem = ChannelMemory::new(self.dev, mthd_bytes)?;
+        let segments = [(mem.ring.dma_address(), RING_BYTES as u64)];
         self.vm_map(
             space,
             ring_va,
@@ -168,16 +168,7 @@ impl<'bound> GpuLink<'bound> {
             channel: self.handle(),
             object: self.handle(),
         };
-        let mut ch = Channel::assemble(
-            handles,
-            engine,
-            engine_type,
-            ring_va,
-            ring,
-            inst,
-            userd,
-            mthdbuf,
-        );
+        let mut ch = Channel::assemble(handles, engine, engine_type, ring_va, mem);
         match self.channel_objects(gsp, rm, space, &mut ch, class) {
             Ok(()) => Ok(ch),
             Err(e) => {

@@ -65,7 +65,7 @@ pub(crate) fn with_link<R>(
     f: impl for<'a> FnOnce(&'a GpuLink<'a>) -> R,
 ) -> Option<R> {
     let guard = dev.try_registration_guard()?;
-    Some(guard.registration_data_with(|link| f(*link)))
+    Some(guard.registration_data_with(|link| f(link)))
 }
 
 /// A wait fence's callback: kicks the context.
@@ -136,6 +136,8 @@ pub(crate) struct Ctx {
     fences: FenceContext,
     /// Set by the error dispatch (an `RC_TRIGGERED` for our channel): errno to reset with.
     channel_error: Atomic<i32>,
+    /// Destroyed: kicks are dropped (mirrors `CtxState::dead`, readable without the lock).
+    dead: Atomic<bool>,
     #[pin]
     state: Mutex<CtxState>,
     #[pin]
@@ -152,11 +154,34 @@ impl_has_delayed_work! {
     impl HasDelayedWork<Self, 1> for Ctx { self.timer }
 }
 
+/// Work items of this module that are queued, timed or running. A work item is counted before
+/// it is queued and uncounted as the last thing it does, after dropping its context; unbind
+/// waits for the count to reach 0 ([`wait_for_work`]) so that no work item runs module code
+/// after the module is gone (the 7.3 workqueue API cannot cancel one).
+static WORK_IN_FLIGHT: Atomic<u32> = Atomic::new(0);
+
+/// Waits (up to 5 s, far above the longest timer of [`CHECK_MS`]) until no work item of this
+/// module is queued, timed or running. Called once every context is dead, so none is added.
+pub(crate) fn wait_for_work() {
+    for _ in 0..500 {
+        if WORK_IN_FLIGHT.load(Relaxed) == 0 {
+            return;
+        }
+        kernel::time::delay::fsleep(Delta::from_millis(10));
+    }
+    pr_err!(
+        "nova-drm: {} work item(s) still pending at unbind\n",
+        WORK_IN_FLIGHT.load(Relaxed)
+    );
+}
+
 impl WorkItem<0> for Ctx {
     type Pointer = Arc<Ctx>;
 
     fn run(this: Arc<Ctx>) {
         this.process();
+        drop(this);
+        WORK_IN_FLIGHT.fetch_sub(1, Relaxed);
     }
 }
 
@@ -165,6 +190,8 @@ impl WorkItem<1> for Ctx {
 
     fn run(this: Arc<Ctx>) {
         this.process();
+        drop(this);
+        WORK_IN_FLIGHT.fetch_sub(1, Relaxed);
     }
 }
 
@@ -207,6 +234,7 @@ impl Ctx {
                 dev: dev.into(),
                 fences: FenceContext::new(c"nova", c"nova-ctx"),
                 channel_error: Atomic::new(0),
+                dead: Atomic::new(false),
                 state <- new_mutex!(CtxState {
                     channel: Some(channel),
                     queued: KVec::new(),
@@ -238,7 +266,26 @@ impl Ctx {
 
     /// Queues the work item (from any context).
     pub(crate) fn kick(self: &Arc<Self>) {
-        let _ = workqueue::system().enqueue::<Arc<Ctx>, 0>(self.clone());
+        WORK_IN_FLIGHT.fetch_add(1, Relaxed);
+        if self.dead.load(Relaxed)
+            || workqueue::system()
+                .enqueue::<Arc<Ctx>, 0>(self.clone())
+                .is_err()
+        {
+            WORK_IN_FLIGHT.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// Queues the work item to run in `ms` milliseconds (the timeout check).
+    fn arm_timer(self: &Arc<Self>, ms: u32) {
+        WORK_IN_FLIGHT.fetch_add(1, Relaxed);
+        if self.dead.load(Relaxed)
+            || workqueue::system()
+                .enqueue_delayed::<Arc<Ctx>, 1>(self.clone(), msecs_to_jiffies(ms))
+                .is_err()
+        {
+            WORK_IN_FLIGHT.fetch_sub(1, Relaxed);
+        }
     }
 
     /// A job of `pushes` waiting for `deps`; its fence is created now so it can be installed in
@@ -351,8 +398,7 @@ impl Ctx {
 
         if !st.inflight.is_empty() {
             let ms = if link.has_interrupts() { CHECK_MS } else { 1 };
-            let _ = workqueue::system()
-                .enqueue_delayed::<Arc<Ctx>, 1>(self.clone(), msecs_to_jiffies(ms));
+            self.arm_timer(ms);
         }
     }
 
@@ -467,6 +513,7 @@ impl Ctx {
                 return;
             }
             st.dead = true;
+            self.dead.store(true, Relaxed);
             if let Some(mut ch) = st.channel.take() {
                 if let Some(link) = link {
                     let _ = self.vm.with_aspace(|a| link.channel_free(a, &mut ch));

@@ -130,6 +130,7 @@ impl auxiliary::Driver for NovaDrmDriver {
             link.set_listener(None);
             this.ctxs.shutdown(link);
         }
+        crate::ctx::wait_for_work();
     }
 }
 

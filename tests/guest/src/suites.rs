@@ -219,7 +219,7 @@ fn probe_gsp_queues_and_logs() -> Result<(), String> {
         field(&text, "msgq:", "gsp_write")? == field(&text, "msgq:", "cpu_read")?,
         || format!("messages left unread: {text}"),
     )?;
-    check(text.contains("last_command: 0x67 GSP_RM_ALLOC"), || {
+    check(text.contains("last_command: 0x4c GSP_RM_CONTROL"), || {
         text.clone()
     })?;
     for name in ["loginit", "logintr", "logrm"] {
