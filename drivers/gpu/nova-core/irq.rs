@@ -245,8 +245,10 @@ impl<'bound> GpuIrq<'bound> {
         // first; `GpuIrq` is only ever dropped as a whole). The reference therefore stays valid
         // for as long as anything derived from it is alive, and the vector allocation is
         // itself bounded by the device's binding (`'bound`).
-        let vectors_ref: &'bound pci::IrqVectorRegistration<'bound> =
-            unsafe { &*core::ptr::from_ref(&*alloc) };
+        let vectors_ref: &'bound pci::IrqVectorRegistration<'bound> = unsafe {
+            // SAFETY: see above: `alloc` outlives every use of this reference.
+            &*core::ptr::from_ref(&*alloc)
+        };
         let request = vectors_ref.index(0)?;
         let handler = Handler {
             bar: bar.clone(),
@@ -254,9 +256,9 @@ impl<'bound> GpuIrq<'bound> {
             shared: shared.clone(),
             dev: pdev.as_ref().into(),
         };
-        // SAFETY: the registration is kept in `GpuIrq::registration` until `GpuIrq` is dropped
-        // and is never forgotten.
         let registration = KBox::pin_init(
+            // SAFETY: the registration is kept in `GpuIrq::registration` until `GpuIrq` is
+            // dropped and is never forgotten.
             unsafe {
                 irq::ThreadedRegistration::new(
                     request.into(),

@@ -377,7 +377,7 @@ impl Ctx {
         let reg = self.dev.ctxs.clone();
         reg.dispatch_errors(link);
         let mut st = self.state.lock();
-        if st.dead {
+        if st.dead || self.dead.load(Relaxed) {
             return;
         }
         Self::retire_locked(&mut st);
@@ -504,6 +504,13 @@ impl Ctx {
         st.inflight_entries = 0;
     }
 
+    /// Stops submitting: nothing new reaches the GPU from here on. Destroying several
+    /// contexts at once stops them all first, so that cancelling one (which signals its fences
+    /// with an error) cannot let a job of another, waiting on them, start.
+    pub(crate) fn stop(&self) {
+        self.dead.store(true, Relaxed);
+    }
+
     /// Destroys the context: cancels its jobs and frees its channel (with `link`; without
     /// it nova-core has unloaded GSP-RM and nothing runs). Idempotent.
     pub(crate) fn destroy(&self, link: Option<&GpuLink<'_>>) {
@@ -595,7 +602,11 @@ impl CtxRegistry {
 
     /// Resets nothing but frees every context's channel (nova-drm unbinding, GSP-RM still up).
     pub(crate) fn shutdown(&self, link: &GpuLink<'_>) {
-        for c in self.snapshot().iter() {
+        let ctxs = self.snapshot();
+        for c in ctxs.iter() {
+            c.stop();
+        }
+        for c in ctxs.iter() {
             c.destroy(Some(link));
         }
     }

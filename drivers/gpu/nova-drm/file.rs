@@ -148,6 +148,9 @@ impl PinnedDrop for File {
         // Contexts first: their channels run in the VMs. While nova-core is bound the
         // channels are freed through GSP-RM; once it is gone GSP-RM is unloaded.
         let ctxs = core::mem::take(&mut *self.ctxs.lock());
+        for ctx in ctxs.iter().flatten() {
+            ctx.stop();
+        }
         for ctx in ctxs.into_iter().flatten() {
             if with_link(&self.dev, |link| ctx.destroy(Some(link))).is_none() {
                 ctx.destroy(None);

@@ -10,6 +10,7 @@
 //! Also `nova-guest-tests render PATH` ([`render`]): the `make run` picture.
 
 use crate::suites::load_both;
+use crate::util::{check, errno_str, Ctx};
 use crate::Test;
 use libnova::push::{self, SUBC_COPY};
 use libnova::{
@@ -51,29 +52,6 @@ pub fn tests() -> Vec<Test> {
 }
 
 // --- helpers -----------------------------------------------------------------------------
-
-/// `Result::map_err` to a message with context.
-trait Ctx<T> {
-    fn ctx(self, what: impl Display) -> Result<T, String>;
-}
-
-impl<T, E: Display> Ctx<T> for Result<T, E> {
-    fn ctx(self, what: impl Display) -> Result<T, String> {
-        self.map_err(|e| format!("{what}: {e}"))
-    }
-}
-
-fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
-    if cond {
-        Ok(())
-    } else {
-        Err(what())
-    }
-}
-
-fn errno_str(e: i32) -> String {
-    libnova::errno_name(e.abs()).map_or_else(|| format!("errno {e}"), |n| n.to_string())
-}
 
 /// A fence status as text: "pending", "signalled", "-ETIMEDOUT".
 fn status_str(s: i32) -> String {

@@ -12,6 +12,7 @@ mod exec;
 mod mem;
 mod port;
 mod suites;
+mod util;
 mod vms;
 
 use std::process::ExitCode;

@@ -9,6 +9,7 @@
 
 use crate::port::{self, Aperture, Inst, Port};
 use crate::suites::{dmesg, load_both};
+use crate::util::{check, errno_str, Ctx};
 use crate::vms::{self, Backing, MapEntry};
 use crate::Test;
 use libnova::{raw, uapi, Bo, Device, Error, Info, Mapping, Op, Placement, Vm};
@@ -55,29 +56,6 @@ pub fn tests() -> Vec<Test> {
 }
 
 // --- helpers -----------------------------------------------------------------------------
-
-/// `Result::map_err` to a message with context.
-trait Ctx<T> {
-    fn ctx(self, what: impl Display) -> Result<T, String>;
-}
-
-impl<T, E: Display> Ctx<T> for Result<T, E> {
-    fn ctx(self, what: impl Display) -> Result<T, String> {
-        self.map_err(|e| format!("{what}: {e}"))
-    }
-}
-
-fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
-    if cond {
-        Ok(())
-    } else {
-        Err(what())
-    }
-}
-
-fn errno_str(e: i32) -> String {
-    libnova::errno_name(e).map_or_else(|| format!("errno {e}"), str::to_string)
-}
 
 /// `r` must have failed with `errno`.
 fn expect_err<T: Debug>(what: impl Display, r: Result<T, Error>, errno: i32) -> Result<(), String> {

@@ -2,7 +2,7 @@
 //! Push buffers: method headers and the methods of the host channel, the copy engine and the
 //! 2D class that the render path uses.
 //!
-//! Every number here is from the GA102 facts sheet (`/work/shared/facts/ga102.md`), which
+//! Every number here is from the project's GA102 facts sheet, which
 //! cites NVIDIA's class headers: §11.2 method headers (`clc56f.h`), §11.3 host methods
 //! (AMPERE_CHANNEL_GPFIFO_A, `clc56f.h`), §11.4 AMPERE_DMA_COPY_B (`clc7b5.h`), §11.5
 //! FERMI_TWOD_A (`cl902d.h`).

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Small helpers the ioctl-level suites (`mem`, `exec`) share.
+
+use std::fmt::Display;
+
+/// `Result::map_err` to a message with context.
+pub trait Ctx<T> {
+    /// The error as "`what`: error".
+    fn ctx(self, what: impl Display) -> Result<T, String>;
+}
+
+impl<T, E: Display> Ctx<T> for Result<T, E> {
+    fn ctx(self, what: impl Display) -> Result<T, String> {
+        self.map_err(|e| format!("{what}: {e}"))
+    }
+}
+
+/// Ok if `cond` holds, else the message `what` builds.
+pub fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if cond {
+        Ok(())
+    } else {
+        Err(what())
+    }
+}
+
+/// An errno (either sign) by name ("ENOENT"), or "errno N" for one libnova does not name.
+pub fn errno_str(e: i32) -> String {
+    libnova::errno_name(e.abs()).map_or_else(|| format!("errno {e}"), str::to_string)
+}
