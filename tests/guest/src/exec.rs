@@ -10,14 +10,13 @@
 //! Also `nova-guest-tests render PATH` ([`render`]): the `make run` picture.
 
 use crate::suites::load_both;
-use crate::util::{check, errno_str, Ctx};
+use crate::util::{align_up, check, errno_str, expect_err, Ctx};
 use crate::Test;
 use libnova::push::{self, SUBC_COPY};
 use libnova::{
     raw, uapi, Bo, Context, CtxState, Device, Engine, Error, Info, Mapping, Op, Placement, Push,
     Surface, SyncFile, Syncobj, Vm,
 };
-use std::fmt::{Debug, Display};
 use std::time::{Duration, Instant};
 
 const KIB: u64 = 1 << 10;
@@ -60,22 +59,6 @@ fn status_str(s: i32) -> String {
         1 => "signalled".into(),
         e => format!("-{}", errno_str(e)),
     }
-}
-
-/// `r` must have failed with `errno`.
-fn expect_err<T: Debug>(what: impl Display, r: Result<T, Error>, errno: i32) -> Result<(), String> {
-    match r {
-        Err(e) if e.errno() == errno => Ok(()),
-        Err(e) => Err(format!("{what}: {e}, want {}", errno_str(errno))),
-        Ok(v) => Err(format!(
-            "{what}: succeeded ({v:?}), want {}",
-            errno_str(errno)
-        )),
-    }
-}
-
-const fn align_up(v: u64, a: u64) -> u64 {
-    (v + a - 1) & !(a - 1)
 }
 
 /// The loaded driver, an open render node and what the tests need of its parameters.

@@ -9,11 +9,10 @@
 
 use crate::port::{self, Aperture, Inst, Port};
 use crate::suites::{dmesg, load_both};
-use crate::util::{check, errno_str, Ctx};
+use crate::util::{align_up, check, expect_err, Ctx};
 use crate::vms::{self, Backing, MapEntry};
 use crate::Test;
 use libnova::{raw, uapi, Bo, Device, Error, Info, Mapping, Op, Placement, Vm};
-use std::fmt::{Debug, Display};
 use std::time::{Duration, Instant};
 
 /// The driver's MMU-fault report in dmesg (nova-core logs it when GSP-RM queues a fault).
@@ -56,22 +55,6 @@ pub fn tests() -> Vec<Test> {
 }
 
 // --- helpers -----------------------------------------------------------------------------
-
-/// `r` must have failed with `errno`.
-fn expect_err<T: Debug>(what: impl Display, r: Result<T, Error>, errno: i32) -> Result<(), String> {
-    match r {
-        Err(e) if e.errno() == errno => Ok(()),
-        Err(e) => Err(format!("{what}: {e}, want {}", errno_str(errno))),
-        Ok(v) => Err(format!(
-            "{what}: succeeded ({v:?}), want {}",
-            errno_str(errno)
-        )),
-    }
-}
-
-const fn align_up(v: u64, a: u64) -> u64 {
-    (v + a - 1) & !(a - 1)
-}
 
 /// The loaded driver, an open render node and its parameters.
 struct Gpu {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Small helpers the ioctl-level suites (`mem`, `exec`) share.
 
-use std::fmt::Display;
+use libnova::Error;
+use std::fmt::{Debug, Display};
 
 /// `Result::map_err` to a message with context.
 pub trait Ctx<T> {
@@ -27,4 +28,25 @@ pub fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
 /// An errno (either sign) by name ("ENOENT"), or "errno N" for one libnova does not name.
 pub fn errno_str(e: i32) -> String {
     libnova::errno_name(e.abs()).map_or_else(|| format!("errno {e}"), str::to_string)
+}
+
+/// `r` must have failed with `errno`.
+pub fn expect_err<T: Debug>(
+    what: impl Display,
+    r: Result<T, Error>,
+    errno: i32,
+) -> Result<(), String> {
+    match r {
+        Err(e) if e.errno() == errno => Ok(()),
+        Err(e) => Err(format!("{what}: {e}, want {}", errno_str(errno))),
+        Ok(v) => Err(format!(
+            "{what}: succeeded ({v:?}), want {}",
+            errno_str(errno)
+        )),
+    }
+}
+
+/// `v` rounded up to a multiple of the power of two `a`.
+pub const fn align_up(v: u64, a: u64) -> u64 {
+    (v + a - 1) & !(a - 1)
 }

@@ -42,7 +42,7 @@
 //! Speed: plain copies and fills move [`CHUNK`]-sized runs through one reused buffer, never
 //! single bytes or words through [`ChannelMemory`].
 
-use super::{ChannelMemory, Effects, Engine, EngineError};
+use super::{check_method, ChannelMemory, Effects, Engine, EngineError};
 
 /// The class number of AMPERE_DMA_COPY_B.
 pub const CLASS: u32 = 0xc7b5;
@@ -667,9 +667,7 @@ impl Engine for CopyEngine {
         method: u32,
         data: u32,
     ) -> Result<Effects, EngineError> {
-        if !method.is_multiple_of(4) || !METHODS.iter().any(|&(a, b)| (a..b).contains(&method)) {
-            return Err(EngineError::BadMethod { method, data });
-        }
+        check_method(METHODS, method, data)?;
         self.regs[(method / 4) as usize] = data;
         if method == mthd::LAUNCH_DMA {
             return self.launch(mem, data);

@@ -78,6 +78,16 @@ pub trait Engine: Send {
     ) -> Result<Effects, EngineError>;
 }
 
+/// Ok if `method` is a 4-byte aligned offset inside one of the class's `[start, end)` method
+/// ranges, else the `BadMethod` a class answers an offset it does not have with.
+pub fn check_method(ranges: &[(u32, u32)], method: u32, data: u32) -> Result<(), EngineError> {
+    if method.is_multiple_of(4) && ranges.iter().any(|&(a, b)| (a..b).contains(&method)) {
+        Ok(())
+    } else {
+        Err(EngineError::BadMethod { method, data })
+    }
+}
+
 /// A new engine of class `class`, or None if this GPU has no such engine class.
 pub fn new_engine(class: u32) -> Option<Box<dyn Engine>> {
     match class {

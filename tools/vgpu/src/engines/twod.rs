@@ -61,7 +61,7 @@
 //! `NOTIFY` writes no notifier (its memory format is not in the class header). Render-enable,
 //! ROP, pattern, compression and the rest are stored only.
 
-use super::{ChannelMemory, Effects, Engine, EngineError, MemFault};
+use super::{check_method, ChannelMemory, Effects, Engine, EngineError, MemFault};
 
 /// The class number of FERMI_TWOD_A.
 pub const CLASS: u32 = 0x902d;
@@ -817,9 +817,7 @@ impl Engine for TwoD {
         method: u32,
         data: u32,
     ) -> Result<Effects, EngineError> {
-        if !method.is_multiple_of(4) || !METHODS.iter().any(|&(a, b)| (a..b).contains(&method)) {
-            return Err(EngineError::BadMethod { method, data });
-        }
+        check_method(METHODS, method, data)?;
         let refuse = |why: &str| {
             Err(EngineError::BadArgument {
                 method,
