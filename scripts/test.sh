@@ -1,59 +1,57 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# `make test`: host unit tests (cargo), the VM harness's own checks, then the VM suites.
-# Every result line is PASS/FAIL; the last line is "N passed, N failed".
+# `make test`: host unit tests (cargo), the harness's own checks, then the VM suites.
+#
+# Every suite declares the tests it must produce (tests/declared/SUITE.list) and is judged
+# against that list by scripts/verdict.py (see scripts/suite.sh): a missing, extra, repeated or
+# skipped test, a crash, a hang or a suite that printed nothing is a FAIL line naming the suite.
+# The end is the summary, one line per suite (declared, passed, failed, seconds), then the last
+# line "N passed, N failed"; both are printed on every path out of this script, and the exit
+# status is non-zero exactly when something failed.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/suite.sh"
 cd "$NOVA_ROOT"
-
-passed=0
-failed=0
-logdir=$NOVA_CACHE/test-logs
-mkdir -p "$logdir"
-
-# count FILE: adds the PASS/FAIL lines of FILE to the totals.
-count() {
-    local p f
-    p=$(grep -c '^PASS ' "$1" || true)
-    f=$(grep -c '^FAIL ' "$1" || true)
-    passed=$((passed + p))
-    failed=$((failed + f))
-}
-
-# --- host: every crate of the workspace
-log "host tests (cargo test --workspace)"
 set +e
-cargo test --workspace --release 2>&1 | tee "$logdir/host.log" | grep -E '^test result:|panicked|^error' >&2
-host_rc=${PIPESTATUS[0]}
-set -e
-read -r hp hf < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } } END { print p+0, f+0 }' "$logdir/host.log")
-passed=$((passed + hp))
-failed=$((failed + hf))
-if [ "$host_rc" != 0 ] && [ "$hf" = 0 ]; then
-    echo "FAIL host::cargo_test: cargo exited $host_rc without a failing test (build error?); see $logdir/host.log"
-    failed=$((failed + 1))
-fi
-echo "host: $hp passed, $hf failed"
 
-# --- the harness refuses to run without what it needs, and says what is missing
-log "VM harness checks"
-bash tests/harness/selftest.sh | tee "$logdir/harness.log"
-count "$logdir/harness.log"
+SUITE_LOGS=$NOVA_CACHE/test-logs
+SUITE_SUMMARY=$SUITE_LOGS/summary.txt
+mkdir -p "$SUITE_LOGS"
+: > "$SUITE_SUMMARY"
+SUITES_RUN=0
+completed=0
+D=tests/declared
 
-# --- VM suites: NAME GUEST_SCRIPT VGPU_ARGS
-vm_suite() {
-    local name=$1 script=$2
-    log "VM suite $name${3:+ (vGPU $3)}"
-    VGPU_ARGS=${3:-} bash scripts/vm.sh "$name" "$script" | tee "$logdir/vm-$name.log" || true
-    count "$logdir/vm-$name.log"
+finish() {
+    local rc=$? passed failed judged
+    trap - EXIT
+    if [ "$completed" != 1 ]; then
+        echo "FAIL test.sh: stopped before its last suite (exit status $rc)"
+        echo "test.sh 0 0 1 0" >> "$SUITE_SUMMARY"
+    fi
+    judged=$(wc -l < "$SUITE_SUMMARY")
+    if [ "$judged" -lt "$SUITES_RUN" ]; then
+        echo "FAIL test.sh: $SUITES_RUN suites ran but only $judged were judged (verdict.py failed?)"
+        echo "test.sh 0 0 1 0" >> "$SUITE_SUMMARY"
+    fi
+    echo
+    python3 scripts/verdict.py table "$SUITE_SUMMARY" || echo "FAIL test.sh: cannot print the summary"
+    read -r passed failed < <(awk '{ p += $3; f += $4 } END { print p + 0, f + 0 }' "$SUITE_SUMMARY")
+    echo "$passed passed, $failed failed"
+    [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+    exit $?
 }
-vm_suite main tests/vm/main.sh
-if grep -q 'R32 0x000a00 = 0x172a1000  NV_PMC_BOOT_42' "$NOVA_CACHE/vm/runs/main/vgpu-trace.log" 2>/dev/null; then
-    echo "PASS vm::main::boot42_served_by_vgpu"
-    passed=$((passed + 1))
-else
-    echo "FAIL vm::main::boot42_served_by_vgpu: the vGPU trace has no BOOT_42 read"
-    failed=$((failed + 1))
-fi
+trap finish EXIT
+
+# --- host: every crate of the workspace, each test named host::BINARY::PATH
+SUITE_QUIET_PASS=1 run_suite host $D/host.list 3600 bash scripts/host-tests.sh
+
+# --- the harness itself: missing prerequisites are named, and a suite that crashes, hangs,
+#     prints nothing, skips a declared test or whose vGPU does not start turns into FAILs
+run_suite harness $D/harness.list 1200 bash tests/harness/selftest.sh
+
+# --- VM suites (tests/declared/NAME.list; `include vm.list` brings vm.sh's own verdicts)
+# The vGPU's trace must show the BOOT_42 read the guest's identification came from.
+VM_HOST_CHECK=tests/vm/main-host-check.sh vm_suite main tests/vm/main.sh ""
 # GEM, VM_BIND and MMU faults seen from the GPU through the vGPU's engine access port (a test
 # instrument, off unless asked for); the stress tests need more than the default time.
 VM_TIMEOUT=1500 vm_suite mem tests/vm/mem.sh "--test-port"
@@ -65,35 +63,28 @@ vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
 vm_suite irq-storm tests/vm/irq-storm.sh "--irq-storm"
 vm_suite extra-events tests/vm/extra-events.sh "--gsp-extra-events"
 for c in "tu102 TU102 (Turing)" "ad102 AD102 (Ada)"; do
-    script=$NOVA_CACHE/test-logs/described-${c%% *}.sh
+    script=$SUITE_LOGS/described-${c%% *}.sh
     { printf 'export EXPECT_CHIP=%q\n' "${c#* }"; cat tests/vm/described-chip.sh; } > "$script"
-    vm_suite "described-${c%% *}" "$script" "--chip ${c%% *}"
+    vm_suite "described-${c%% *}" "$script" "--chip ${c%% *}" $D/described-chip.list
 done
-# IGT's generic DRM tests against nova (tests/igt/README.md); the per-subtest table is printed
-# and kept in $NOVA_CACHE/vm/runs/igt/igt-results.txt. The report's own checks first.
-python3 tests/igt/test_report.py | tee "$logdir/igt-report-selftest.log" || true
-count "$logdir/igt-report-selftest.log"
-if bash scripts/setup-igt.sh; then
-    VM_TIMEOUT=900 VM_SHARE="$NOVA_CACHE/igt:igt" vm_suite igt tests/vm/igt.sh
-    python3 tests/igt/report.py "$NOVA_CACHE/vm/runs/igt" | tee "$logdir/igt-report.log" || true
-    count "$logdir/igt-report.log"
-else
-    echo "FAIL vm::igt::setup: scripts/setup-igt.sh failed"
-    failed=$((failed + 1))
-fi
+
+# --- IGT's generic DRM tests against nova (tests/igt/README.md): the report's own checks on
+#     made-up output, then one guest boot and the per-subtest report
+run_suite igt-report $D/igt-report.list 300 python3 tests/igt/test_report.py
+run_suite igt $D/igt.list 1500 bash tests/igt/run.sh
 
 # --- fault knobs of the vGPU: NAME, vGPU flags, errno, message nova-core must log
 # An optional fifth argument is a shell command the guest runs first (e.g. to damage a file).
 fault_suite() {
     local name=$1 flags=$2 errno=$3 msg=$4 prelude=${5:-} script
-    script=$NOVA_CACHE/test-logs/fault-$name.sh
+    script=$SUITE_LOGS/fault-$name.sh
     {
         printf '%s\n' "$prelude"
         printf 'export EXPECT_ERRNO=%s\n' "$errno"
         printf 'export EXPECT_MSG=%q\n' "$msg"
         cat tests/vm/probe-fails.sh
     } > "$script"
-    vm_suite "fault-$name" "$script" "$flags"
+    vm_suite "fault-$name" "$script" "$flags" $D/fault.list
 }
 fault_suite fwsec-fail "--fwsec-fail" 5 "FWSEC-FRTS failed: mailbox0 0x0, FRTS error code 0xff"
 fault_suite falcon-hang "--falcon-hang" 110 "GSP falcon: timed out after 2000000 us waiting for the CPU to halt"
@@ -121,10 +112,7 @@ fault_suite booter-load-mutated "" 22 "nvidia/ga102/gsp/booter_load-570.144.bin:
 
 # --- the panic screen: our QR encoder in the kernel, decoded from QEMU screendumps
 for res in 640x480 1024x768 1920x1080; do
-    log "panic screen at $res"
-    bash tests/vm/panic-check.sh "$res" | tee "$logdir/panic-$res.log"
-    count "$logdir/panic-$res.log"
+    run_suite "panic-$res" $D/panic.list 600 bash tests/vm/panic-check.sh "$res"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+completed=1

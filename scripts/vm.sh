@@ -7,6 +7,12 @@
 # the guest must finish, and its dmesg must hold no WARN/BUG/Oops/KASAN/lockdep report and
 # kmemleak must report nothing. Prints PASS/FAIL lines (the guest's own and the run's checks).
 #
+# Verdicts (PASS/FAIL vm::NAME::X): setup (only when the run cannot start), guest_completed,
+# guest_exit (the guest script's exit status, 0), vgpu_ok (the vGPU process survived the run
+# without a panic), dmesg_clean, kmemleak_clean; with VM_PANIC: panicked, clean_before_panic,
+# screendump. VM_HOST_CHECK=SCRIPT runs `bash SCRIPT RUN_DIR` on the host after the run; its
+# PASS/FAIL lines join the run's.
+#
 # Environment: VGPU_ARGS (extra vgpu flags, e.g. "--boot42 0x3f000000"), VM_TIMEOUT (seconds,
 # default 600), MODOUT (the modules directory, as `make modules MODOUT=...`), NOVA_KERNEL/VGPU_BIN/
 # GUEST_TESTS_BIN (overrides, used by the harness's own tests),
@@ -20,6 +26,12 @@
 name=${1:?usage: vm.sh NAME GUEST_SCRIPT [interactive]}
 script=${2:?usage: vm.sh NAME GUEST_SCRIPT [interactive]}
 interactive=${3:-}
+# From here a run that cannot start is a result too: vm::NAME::setup fails, naming the cause.
+die() {
+    echo "FAIL vm::$name::setup: $*"
+    printf '[nova] ERROR: %s\n' "$*" >&2
+    exit 1
+}
 VMDIR=$NOVA_CACHE/vm
 RUN=$VMDIR/runs/$name
 KERNEL=${NOVA_KERNEL:-$KOUT/arch/x86/boot/bzImage}
@@ -135,32 +147,58 @@ unshare --mount --propagation private bash -c '
     < /dev/null > "$RUN/console.log" 2>&1 &
 qemu_pid=$!
 if [ -n "${VM_PANIC:-}" ]; then
-    # Wait for the end of the panic, give drm_panic a moment to finish drawing, take the
-    # screendump through the monitor, stop QEMU.
+    # Wait for the end of the panic (drm_panic draws from panic()'s kmsg dump, which runs before
+    # the "end Kernel panic" line), then take screendumps through the monitor until two in a
+    # row are identical (the picture is complete; at most 30 s), keep it, stop QEMU.
     for _ in $(seq $((TIMEOUT * 5))); do
         grep -q 'end Kernel panic' "$RUN/console.log" 2>/dev/null && break
         kill -0 "$qemu_pid" 2>/dev/null || break
         sleep 0.2
     done
-    sleep 2
     python3 - "$MON" "$RUN/screen.ppm" <<'PY' || true
-import socket, sys, time
+import os, socket, sys, time
 s = socket.socket(socket.AF_UNIX)
-s.settimeout(20)
+s.settimeout(30)
 s.connect(sys.argv[1])
+def prompt():
+    """Reads the monitor's output up to its next prompt: the command before it has finished."""
+    buf = b""
+    while not buf.endswith(b"(qemu) "):
+        chunk = s.recv(65536)
+        if not chunk:
+            raise OSError("monitor closed")
+        buf += chunk
+    return buf
 def cmd(c):
     s.sendall((c + "\n").encode())
-    time.sleep(1)
-    try:
-        s.recv(65536)
-    except OSError:
-        pass
-cmd("screendump " + sys.argv[2])
-cmd("quit")
+    return prompt()
+prompt()
+out, prev, deadline = sys.argv[2], None, time.monotonic() + 30
+while time.monotonic() < deadline:
+    cmd("screendump " + out + ".tmp")
+    with open(out + ".tmp", "rb") as f:
+        cur = f.read()
+    if cur and cur == prev:
+        break
+    prev = cur
+os.replace(out + ".tmp", out)
+try:
+    cmd("quit")
+except OSError:
+    pass
 PY
 fi
 wait "$qemu_pid"
 qrc=$?
+# The vGPU exits with status 0 when QEMU disconnects; one still running is stopped here.
+vgpu_rc=0
+if kill -0 "$vgpu_pid" 2>/dev/null; then
+    kill "$vgpu_pid" 2>/dev/null
+    wait "$vgpu_pid" 2>/dev/null
+else
+    wait "$vgpu_pid" 2>/dev/null
+    vgpu_rc=$?
+fi
 set -e
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 tr -d '\r' < "$RUN/console.log" > "$RUN/console.txt"
@@ -194,6 +232,23 @@ else
     why="qemu exit $qrc"; [ "$qrc" = 124 ] && why="timed out after ${TIMEOUT}s"
     flunk guest_completed "$why; last console lines: $(tail -5 "$RUN/console.txt" | tr '\n' '|')"
 fi
+# /init prints the guest script's exit status: scripts run under `sh -e`, so any failing
+# command (a runner that crashed, failed or was given a suite it does not have) shows here.
+gexit=$(sed -n 's/^nova-guest: guest.sh exit \([0-9]*\)$/\1/p' "$RUN/console.txt" | tail -1)
+if [ "$gexit" = 0 ]; then
+    pass guest_exit
+elif [ -n "$gexit" ]; then
+    flunk guest_exit "the guest script exited $gexit; last lines before: $(sed '/^nova-guest: guest.sh exit/q' "$RUN/console.txt" | tail -4 | head -3 | tr '\n' '|')"
+else
+    flunk guest_exit "the guest script never finished"
+fi
+if [ "$vgpu_rc" != 0 ]; then
+    flunk vgpu_ok "the vGPU process exited $vgpu_rc: $(tail -2 "$RUN/vgpu.log" | tr '\n' ' ' | cut -c1-200)"
+elif grep -q 'panicked at' "$RUN/vgpu.log"; then
+    flunk vgpu_ok "a vGPU thread panicked: $(grep -m1 -A1 'panicked at' "$RUN/vgpu.log" | tr '\n' ' ' | cut -c1-200)"
+else
+    pass vgpu_ok
+fi
 dm=$RUN/share/out/dmesg.txt
 [ -f "$dm" ] || dm=$RUN/console.txt
 if grep -Eq "$splat" "$dm" "$RUN/console.txt"; then
@@ -210,6 +265,11 @@ elif grep -q 'not available' "$kl"; then
     flunk kmemleak_clean "kmemleak is not enabled in the guest kernel"
 else
     pass kmemleak_clean
+fi
+if [ -n "${VM_HOST_CHECK:-}" ]; then
+    hc=$(bash "$VM_HOST_CHECK" "$RUN" 2>&1) || fail=1
+    printf '%s\n' "$hc"
+    if grep -q "^FAIL " <<< "$hc"; then fail=1; fi
 fi
 printf '[vm %s] %.1f s wall, console: %s\n' "$name" "$secs" "$RUN/console.txt" >&2
 exit $fail

@@ -9,6 +9,8 @@ share/igt/nova.testlist (the list the guest ran), share/out/igt/<binary>.txt (wh
 tests/vm/igt.sh captured) and share/out/dmesg.txt; writes RUN_DIR/igt-results.txt and prints it,
 followed by one PASS/FAIL line per binary and one for tests/igt/expected.txt. The rules are in
 tests/igt/README.md.
+Besides the per-binary verdicts (vm::igt::BINARY) it prints one PASS/FAIL/SKIP igt::BINARY::SUBTEST
+line per subtest, which scripts/test.sh judges against tests/declared/igt.list.
 """
 import fnmatch
 import os
@@ -288,6 +290,18 @@ def main():
     print("\n".join(lines))
     print(f"(table: {out})")
 
+    # One line per subtest, for the suite's declared list (tests/declared/igt.list): a subtest
+    # IGT skipped for an expected reason is SKIP (the list declares it so), one with a problem
+    # is FAIL.
+    for b, sub, result, reason, problem in table:
+        if sub == BINARY:
+            continue
+        if problem:
+            print(f"FAIL igt::{b}::{sub}: {problem}")
+        elif result == "SUCCESS":
+            print(f"PASS igt::{b}::{sub}")
+        else:
+            print(f"SKIP igt::{b}::{sub}: {result} {reason}".rstrip())
     fails = 0
     for b in binaries + sorted({r[0] for r in table} - set(binaries)):
         problems = [r[4] for r in table if r[0] == b and r[4]]

@@ -48,9 +48,9 @@ sed 's/#.*//' /mnt/igt/nova.testlist | while read -r bin rest; do
     echo "nova-igt: running $bin $*" > /dev/kmsg
     t0=$(cut -d. -f1 /proc/uptime)
     # TERM at the limit (IGT prints what it was doing), KILL 10 s later if that was not enough.
+    rc=0
     timeout -s KILL $((limit + 10)) timeout "$limit" "$IGT/bin/$bin" "$@" \
-        < /dev/null > "$OUT/$bin.txt" 2>&1
-    rc=$?
+        < /dev/null > "$OUT/$bin.txt" 2>&1 || rc=$?
     t1=$(cut -d. -f1 /proc/uptime)
     echo "@@nova-igt: exit $rc after $((t1 - t0)) s (limit $limit s)" >> "$OUT/$bin.txt"
     echo "nova-igt: $bin exit $rc after $((t1 - t0)) s"

@@ -30,9 +30,9 @@ kmsg_ok() { # FILE: the recovered log has the three markers and the panic messag
 }
 
 if [ ! -s "$shot" ]; then
-    echo "FAIL qr::$res::zbar_decodes: no screendump"
-    echo "FAIL qr::$res::kmsg_via_zbar: no screendump"
-    echo "FAIL qr::$res::kmsg_via_panic_decode: no screendump"
+    echo "FAIL $name::zbar_decodes: no screendump"
+    echo "FAIL $name::kmsg_via_zbar: no screendump"
+    echo "FAIL $name::kmsg_via_panic_decode: no screendump"
     exit 0
 fi
 # zbarimg runs in the chroot; the run directory is not bound there, so copy the image in.
@@ -42,17 +42,17 @@ url=$(chroot "$CHROOT" zbarimg -q --raw "/tmp/nova-$name.ppm" 2>/dev/null || tru
 rm -f "$tmp"
 printf '%s\n' "$url" > "$run/qr-url.txt"
 if [[ "$url" == "https://panic.archlinux.org/panic_report#?a=x86_64&v="*"&z="* ]]; then
-    echo "PASS qr::$res::zbar_decodes"
+    echo "PASS $name::zbar_decodes"
 else
-    echo "FAIL qr::$res::zbar_decodes: zbarimg read '${url:0:80}'"
+    echo "FAIL $name::zbar_decodes: zbarimg read '${url:0:80}'"
 fi
 if "$PD" --url "$url" > "$run/kmsg-zbar.txt" 2>&1 && why=$(kmsg_ok "$run/kmsg-zbar.txt"); then
-    echo "PASS qr::$res::kmsg_via_zbar (version $version, $(wc -c < "$run/kmsg-zbar.txt") bytes of kmsg)"
+    echo "PASS $name::kmsg_via_zbar (version $version, $(wc -c < "$run/kmsg-zbar.txt") bytes of kmsg)"
 else
-    echo "FAIL qr::$res::kmsg_via_zbar: ${why:-$(head -c 200 "$run/kmsg-zbar.txt")}"
+    echo "FAIL $name::kmsg_via_zbar: ${why:-$(head -c 200 "$run/kmsg-zbar.txt")}"
 fi
 if "$PD" "$shot" > "$run/kmsg-image.txt" 2>&1 && why=$(kmsg_ok "$run/kmsg-image.txt"); then
-    echo "PASS qr::$res::kmsg_via_panic_decode"
+    echo "PASS $name::kmsg_via_panic_decode"
 else
-    echo "FAIL qr::$res::kmsg_via_panic_decode: ${why:-$(head -c 200 "$run/kmsg-image.txt")}"
+    echo "FAIL $name::kmsg_via_panic_decode: ${why:-$(head -c 200 "$run/kmsg-image.txt")}"
 fi

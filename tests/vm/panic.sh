@@ -6,5 +6,16 @@
 for i in 1 2 3; do
     echo "<3>nova-panic-test: marker line $i" > /dev/kmsg
 done
-sleep 2
+# Crash only once a connector is lit (the mode set is done, so drm_panic has a framebuffer to
+# draw on): polled every 0.1 s for at most 30 s. Without it the crash still happens, and the
+# host's decoders fail the suite on the blank screen.
+n=0
+until grep -qx enabled /sys/class/drm/card*-*/enabled 2>/dev/null; do
+    n=$((n + 1))
+    if [ $n -gt 300 ]; then
+        echo "nova-panic-test: no DRM connector enabled after 30 s" > /dev/kmsg
+        break
+    fi
+    sleep 0.1
+done
 echo c > /proc/sysrq-trigger

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Guest test runner: `nova-guest-tests [SUITE...]`, or `nova-guest-tests render PATH` (the
+//! Guest test runner: `nova-guest-tests SUITE...`, `nova-guest-tests --list [SUITE...]` (the
+//! test names, as tests/declared/*.list declares them), or `nova-guest-tests render PATH` (the
 //! `make run` picture, drawn by the GPU: see [`exec::render`]).
 //!
 //! Runs inside the QEMU guest (see scripts/vm.sh) with the modules in `$NOVA_MODULES` (default
 //! `/mnt/modules`). Prints one `PASS name` / `FAIL name: why` line per test and a closing
-//! `guest: N passed, N failed` line; exits non-zero when anything failed. The host harness
-//! also scans the guest's dmesg for splats, so a test that passes here can still fail the run.
+//! `guest: N passed, N failed` line; exits non-zero when anything failed or a named suite does
+//! not exist. The host harness judges the lines against the suite's declared list and also
+//! scans the guest's dmesg for splats, so a test that passes here can still fail the run.
 
 mod drm;
 mod exec;
@@ -32,14 +34,47 @@ fn main() -> ExitCode {
             }
         };
     }
+    if wanted.first().map(String::as_str) == Some("--list") {
+        // The names a run of these suites prints, to compare with tests/declared/*.list.
+        for (suite, tests) in suites::all() {
+            if wanted.len() == 1 || wanted[1..].iter().any(|w| w == suite) {
+                for (name, _) in tests {
+                    println!("{suite}::{name}");
+                }
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let all = suites::all();
+    // A suite name that matches nothing would run no test: that is an error, not an empty pass.
+    let unknown: Vec<&String> = wanted
+        .iter()
+        .filter(|w| !all.iter().any(|(s, _)| s == w))
+        .collect();
+    if wanted.is_empty() || !unknown.is_empty() {
+        println!(
+            "guest: no such suite {unknown:?}; suites: {}",
+            all.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(" ")
+        );
+        return ExitCode::from(2);
+    }
     let mut passed = 0;
     let mut failed = 0;
-    for (suite, tests) in suites::all() {
-        if !wanted.is_empty() && !wanted.iter().any(|w| w == suite) {
+    for (suite, tests) in all {
+        if !wanted.iter().any(|w| w == suite) {
             continue;
         }
         for (name, body) in tests {
-            match body() {
+            // A test that panics fails on its own; the ones after it still run.
+            let outcome = std::panic::catch_unwind(body).unwrap_or_else(|p| {
+                let msg = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(format!("panicked: {msg}"))
+            });
+            match outcome {
                 Ok(()) => {
                     println!("PASS {suite}::{name}");
                     passed += 1;
