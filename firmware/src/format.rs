@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The numbers the VBIOS formats define, each with where it comes from.
 //!
-//! "facts §N" is `shared/facts/ga102.md`; "OD BIT" is open-gpu-doc
+//! "facts §N" is `docs/facts/ga102.md`; "OD BIT" is open-gpu-doc
 //! `BIOS-Information-Table/BIOS-Information-Table.html`; "OG fwsec" is open-gpu-kernel-modules
 //! `src/nvidia/src/kernel/gpu/gsp/kernel_gsp_fwsec.c` (struct and define block at its top);
 //! "OG pci_exp_table.h" is the open-gpu-kernel-modules header guarded by `PCIEXPTBL_H`;

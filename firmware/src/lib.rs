@@ -2,7 +2,7 @@
 //! A synthetic but correctly structured GA102 VBIOS image, as the vGPU serves it through the PROM
 //! window (BAR0 0x300000, facts §4.1), plus deliberately broken variants for tests.
 //!
-//! The image follows the formats in `shared/facts/ga102.md` §4 (cross-checked against
+//! The image follows the formats in `docs/facts/ga102.md` §4 (cross-checked against
 //! open-gpu-doc's BIOS Information Table specification and NVIDIA's published structure
 //! definitions; [`format`] cites each number):
 //!
