@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# `make test`: host unit tests (cargo), the harness's own checks, then the VM suites.
+# `make test`: the build, host unit tests (cargo), the harness's own checks, then the VM suites.
 #
 # Every suite declares the tests it must produce (tests/declared/SUITE.list) and is judged
 # against that list by scripts/verdict.py (see scripts/suite.sh): a missing, extra, repeated or
@@ -41,6 +41,9 @@ finish() {
     exit $?
 }
 trap finish EXIT
+
+# --- the build: set-up, kernel, modules, vGPU, guest programs (a broken build is counted too)
+run_suite build $D/build.list 5400 bash scripts/build-all.sh
 
 # --- host: every crate of the workspace, each test named host::BINARY::PATH
 SUITE_QUIET_PASS=1 run_suite host $D/host.list 3600 bash scripts/host-tests.sh
