@@ -5,7 +5,7 @@
 mod common;
 
 use common::check_error;
-use common::vbios_builder::{build, Spec, NPDE_AT};
+use common::vbios_builder::{build, Spec, NPDE_AT, PCIR_AT};
 use nova_core_host::firmware::{FwError, FwErrorKind};
 use nova_core_host::vbios::fwsec::{FwsecCommand, CMD_FRTS, CMD_SB};
 use nova_core_host::vbios::image::{self, ImageType, SCAN_LIMIT};
@@ -479,7 +479,9 @@ fn malformed_roms_name_the_offending_field() {
     rom[at..at + 2].copy_from_slice(&0u16.to_le_bytes());
     let e = expect_err(&rom, "PCIR length 0");
     assert_eq!(e.offset, at);
-    assert_eq!(NPDE_AT, 0x60);
+    // The builder puts the NPDE where the rule of facts §4 says: after the 0x18-byte PCIR,
+    // rounded up to 16 (a copy of the constant's value could not fail).
+    assert_eq!(NPDE_AT, (PCIR_AT + 0x18).next_multiple_of(16));
 }
 
 #[test]
