@@ -358,6 +358,98 @@ fn drm_version_is_nova() -> Result<(), String> {
     })
 }
 
+/// Where the guest finds the GPU firmware (scripts/vm.sh shares it there).
+const GSP_FIRMWARE_DIR: &str = "/mnt/firmware/nvidia/ga102/gsp";
+
+/// The GSP-RM version as GETPARAM FW_VERSION encodes it (`major << 32 | minor`), read from the
+/// `.fwversion` section of the one `gsp-*.bin` the guest has: the ELF-64 file and section
+/// headers are read at their documented offsets (System V gABI, "ELF Header" and "Sections":
+/// e_shoff @0x28, e_shentsize @0x3a, e_shnum @0x3c, e_shstrndx @0x3e; sh_name @0x0,
+/// sh_offset @0x18, sh_size @0x20).
+fn gsp_version_from_firmware() -> Result<u64, String> {
+    let files: Vec<_> = std::fs::read_dir(GSP_FIRMWARE_DIR)
+        .map_err(|e| format!("{GSP_FIRMWARE_DIR}: {e}"))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("gsp-"))
+        })
+        .collect();
+    let [path] = files.as_slice() else {
+        return Err(format!(
+            "want one gsp-*.bin in {GSP_FIRMWARE_DIR}, found {files:?}"
+        ));
+    };
+    fw_version_of(path)
+}
+
+/// The `.fwversion` of the GSP-RM ELF at `path` (see [`gsp_version_from_firmware`]).
+fn fw_version_of(path: &std::path::Path) -> Result<u64, String> {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let at = |off: u64, len: usize| -> Result<Vec<u8>, String> {
+        let mut b = vec![0u8; len];
+        f.read_exact_at(&mut b, off)
+            .map_err(|e| format!("{}: {len} bytes at {off:#x}: {e}", path.display()))?;
+        Ok(b)
+    };
+    let u16_ = |b: &[u8], o: usize| u64::from(u16::from_le_bytes([b[o], b[o + 1]]));
+    let u32_ = |b: &[u8], o: usize| u64::from(u32::from_le_bytes(b[o..o + 4].try_into().unwrap()));
+    let u64_ = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+    let eh = at(0, 64)?;
+    check(&eh[..5] == b"\x7fELF\x02", || {
+        format!("{}: not ELF-64", path.display())
+    })?;
+    let (shoff, shentsize, shnum, shstrndx) = (
+        u64_(&eh, 0x28),
+        u16_(&eh, 0x3a),
+        u16_(&eh, 0x3c),
+        u16_(&eh, 0x3e),
+    );
+    check(shentsize >= 0x28 && shnum > 0 && shstrndx < shnum, || {
+        format!(
+            "{}: section table {shentsize} x {shnum}, names {shstrndx}",
+            path.display()
+        )
+    })?;
+    let shdrs = at(shoff, (shentsize * shnum) as usize)?;
+    let sh = |i: u64| &shdrs[(i * shentsize) as usize..];
+    let names = at(u64_(sh(shstrndx), 0x18), u64_(sh(shstrndx), 0x20) as usize)?;
+    let name_of = |i: u64| {
+        let n = &names[(u32_(sh(i), 0) as usize).min(names.len())..];
+        &n[..n.iter().position(|&c| c == 0).unwrap_or(n.len())]
+    };
+    let i = (0..shnum)
+        .find(|&i| name_of(i) == b".fwversion")
+        .ok_or_else(|| format!("{}: no .fwversion section", path.display()))?;
+    let text = at(u64_(sh(i), 0x18), u64_(sh(i), 0x20) as usize)?;
+    let text = String::from_utf8_lossy(&text);
+    let text = text.trim_end_matches('\0');
+    let (major, minor) = text
+        .split_once('.')
+        .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+        .ok_or_else(|| format!("{}: .fwversion {text:?}", path.display()))?;
+    Ok((major << 32) | minor)
+}
+
+/// The size of BAR `n` of the NVIDIA function, from its PCI resources (sysfs `resource`: one
+/// `start end flags` line per BAR), not from the driver.
+fn pci_bar_size(n: usize) -> Result<u64, String> {
+    let path = crate::port::nvidia_function()?.join("resource");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
+    text.lines()
+        .nth(n)
+        .and_then(|l| {
+            let mut w = l.split_whitespace();
+            Some((hex(w.next()?)?, hex(w.next()?)?))
+        })
+        .filter(|&(start, end)| end > start)
+        .map(|(start, end)| end - start + 1)
+        .ok_or_else(|| format!("{}: no BAR {n} in {text:?}", path.display()))
+}
+
 fn drm_getparam_chip() -> Result<(), String> {
     load_both()?;
     let f = drm::open_nova()?;
@@ -368,15 +460,23 @@ fn drm_getparam_chip() -> Result<(), String> {
     let vram = get(uapi::NOVA_GETPARAM_VRAM_SIZE)?;
     let bar1 = get(uapi::NOVA_GETPARAM_BAR1_SIZE)?;
     let fw = get(uapi::NOVA_GETPARAM_FW_VERSION)?;
-    check((bar1, fw) == (256 << 20, (570 << 32) | 144), || {
-        format!("BAR1 {bar1:#x} firmware {fw:#x}, want 256 MiB and 570.144")
+    // Each value against a source other than the driver: the PCI BAR's size, the register
+    // GFW boot fills, the firmware file's own version section.
+    let (want_bar1, want_vram, want_fw) = (
+        pci_bar_size(1)?,
+        Bar0::open()?.usable_vram(),
+        gsp_version_from_firmware()?,
+    );
+    check((bar1, vram, fw) == (want_bar1, want_vram, want_fw), || {
+        format!(
+            "BAR1 {bar1:#x} VRAM {vram:#x} firmware {fw:#x}; want the PCI BAR1 size \
+             {want_bar1:#x}, NV_USABLE_FB_SIZE_IN_MB's {want_vram:#x} and .fwversion's {want_fw:#x}"
+        )
     })?;
-    check(
-        (chipset, arch, rev, vram) == (0x172, 0x17, 0xa1, 24 << 30),
-        || {
-            format!("chipset {chipset:#x} arch {arch:#x} rev {rev:#x} vram {vram:#x}, want 0x172 0x17 0xa1 24 GiB")
-        },
-    )
+    // GA102 (public chip id 0x172, Ampere 0x17), revision A1 as the vGPU's profile reports.
+    check((chipset, arch, rev) == (0x172, 0x17, 0xa1), || {
+        format!("chipset {chipset:#x} arch {arch:#x} rev {rev:#x}, want 0x172 0x17 0xa1")
+    })
 }
 
 fn drm_getparam_unknown() -> Result<(), String> {
@@ -604,4 +704,25 @@ fn rebind_twenty_cycles() -> Result<(), String> {
     }
     let boots = count("boot: GSP-RM started by booter_load in")? - boots_before;
     check(boots == 20, || format!("{boots} GSP-RM boots in 20 binds"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `.fwversion` reader on the real file (the host's copy, where the host tests find
+    /// the firmware: `$NOVA_FIRMWARE_DIR`, else `$HOME/.cache/nova/firmware/lib/firmware`).
+    #[test]
+    fn fwversion_of_the_real_gsp_file() {
+        let dir = std::env::var_os("NOVA_FIRMWARE_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(&std::env::var_os("HOME").unwrap_or_default())
+                    .join(".cache/nova/firmware/lib/firmware")
+            });
+        let path = dir.join("nvidia/ga102/gsp/gsp-570.144.bin");
+        assert_eq!(fw_version_of(&path), Ok((570 << 32) | 144));
+        let bad = dir.join("nvidia/ga102/gsp/booter_load-570.144.bin");
+        assert!(fw_version_of(&bad).is_err());
+    }
 }
