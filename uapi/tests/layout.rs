@@ -263,6 +263,12 @@ fn every_define_of_the_header_is_probed() {
         );
         defines.insert(name.to_string());
     }
+    // An empty walk would pass: the header has over 50 defines (53 besides its guard).
+    assert!(
+        defines.len() >= 50,
+        "only {} #defines found: parser broken?",
+        defines.len()
+    );
     // And the other way: every constant the probe has is the header's, but for the two drm.h
     // values the ioctl numbers are built from.
     for name in c.keys() {

@@ -10,7 +10,7 @@
 //! Also `nova-guest-tests render PATH` ([`render`]): the `make run` picture.
 
 use crate::suites::load_both;
-use crate::util::{align_up, check, errno_str, expect_err, Ctx};
+use crate::util::{align_up, check, errno_str, expect_err, poll_until, Ctx};
 use crate::Test;
 use libnova::push::{self, SUBC_COPY};
 use libnova::{
@@ -585,11 +585,52 @@ fn timeline_1000() -> Result<(), String> {
     )
 }
 
-/// A job that acquires a semaphore word that never reaches its value.
+/// Where, from the acquire word of [`hang_push`], its job writes that it started.
+const STARTED_OFF: u64 = 0x800;
+
+/// A job that acquires a semaphore word that never reaches its value (until the CPU writes
+/// it). It first releases 1 [`STARTED_OFF`] bytes past the word: once that reads 1, the GPU
+/// is running the job and the channel sits in the acquire ([`wait_started`]).
 fn hang_push(g: &Gpu, engine: Engine, word_va: u64) -> Push {
     let mut p = start(g, engine);
+    p.sem_release(word_va + STARTED_OFF, 1, false);
     p.sem_acquire(word_va, 1);
     p
+}
+
+/// Waits (up to [`JOB_WAIT`]) until the [`hang_push`] job whose acquire word is at byte
+/// `word_off` of `map` has started on the GPU.
+fn wait_started(map: &Mapping, word_off: u64, what: &str) -> Result<(), String> {
+    let off = (word_off + STARTED_OFF) as usize;
+    poll_until(
+        format!("{what} starting on the GPU"),
+        JOB_WAIT,
+        Duration::from_millis(1),
+        || {
+            let v = map.read_u32(off);
+            Ok((v != 1).then(|| format!("its start word reads {v:#x}")))
+        },
+    )
+}
+
+/// Runs a job of one semaphore release (`value` at `va`) on `ctx` to completion: the control
+/// for "a job held back by its wait did not run". Channels run independently (a PBDMA thread
+/// each in the vGPU) and a released job of one semaphore write takes microseconds there, so
+/// once a job submitted later than the watched one, on another context, has gone all the way
+/// through EXEC, the GPU, the non-stall interrupt and its fence, the watched job would have
+/// run too had it been let through. Returns how long the control took.
+fn control_job(
+    g: &Gpu,
+    ctx: &Context<'_>,
+    pb: &mut PushBuf,
+    va: u64,
+    value: u32,
+) -> Result<Duration, String> {
+    let t = Instant::now();
+    let mut p = start(g, Engine::Copy);
+    p.sem_release(va, value, true);
+    run_ok(ctx, pb, &p, JOB_WAIT).map_err(|e| format!("control job: {e}"))?;
+    Ok(t.elapsed())
 }
 
 /// Jobs on a second context, one after the other, until `stop`: each releases a distinct
@@ -654,12 +695,18 @@ fn hang_main(g: &Gpu) -> Result<(), String> {
     let ctx = Context::new(&vm, Engine::Copy).ctx("CTX_CREATE copy")?;
     let t = Instant::now();
     let (s, f) = submit(&ctx, &mut pb, &hang_push(g, Engine::Copy, data.va), &[])?;
-    if g.job_timeout >= Duration::from_secs(1) {
-        std::thread::sleep(Duration::from_millis(200));
-        check(f.status().ctx("fence status")? == 0, || {
-            "the hung job's fence signalled within 200 ms".into()
-        })?;
-    }
+    wait_started(&data.map, 0, "the hung job")?;
+    // The job is on the GPU, stuck in its acquire: its fence is pending, unless the job
+    // timeout has already passed. (That it stays pending until the job timeout is the `took`
+    // check below, made on the fence's own signal.)
+    let st = f.status().ctx("fence status")?;
+    check(st == 0 || t.elapsed() >= g.job_timeout, || {
+        format!(
+            "the hung job's fence is {} after {:?}, with the job in its acquire",
+            status_str(st),
+            t.elapsed()
+        )
+    })?;
     s.wait(g.hang_wait(), 0).ctx(format!(
         "wait {:?} for the hung job (JOB_TIMEOUT_MS {:?})",
         g.hang_wait(),
@@ -1113,17 +1160,26 @@ fn wait_cancelled() -> Result<(), String> {
     let mut pa = PushBuf::new(&vm, &mut vas, 4, 4096)?;
     let mut pbb = PushBuf::new(&vm, &mut vas, 4, 4096)?;
     data.words_mut().fill(0);
+    let mut pc = PushBuf::new(&vm, &mut vas, 4, 4096)?;
     let a = Context::new(&vm, Engine::Copy).ctx("CTX_CREATE A")?;
     let b = Context::new(&vm, Engine::Copy).ctx("CTX_CREATE B")?;
+    let c = Context::new(&vm, Engine::Copy).ctx("CTX_CREATE C (control)")?;
     // A blocks on a word the CPU releases at the end (before the job timeout).
     let (sa, fa) = submit(&a, &mut pa, &hang_push(&g, Engine::Copy, data.va), &[])?;
     let mut p = start(&g, Engine::Copy);
     p.sem_release(data.va + 4, 0x5eed, true);
     let (sb, fb) = submit(&b, &mut pbb, &p, &[sa.binary()])?;
-    std::thread::sleep(Duration::from_millis(200));
-    check(!sb.is_signaled().ctx("SYNCOBJ_WAIT")?, || {
-        "the waiting job signalled".into()
+    wait_started(&data.map, 0, "A")?;
+    // B must be held back by its wait: a control job submitted after B, on context C, runs
+    // to completion first (see `control_job` for why that is long enough).
+    let took = control_job(&g, &c, &mut pc, data.va + 8, 0xc0)?;
+    check(data.map.read_u32(8) == 0xc0, || {
+        "the control job wrote nothing".into()
     })?;
+    check(
+        !sb.is_signaled().ctx("SYNCOBJ_WAIT")? && data.map.read_u32(4) == 0,
+        || format!("the waiting job ran or signalled within the {took:?} a later job took"),
+    )?;
     let st = query(&b)?;
     check((st.submitted, st.completed) == (1, 0), || {
         format!("B before destroy: {st:?}")
@@ -1175,7 +1231,8 @@ fn destroy_in_flight() -> Result<(), String> {
         p.sem_release(data.va + 4 * i, 0x1000 + i as u32, true);
         jobs.push(submit(&ctx, &mut pb, &p, &[])?);
     }
-    std::thread::sleep(Duration::from_millis(100));
+    // Destroy only once the first job is really running (stuck in its acquire on the GPU).
+    wait_started(&data.map, 0, "the blocking job")?;
     ctx.destroy().ctx("CTX_DESTROY with jobs in flight")?;
     for (i, (s, f)) in jobs.iter().enumerate() {
         s.wait(g.hang_wait(), 0)
@@ -1216,8 +1273,9 @@ fn close_with_jobs_queued() -> Result<(), String> {
         bind(&bo, dva).ctx("VM_BIND data")?;
         bind(&pbo, pva).ctx("VM_BIND push")?;
         let mut data = bo.map().ctx("mmap")?;
-        data.write_u32(0, 0);
-        data.write_u32(4, 0);
+        for off in [0, 4, 8, STARTED_OFF as usize] {
+            data.write_u32(off, 0);
+        }
         let mut pm = pbo.map().ctx("mmap")?;
         let ctx_id = |engine| {
             let mut a = uapi::DrmNovaCtxCreate {
@@ -1228,9 +1286,10 @@ fn close_with_jobs_queued() -> Result<(), String> {
             };
             raw::ctx_create(&dev, &mut a).map(|()| a.id)
         };
-        let (ca, cb) = (
+        let (ca, cb, cc) = (
             ctx_id(uapi::NOVA_ENGINE_COPY).ctx("CTX_CREATE")?,
             ctx_id(uapi::NOVA_ENGINE_COPY).ctx("CTX_CREATE")?,
+            ctx_id(uapi::NOVA_ENGINE_COPY).ctx("CTX_CREATE (control)")?,
         );
         let hang = hang_push(&g2, Engine::Copy, dva);
         hang.write_to(&mut pm, 0);
@@ -1246,8 +1305,23 @@ fn close_with_jobs_queued() -> Result<(), String> {
         raw::exec(&dev, &mut libnova::exec_args(cb, &push_b, &sig_a, &sig_b)).ctx("EXEC B")?;
         let fa = sa.export_sync_file().ctx("export A")?;
         let fb = sb.export_sync_file().ctx("export B")?;
-        std::thread::sleep(Duration::from_millis(100));
-        check(fb.status().ctx("status")? == 0, || "B ran before A".into())?;
+        wait_started(&data, 0, "A")?;
+        // B is held back by its wait on A: a control job submitted after B, on a third
+        // context, completes first (see `control_job` for why that is long enough).
+        let mut c = start(&g2, Engine::Copy);
+        c.sem_release(dva + 8, 0xc0, true);
+        c.write_to(&mut pm, 8192);
+        let sc = Syncobj::new(&dev, false).ctx("SYNCOBJ_CREATE")?;
+        let (push_c, sig_c) = ([c.range(pva + 8192)], [sc.binary()]);
+        raw::exec(&dev, &mut libnova::exec_args(cc, &push_c, &[], &sig_c)).ctx("EXEC control")?;
+        sc.wait(JOB_WAIT, 0).ctx("the control job")?;
+        check(data.read_u32(8) == 0xc0, || {
+            "the control job wrote nothing".into()
+        })?;
+        check(
+            fb.status().ctx("status")? == 0 && data.read_u32(4) == 0,
+            || "B ran before A".into(),
+        )?;
         // Everything of the second file goes now: syncobjs, objects, mappings, the file.
         (fa, fb, Instant::now())
     };

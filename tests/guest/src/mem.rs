@@ -9,11 +9,11 @@
 
 use crate::port::{self, Aperture, Inst, Port};
 use crate::suites::{dmesg, load_both};
-use crate::util::{align_up, check, expect_err, Ctx};
+use crate::util::{align_up, check, expect_err, poll_until, Ctx};
 use crate::vms::{self, Backing, MapEntry};
 use crate::Test;
 use libnova::{raw, uapi, Bo, Device, Error, Info, Mapping, Op, Placement, Vm};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The driver's MMU-fault report in dmesg (nova-core logs it when GSP-RM queues a fault).
 /// The exact line is not fixed yet: keep this loose.
@@ -95,20 +95,20 @@ impl Gpu {
 
     /// Waits (up to 2 s) for VRAM_FREE to read `want`: freeing may finish just after a close.
     fn vram_free_back_to(&self, want: u64, when: &str) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            let now = self.vram_free()?;
-            if now == want {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "{when}: VRAM_FREE {now:#x}, want {want:#x} (differs by {})",
-                    now as i128 - want as i128
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll_until(
+            when,
+            Duration::from_secs(2),
+            Duration::from_millis(20),
+            || {
+                let now = self.vram_free()?;
+                Ok((now != want).then(|| {
+                    format!(
+                        "VRAM_FREE {now:#x}, want {want:#x} (differs by {})",
+                        now as i128 - want as i128
+                    )
+                }))
+            },
+        )
     }
 }
 
@@ -327,33 +327,35 @@ fn fault_lines() -> Result<Vec<String>, String> {
 /// A fault report for `va` appears in dmesg after the lines in `before`. nova-drm services
 /// GSP-RM's event queue on its ioctls, so one is issued between looks.
 fn expect_fault_reported(dev: &Device, before: &[String], va: u64) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(5);
     let hex = format!("{va:#x}");
-    loop {
-        let _ = dev.getparam(uapi::NOVA_GETPARAM_VRAM_FREE);
-        let lines = fault_lines()?;
-        // New lines: those after the last line seen before (dmesg's ring may have wrapped).
-        let start = before
-            .last()
-            .and_then(|last| lines.iter().rposition(|l| l == last))
-            .map_or(0, |i| i + 1);
-        let new = &lines[start.min(lines.len())..];
-        if new.iter().any(|l| !FAULT_LINE_NAMES_VA || l.contains(&hex)) {
-            return Ok(());
+    let what = format!(
+        "a dmesg line matching {MMU_FAULT_LINE:?}{} after the fault",
+        if FAULT_LINE_NAMES_VA {
+            format!(" and naming {hex}")
+        } else {
+            String::new()
         }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "no dmesg line matching {MMU_FAULT_LINE:?}{} within 5 s of the fault; new \
-                 matching lines: {new:?}",
-                if FAULT_LINE_NAMES_VA {
-                    format!(" and naming {hex}")
-                } else {
-                    String::new()
-                }
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    );
+    // Each look runs `dmesg`, so looks are 50 ms apart.
+    poll_until(
+        what,
+        Duration::from_secs(5),
+        Duration::from_millis(50),
+        || {
+            let _ = dev.getparam(uapi::NOVA_GETPARAM_VRAM_FREE);
+            let lines = fault_lines()?;
+            // New lines: those after the last line seen before (dmesg's ring may have wrapped).
+            let start = before
+                .last()
+                .and_then(|last| lines.iter().rposition(|l| l == last))
+                .map_or(0, |i| i + 1);
+            let new = &lines[start.min(lines.len())..];
+            Ok(
+                (!new.iter().any(|l| !FAULT_LINE_NAMES_VA || l.contains(&hex)))
+                    .then(|| format!("new matching lines: {new:?}")),
+            )
+        },
+    )
 }
 
 /// The mappings debugfs lists for `vm`, sorted by VA.
@@ -407,7 +409,11 @@ fn gem_roundtrip(
         format!("{what}: mapped {:#x} bytes", m.len())
     })?;
     fill_placed(&mut m, seed, placement);
-    verify_placed(&m, seed, placement).ctx(&what)?;
+    // Read back through a second mapping made after the first is gone: reading the mapping
+    // just written would pass for any memory behind it, not only the object's.
+    drop(m);
+    let m = bo.map().ctx(format!("second mmap of {what}"))?;
+    verify_placed(&m, seed, placement).ctx(format!("{what}, second mapping"))?;
     Ok(bo)
 }
 
@@ -1379,8 +1385,16 @@ fn stress_10k_cycles() -> Result<(), String> {
         let last = m.len() - 4;
         m.write_u32(0, i);
         m.write_u32(last, !i);
-        check(m.read_u32(0) == i && m.read_u32(last) == !i, || {
-            format!("cycle {i}: {placement:?} object of {size:#x} does not read back")
+        // Read back through a new mapping of the object, not the one just written.
+        drop(m);
+        let m = bo.map().ctx(format!("cycle {i}: second mmap"))?;
+        let got = (m.read_u32(0), m.read_u32(last));
+        check(got == (i, !i), || {
+            format!(
+                "cycle {i}: {placement:?} object of {size:#x} reads {got:x?} through a new \
+                 mapping, want ({i:#x}, {:#x})",
+                !i
+            )
         })?;
     }
     g.vram_free_back_to(start, "after 10,000 cycles")

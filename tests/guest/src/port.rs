@@ -10,8 +10,9 @@
 //! driver) does not turn on: [`Port::open`] sets it through the sysfs `config` file first.
 //!
 //! The port's registers are one shared set, so every access sequence (instance block, VA, command,
-//! results) runs under an exclusive lock ([`LOCK_FILE`], a directory): the 16-process stress test uses it
-//! from all its children at once.
+//! results) runs under an exclusive lock between processes ([`PortLock`], a futex in a shared
+//! mapping of [`LOCK_FILE`]): the 16-process stress test uses the port from all its children at
+//! once.
 //!
 //! Register map (offsets in BAR5):
 //! - 0x00 ID, RO, [`PORT_ID`] when the port is enabled;
@@ -24,13 +25,17 @@
 //! - 0x28 XLATE: bits 1:0 the page's aperture, bits 15:8 log2 of the page size.
 
 use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::OnceLock;
 
 /// What ID reads when the port is enabled ("NVTP").
 pub const PORT_ID: u32 = 0x4e56_5450;
-/// Serialises port accesses between processes.
-pub const LOCK_FILE: &str = "/tmp/nova-engine-port.lock";
+/// Serialises port accesses between processes: its first word is the lock (see [`PortLock`]).
+pub const LOCK_FILE: &str = "/tmp/nova-engine-port.futex";
 
 const ID: u64 = 0x00;
 const INST_LO: u64 = 0x04;
@@ -150,7 +155,7 @@ pub struct Port {
 }
 
 /// The first NVIDIA PCI function (vendor 0x10de).
-fn nvidia_function() -> Result<PathBuf, String> {
+pub(crate) fn nvidia_function() -> Result<PathBuf, String> {
     std::fs::read_dir("/sys/bus/pci/devices")
         .map_err(|e| format!("/sys/bus/pci/devices: {e}"))?
         .flatten()
@@ -169,7 +174,8 @@ impl Port {
             Some(a) => PathBuf::from("/sys/bus/pci/devices").join(a),
             None => nvidia_function()?,
         };
-        enable_io_decode(&dev)?;
+        // PCI command register bit 0: I/O space enable.
+        enable_decode(&dev, 1 << 0)?;
         let path = dev.join("resource5");
         let bar = OpenOptions::new()
             .read(true)
@@ -218,7 +224,7 @@ impl Port {
 
     /// One access: `cmd` at `va` through `inst`, with `data` for a write.
     fn access(&self, inst: Inst, va: u64, cmd: u32, data: u32) -> Result<Access, String> {
-        let _held = Flock::exclusive()?;
+        let _held = PortLock::acquire()?;
         self.wr(
             INST_LO,
             (inst.addr as u32 & 0xffff_f000) | inst.aperture as u32,
@@ -255,9 +261,10 @@ impl Port {
     }
 }
 
-/// Sets the I/O space enable bit (bit 0 of the PCI command register, config offset 4) of the
-/// function at `dev` if it is clear, through sysfs `config`.
-fn enable_io_decode(dev: &std::path::Path) -> Result<(), String> {
+/// Sets `bit` of the PCI command register (config offset 4) of the function at `dev` if it is
+/// clear, through sysfs `config`: bit 0 enables I/O decoding, bit 1 memory decoding (PCI Local
+/// Bus Specification 3.0, §6.2.2).
+pub(crate) fn enable_decode(dev: &std::path::Path, bit: u16) -> Result<(), String> {
     let path = dev.join("config");
     let f = OpenOptions::new()
         .read(true)
@@ -268,46 +275,152 @@ fn enable_io_decode(dev: &std::path::Path) -> Result<(), String> {
     f.read_exact_at(&mut cmd, 4)
         .map_err(|e| format!("{}: read COMMAND: {e}", path.display()))?;
     let v = u16::from_le_bytes(cmd);
-    if v & 1 == 0 {
-        f.write_all_at(&(v | 1).to_le_bytes(), 4)
+    if v & bit == 0 {
+        f.write_all_at(&(v | bit).to_le_bytes(), 4)
             .map_err(|e| format!("{}: write COMMAND: {e}", path.display()))?;
     }
     Ok(())
 }
 
-/// An exclusive lock across processes, released on drop: the directory [`LOCK_FILE`] exists
-/// while it is held (`mkdir` either creates it or fails, atomically). The guest kernel has no
-/// `CONFIG_FILE_LOCKING`, so `flock` is not available there. A holder that dies leaves the
-/// directory behind: waiting gives up after 60 s.
-struct Flock;
+/// How long a process waits for the port before giving up (a holder that died keeps it).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
-impl Flock {
-    fn exclusive() -> Result<Self, String> {
-        let start = std::time::Instant::now();
-        loop {
-            match std::fs::create_dir(LOCK_FILE) {
-                Ok(()) => return Ok(Flock),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    if start.elapsed() > std::time::Duration::from_secs(60) {
-                        return Err(format!("{LOCK_FILE}: still held after 60 s"));
-                    }
-                    std::thread::sleep(std::time::Duration::from_micros(200));
-                }
-                Err(e) => return Err(format!("mkdir {LOCK_FILE}: {e}")),
-            }
+/// An exclusive lock across processes, released on drop. The guest kernel has no
+/// `CONFIG_FILE_LOCKING` (no `flock`), but has futexes: the lock is the first word of a shared
+/// mapping of [`LOCK_FILE`] (tmpfs), 0 free, 1 held, 2 held with waiters; a waiter sleeps in
+/// `FUTEX_WAIT` until the holder's `FUTEX_WAKE` (the classic three-state mutex, U. Drepper,
+/// "Futexes Are Tricky", 2011, §5). Waiting gives up after [`LOCK_WAIT`].
+struct PortLock(&'static AtomicU32);
+
+/// The lock word, mapped once per process (children of `fork` inherit the shared mapping).
+fn lock_word() -> Result<&'static AtomicU32, String> {
+    static WORD: OnceLock<Result<usize, String>> = OnceLock::new();
+    let addr = WORD.get_or_init(|| {
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(LOCK_FILE)
+            .map_err(|e| format!("{LOCK_FILE}: {e}"))?;
+        // Growing the file gives zeros: a new lock is free. Every process sets the same length.
+        if f.metadata().map_err(|e| format!("{LOCK_FILE}: {e}"))?.len() < 4096 {
+            f.set_len(4096)
+                .map_err(|e| format!("{LOCK_FILE}: set_len: {e}"))?;
         }
+        // SAFETY: a fresh shared mapping of 4096 bytes of a regular file; it is never
+        // unmapped, so the reference `lock_word` hands out stays valid.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                f.as_raw_fd(),
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(format!(
+                "mmap {LOCK_FILE}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        Ok(p as usize)
+    });
+    let addr = *addr.as_ref().map_err(Clone::clone)?;
+    // SAFETY: `addr` is a live, page-aligned shared mapping (above); AtomicU32 has u32's
+    // layout, and every process only touches the word atomically.
+    Ok(unsafe { &*(addr as *const AtomicU32) })
+}
+
+/// `FUTEX_WAIT` on `word` while it holds `val`, for at most `left`. Returns on a wake, a
+/// changed value (EAGAIN), a signal or the timeout; the caller re-checks the word and the
+/// deadline.
+fn futex_wait(word: &AtomicU32, val: u32, left: std::time::Duration) {
+    let ts = libc::timespec {
+        tv_sec: left.as_secs() as libc::time_t,
+        tv_nsec: left.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: a shared (not FUTEX_PRIVATE) wait on a valid, aligned u32 with a relative
+    // timeout; the kernel only reads the word.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT,
+            val,
+            &ts as *const libc::timespec,
+        )
+    };
+}
+
+fn futex_wake_one(word: &AtomicU32) {
+    // SAFETY: a shared wake of at most one waiter on a valid, aligned u32.
+    unsafe { libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, 1) };
+}
+
+impl PortLock {
+    fn acquire() -> Result<Self, String> {
+        let word = lock_word()?;
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let mut c = match word.compare_exchange(0, 1, Acquire, Relaxed) {
+            Ok(_) => return Ok(PortLock(word)),
+            Err(c) => c,
+        };
+        if c != 2 {
+            c = word.swap(2, Acquire);
+        }
+        while c != 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(format!(
+                    "{LOCK_FILE}: the engine access port is still held after {LOCK_WAIT:?}"
+                ));
+            }
+            futex_wait(word, 2, left);
+            c = word.swap(2, Acquire);
+        }
+        Ok(PortLock(word))
     }
 }
 
-impl Drop for Flock {
+impl Drop for PortLock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir(LOCK_FILE);
+        if self.0.fetch_sub(1, Release) != 1 {
+            self.0.store(0, Release);
+            futex_wake_one(self.0);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Threads taking the lock never overlap, and every one gets through (on the host: the
+    /// lock file is in the host's /tmp).
+    #[test]
+    fn port_lock_excludes() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize};
+        let inside = AtomicBool::new(false);
+        let done = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..200 {
+                        let _held = PortLock::acquire().unwrap();
+                        assert!(!inside.swap(true, Acquire), "two holders at once");
+                        std::hint::spin_loop();
+                        inside.store(false, Release);
+                        done.fetch_add(1, Relaxed);
+                    }
+                });
+            }
+        });
+        assert_eq!(done.load(Relaxed), 8 * 200);
+        assert_eq!(lock_word().unwrap().load(Acquire), 0, "lock left held");
+    }
 
     #[test]
     fn status_and_xlate_fields() {

@@ -50,3 +50,27 @@ pub fn expect_err<T: Debug>(
 pub const fn align_up(v: u64, a: u64) -> u64 {
     (v + a - 1) & !(a - 1)
 }
+
+/// Waits for `cond` to hold, looking every `period` until `wait` has passed; the error names
+/// `what` and the last value `cond` described. For events nothing can be blocked on from user
+/// space (a word the GPU writes, a GETPARAM value, a dmesg line): the condition is the event
+/// itself, the pause between looks only keeps the loop from taking the CPU from the guest's
+/// other work (and is short against `wait`).
+pub fn poll_until(
+    what: impl Display,
+    wait: std::time::Duration,
+    period: std::time::Duration,
+    mut cond: impl FnMut() -> Result<Option<String>, String>,
+) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let why = match cond()? {
+            None => return Ok(()),
+            Some(why) => why,
+        };
+        if std::time::Instant::now() >= deadline {
+            return Err(format!("{what}: not within {wait:?}: {why}"));
+        }
+        std::thread::sleep(period);
+    }
+}

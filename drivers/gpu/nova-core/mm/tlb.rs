@@ -197,7 +197,10 @@ mod tests {
         assert_eq!(invalidate_value(&pte_only), 0x8100_0101);
         assert!(invalidate_pending(0x8000_0001));
         assert!(!invalidate_pending(0x0000_0001));
-        assert_eq!(MMU_INVALIDATE_PDB, 0xb80000 + 0x30a0);
+        // The register offsets are not re-stated here: a test that copies a constant cannot
+        // fail. They are checked end to end: the vGPU (written from the manual, not from this
+        // file) only drops TLB entries on a write to its own MMU_INVALIDATE, which the mem
+        // suite's remap tests and `tests/vm/check-mem.sh` (the trace's invalidate lines) see.
     }
 
     #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::check_error;
-use common::vbios_builder::{build, Spec, NPDE_AT};
+use common::vbios_builder::{build, Spec, NPDE_AT, PCIR_AT};
 use nova_core_host::firmware::{FwError, FwErrorKind};
 use nova_core_host::vbios::fwsec::{FwsecCommand, CMD_FRTS, CMD_SB};
 use nova_core_host::vbios::image::{self, ImageType, SCAN_LIMIT};
@@ -479,7 +479,9 @@ fn malformed_roms_name_the_offending_field() {
     rom[at..at + 2].copy_from_slice(&0u16.to_le_bytes());
     let e = expect_err(&rom, "PCIR length 0");
     assert_eq!(e.offset, at);
-    assert_eq!(NPDE_AT, 0x60);
+    // The builder puts the NPDE where the rule of facts §4 says: after the 0x18-byte PCIR,
+    // rounded up to 16 (a copy of the constant's value could not fail).
+    assert_eq!(NPDE_AT, (PCIR_AT + 0x18).next_multiple_of(16));
 }
 
 #[test]
@@ -509,37 +511,38 @@ fn ifr_v3_rom_directory_gives_the_image_start() {
     check_error(&e, rom.len(), "IFR v3 directory");
 }
 
-/// Writes the built images as seeds for the `vbios` libFuzzer target when
-/// `NOVA_FUZZ_SEEDS=<dir>` is set (each prefixed with the target's 5 control bytes).
+/// The fuzz seeds (`common::vbios_builder::fuzz_seeds`, written out by the
+/// `vbios_fuzz_seeds` example) get as far as the fuzz target goes: each parses, and each with
+/// a V3 descriptor selects a signature and takes the FRTS patch with the seed's own fuse value
+/// and command byte. A seed that stopped parsing would fuzz only the first checks.
 #[test]
-fn write_fuzz_seeds_if_asked() {
-    let Some(dir) = std::env::var_os("NOVA_FUZZ_SEEDS") else {
-        return;
-    };
-    let dir = std::path::PathBuf::from(dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let specs = [
-        Spec::default(),
-        Spec {
-            efi: false,
-            npde: false,
-            token_size: 8,
-            ..Spec::default()
-        },
-        Spec {
-            desc_version: 2,
-            ..Spec::default()
-        },
-        Spec {
-            desc_in_second_fwsec_image: true,
-            ifr: 0x200,
-            ..Spec::default()
-        },
-    ];
-    for (i, spec) in specs.iter().enumerate() {
-        let (rom, _) = build(spec);
-        let mut seed = vec![2, 0, 0, 0, 1];
-        seed.extend_from_slice(&rom);
-        std::fs::write(dir.join(format!("built-{i}")), seed).unwrap();
+fn fuzz_seeds_reach_the_patch() {
+    use common::vbios_builder::{fuzz_seeds, FUZZ_SEED_FUSE};
+    let seeds = fuzz_seeds();
+    assert_eq!(seeds.len(), 4);
+    for (i, (spec, seed)) in seeds.iter().enumerate() {
+        let (fuse, rest) = seed.split_first_chunk::<4>().unwrap();
+        assert_eq!(u32::from_le_bytes(*fuse), FUZZ_SEED_FUSE, "seed {i}");
+        let (&cmd, prom) = rest.split_first().unwrap();
+        assert_eq!(cmd & 1, 1, "seed {i}: the command byte must select FRTS");
+        let v = Vbios::parse(prom).unwrap_or_else(|e| panic!("seed {i} ({spec:?}): {e:?}"));
+        let f = &v.fwsec;
+        let mut ucode = f.ucode_bytes().to_vec();
+        let frts = FwsecCommand::Frts {
+            frts_addr: u64::from(FUZZ_SEED_FUSE) << 12,
+            frts_size: 1 << 20,
+        };
+        if spec.desc_version == 3 {
+            f.select_signature(FUZZ_SEED_FUSE)
+                .unwrap_or_else(|e| panic!("seed {i}: select_signature: {e:?}"));
+            let sig = f
+                .patch(&mut ucode, frts, Some(FUZZ_SEED_FUSE))
+                .unwrap_or_else(|e| panic!("seed {i}: patch: {e:?}"));
+            assert!(sig.is_some(), "seed {i}: no signature patched");
+        } else {
+            f.patch(&mut ucode, frts, None)
+                .unwrap_or_else(|e| panic!("seed {i}: patch: {e:?}"));
+        }
+        assert_eq!(u32_at(&ucode, f.init_cmd_offset()), CMD_FRTS, "seed {i}");
     }
 }

@@ -433,9 +433,27 @@ fn debugfs_lines_are_exactly_the_documented_format() {
 
 #[test]
 fn getparam_constants() {
-    assert_eq!(VA_START, 2 * MIB);
-    assert_eq!(VA_END, 1 << 47);
-    assert_eq!(args::PAGE_SIZES, (4 * KIB) | (64 * KIB) | (2 * MIB));
+    // What the GETPARAM values must satisfy, not their values again (a copy cannot fail):
+    // the window leaves [1 MiB, 2 MiB) to the contexts' rings (uapi/README.md), starts and
+    // ends on 2 MiB pages, and lies inside the GMMU version 2's 49-bit VA space
+    // (nova-core mm/mmu_v2.rs VA_BITS, facts §12).
+    assert!(VA_START >= 2 * MIB && VA_START.is_multiple_of(2 * MIB));
+    assert!(VA_END.is_multiple_of(2 * MIB) && VA_START < VA_END && VA_END <= 1 << 49);
+    // Every listed page size is one the GMMU maps (4 KiB and 64 KiB PTEs, 2 MiB PDE0 pages)
+    // and 4 KiB, the GEM granule of system memory, is among them.
+    let gmmu = (4 * KIB) | (64 * KIB) | (2 * MIB);
+    assert_eq!(args::PAGE_SIZES & !gmmu, 0, "{:#x}", args::PAGE_SIZES);
+    assert_ne!(args::PAGE_SIZES & (4 * KIB), 0);
+    // A MAP at VA_START is accepted and one a 4 KiB page below it refused.
+    let map = |va| DrmNovaVmBindOp {
+        va,
+        range: 4 * KIB,
+        ..map_op()
+    };
+    assert!(args::check_op(&map(VA_START)).is_ok());
+    assert!(args::check_op(&map(VA_START - 4 * KIB)).is_err());
+    assert!(args::check_op(&map(VA_END - 4 * KIB)).is_ok());
+    assert!(args::check_op(&map(VA_END)).is_err());
 }
 
 #[test]

@@ -305,3 +305,42 @@ pub fn build(spec: &Spec) -> (Vec<u8>, Layout) {
     put32(&mut rom, l.prod_entry + 2, desc_addr);
     (rom, l)
 }
+
+/// The fuse value a fuzz seed's first four bytes carry: 2 selects the second signature of the
+/// default `sig_versions` (0b0110), so seeds reach the signature copy.
+pub const FUZZ_SEED_FUSE: u32 = 2;
+
+/// Seeds for the `vbios` libFuzzer target (`host/fuzz/fuzz_targets/vbios.rs`): built images
+/// of four shapes, each after the target's five control bytes (the fuse register, little
+/// endian, then the command byte; odd is FRTS). Written by the `vbios_fuzz_seeds` example and
+/// checked by the `fuzz_seeds_reach_the_patch` test.
+pub fn fuzz_seeds() -> Vec<(Spec, Vec<u8>)> {
+    let specs = [
+        Spec::default(),
+        Spec {
+            efi: false,
+            npde: false,
+            token_size: 8,
+            ..Spec::default()
+        },
+        Spec {
+            desc_version: 2,
+            ..Spec::default()
+        },
+        Spec {
+            desc_in_second_fwsec_image: true,
+            ifr: 0x200,
+            ..Spec::default()
+        },
+    ];
+    specs
+        .into_iter()
+        .map(|spec| {
+            let (rom, _) = build(&spec);
+            let mut seed = FUZZ_SEED_FUSE.to_le_bytes().to_vec();
+            seed.push(1);
+            seed.extend_from_slice(&rom);
+            (spec, seed)
+        })
+        .collect()
+}
