@@ -37,4 +37,11 @@ for mode in trace no-trace; do
     grep -a '^bench:' "$NOVA_CACHE/vm/runs/$run/console.txt" 2>/dev/null ||
         { echo "bench: the guest benchmark did not run"; tail -5 "$NOVA_CACHE/vm/$run.out"; }
     grep -a '^FAIL ' "$NOVA_CACHE/vm/$run.out" | sed 's/^/bench: run check: /' || true
+    # The guest clock (jiffies under TCG) against the host's: a guest that lost ticks would
+    # report its figures too fast.
+    up=$(sed -n 's/^nova-guest: done at \([0-9.]*\)s.*/\1/p' "$NOVA_CACHE/vm/runs/$run/console.txt" 2>/dev/null || true)
+    wall=$(sed -n 's/^\[vm [^]]*\] \([0-9.]*\) s wall.*/\1/p' "$NOVA_CACHE/vm/$run.out" || true)
+    if [ -n "$up" ] && [ -n "$wall" ]; then
+        echo "bench: guest clock check: guest uptime at the end ${up} s; host wall time of the run ${wall} s (also covers QEMU's start and the kernel's decompression, before the guest clock starts)"
+    fi
 done

@@ -111,9 +111,13 @@ impl Sample {
         self.total.as_secs_f64() / self.reps as f64
     }
 
-    /// "N in T" and, when unresolved, why the figure is only a bound.
-    fn how(&self, clock: &Clock) -> String {
-        let mut s = format!("{} in {}", self.reps, human(self.total.as_secs_f64()));
+    /// "N <what> in T" and, when unresolved, why the figure is only a bound.
+    fn how(&self, clock: &Clock, what: &str) -> String {
+        let mut s = format!(
+            "{} {what} in {}",
+            self.reps,
+            human(self.total.as_secs_f64())
+        );
         if !self.resolved {
             s += &format!(
                 ", UNRESOLVED: under {MIN_STEPS} clock steps of {}",
@@ -208,17 +212,35 @@ fn copy_bytes(dst: &mut [u8], src: &[u8]) {
 const RTT_REQ: usize = 32;
 const RTT_REPLY: usize = 36;
 
+/// The host's figures are limits: the fastest of this many intervals (other processes on a
+/// shared host can only slow an interval down).
+const HOST_INTERVALS: usize = 5;
+
+/// The sample with the shortest time per repetition of `n` runs of `f`.
+fn fastest_of(n: usize, mut f: impl FnMut() -> Result<Sample, String>) -> Result<Sample, String> {
+    let mut best: Option<Sample> = None;
+    for _ in 0..n {
+        let s = f()?;
+        if best.is_none_or(|b| s.per_op() < b.per_op()) {
+            best = Some(s);
+        }
+    }
+    best.ok_or_else(|| "no interval".into())
+}
+
 fn bench_host(out: Option<&str>) -> Result<(), String> {
     let clock = Clock::measure();
     println!("bench: host clock: {}", clock.describe());
     let src = vec![0x5au8; COPY_SIZE as usize];
     let mut dst = vec![0u8; COPY_SIZE as usize];
     copy_bytes(&mut dst, &src);
-    let mc = time_reps(&clock, 4, 1 << 12, Duration::from_millis(300), |n| {
-        for _ in 0..n {
-            copy_bytes(&mut dst, &src);
-        }
-        Ok(())
+    let mc = fastest_of(HOST_INTERVALS, || {
+        time_reps(&clock, 4, 1 << 12, Duration::from_millis(100), |n| {
+            for _ in 0..n {
+                copy_bytes(&mut dst, &src);
+            }
+            Ok(())
+        })
     })?;
     let mibs = COPY_SIZE as f64 / MIB / mc.per_op();
     let (mut a, mut b) = std::os::unix::net::UnixStream::pair().map_err(|e| e.to_string())?;
@@ -240,28 +262,30 @@ fn bench_host(out: Option<&str>) -> Result<(), String> {
         Ok(())
     };
     round_trip(100)?;
-    let rt = time_reps(
-        &clock,
-        1000,
-        1 << 24,
-        Duration::from_millis(300),
-        round_trip,
-    )?;
+    let rt = fastest_of(HOST_INTERVALS, || {
+        time_reps(
+            &clock,
+            1000,
+            1 << 24,
+            Duration::from_millis(100),
+            &mut round_trip,
+        )
+    })?;
     drop(a);
     echo.join()
         .map_err(|_| "echo thread panicked".to_string())?;
     println!(
-        "bench: host memcpy of 64 MiB: {} = {mibs:.0} MiB/s ({}); the limit of a copy engine \
-         the vGPU runs as host code",
+        "bench: host memcpy of 64 MiB: {} = {mibs:.0} MiB/s ({}, the fastest of \
+         {HOST_INTERVALS}); the limit of a copy engine the vGPU runs as host code",
         human(mc.per_op()),
-        mc.how(&clock)
+        mc.how(&clock, "copies")
     );
     println!(
         "bench: host unix-socket round trip between two threads, {RTT_REQ}-byte request and \
-         {RTT_REPLY}-byte reply (a vfio-user 4-byte region read): {} ({}); the floor of a BAR0 \
-         read",
+         {RTT_REPLY}-byte reply (a vfio-user 4-byte region read): {} ({}, the fastest of \
+         {HOST_INTERVALS}); the floor of a BAR0 read",
         human(rt.per_op()),
-        rt.how(&clock)
+        rt.how(&clock, "round trips")
     );
     if let Some(path) = out {
         let mut s = String::new();
@@ -367,15 +391,15 @@ fn bench_bar() -> Result<(), String> {
     black_box(last3);
     let (ns0, ns3) = (s0.per_op() * 1e9, s3.per_op() * 1e9);
     println!(
-        "bench: BAR0 read round trip (NV_PMC_BOOT_0 = {boot0:#010x}): {} per read ({} reads)",
+        "bench: BAR0 read round trip (NV_PMC_BOOT_0 = {boot0:#010x}): {} per read ({})",
         human(s0.per_op()),
-        s0.how(&clock)
+        s0.how(&clock, "reads")
     );
     println!(
         "bench: BAR3 read (a memfd QEMU maps into the guest: no round trip): {} per read \
-         ({} reads)",
+         ({})",
         human(s3.per_op()),
-        s3.how(&clock)
+        s3.how(&clock, "reads")
     );
     println!(
         "bench:   BAR0 / BAR3 = {} (what the round trip to the vGPU adds to a guest load from \
@@ -530,9 +554,9 @@ fn bench_gem() -> Result<(), String> {
         "bench: GEM create+mmap+write one page+munmap+close of 64 KiB system memory: nova {:.0}/s \
          ({}), vgem {:.0}/s ({})",
         1.0 / n.per_op(),
-        n.how(&clock),
+        n.how(&clock, "cycles"),
         1.0 / v.per_op(),
-        v.how(&clock)
+        v.how(&clock, "cycles")
     );
     println!(
         "bench:   nova / vgem = {} (cycles per second; 1.0 = as fast as the kernel's minimal \
@@ -591,14 +615,14 @@ fn bench_bind() -> Result<(), String> {
         .and_then(|s| s.trim().parse::<f64>().ok());
     println!(
         "bench: VM_BIND MAP + UNMAP of a 1 GiB VRAM object in one op each (2 MiB pages, 512 \
-         entries): {} per pair ({} pairs)",
+         entries): {} per pair ({})",
         human(p.per_op()),
-        p.how(&clock)
+        p.how(&clock, "pairs")
     );
     println!(
         "bench:   same boot: GETPARAM ioctl on the same file {} ({}); BAR0 read round trip {}",
         human(io.per_op()),
-        io.how(&clock),
+        io.how(&clock, "ioctls"),
         bar0_ns.map_or("not measured".into(), |ns| format!(
             "{} (bar, above)",
             human(ns * 1e-9)
@@ -698,13 +722,13 @@ fn bench_copy() -> Result<(), String> {
     let mibs = |s: &Sample| COPY_SIZE as f64 / MIB / s.per_op();
     println!(
         "bench: CE copy of 64 MiB, one job each, EXEC to fence: VRAM->VRAM {} = {:.0} MiB/s \
-         ({} jobs), sysmem->sysmem {} = {:.0} MiB/s ({} jobs)",
+         ({}), sysmem->sysmem {} = {:.0} MiB/s ({})",
         human(vram.per_op()),
         mibs(&vram),
-        vram.how(&clock),
+        vram.how(&clock, "jobs"),
         human(sys.per_op()),
         mibs(&sys),
-        sys.how(&clock)
+        sys.how(&clock, "jobs")
     );
     let host = host_figure("NOVA_BENCH_HOST_MEMCPY_MIBS");
     let vs_host = |s: &Sample| {
@@ -726,12 +750,12 @@ fn bench_copy() -> Result<(), String> {
     );
     let vs_cpu = |s: &Sample| fmt_ratio(ratio(mibs(s), s.resolved, mibs(&cpu), cpu.resolved));
     println!(
-        "bench:   guest CPU memcpy of 64 MiB under TCG, same boot: {} = {:.0} MiB/s ({} copies); \
+        "bench:   guest CPU memcpy of 64 MiB under TCG, same boot: {} = {:.0} MiB/s ({}); \
          CE / guest memcpy = {} (VRAM), {} (sysmem) (what offloading a copy gains this guest; \
          not a limit of the CE)",
         human(cpu.per_op()),
         mibs(&cpu),
-        cpu.how(&clock),
+        cpu.how(&clock, "copies"),
         vs_cpu(&vram),
         vs_cpu(&sys)
     );
@@ -795,12 +819,12 @@ fn bench_latency() -> Result<(), String> {
         r
     })?;
     println!(
-        "bench: empty job EXEC to fence (one NOP, binary syncobj): {} ({} jobs); syncobj signal \
-         in another thread to SYNCOBJ_WAIT return, same boot: {} ({} round trips)",
+        "bench: empty job EXEC to fence (one NOP, binary syncobj): {} ({}); syncobj signal \
+         in another thread to SYNCOBJ_WAIT return, same boot: {} ({})",
         human(job.per_op()),
-        job.how(&clock),
+        job.how(&clock, "jobs"),
         human(rt.per_op()),
-        rt.how(&clock)
+        rt.how(&clock, "round trips")
     );
     println!(
         "bench:   job / syncobj round trip = {} (the round trip is the wake-up every job's fence \

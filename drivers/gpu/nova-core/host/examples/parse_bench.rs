@@ -12,7 +12,8 @@
 //! of the whole file would mean nothing. Its baseline is one read of each of those bytes (a
 //! byte sum), the least any parser must do. The radix3 build writes the three table levels;
 //! its baseline is a memset of the same bytes. Each figure is the median of batches, each
-//! batch one timed interval of many calls spanning at least `MIN_STEPS` steps of the clock.
+//! batch one timed interval of many calls spanning at least `MIN_STEPS` steps of the clock;
+//! the figures' batches are interleaved, so a figure and its baseline see the same host load.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -59,40 +60,119 @@ fn clock_step() -> Duration {
     step
 }
 
-/// Per-call time: the median of `BATCHES` batches of `calls` calls each, `calls` chosen so a
-/// batch lasts at least `min_batch`.
+/// The figures, timed in interleaved batches so that each sees the same load of the host.
+#[derive(Clone, Copy)]
+enum Fig {
+    Parse,
+    Read,
+    Radix3,
+    Memset,
+    Both,
+}
+
+const FIGS: [Fig; 5] = [Fig::Parse, Fig::Read, Fig::Radix3, Fig::Memset, Fig::Both];
+
+/// What the figures work on: the file, the bytes the parser reads, the table buffers
+/// (allocated once, as the driver does) and the memset baseline's buffers of the same sizes.
+struct Work<'a> {
+    file: &'a [u8],
+    read_parts: [&'a [u8]; 5],
+    image_len: usize,
+    tables: [Vec<u8>; 3],
+    memset: [Vec<u8>; 3],
+    v: u8,
+}
+
+impl Work<'_> {
+    fn build(&mut self, image_len: usize) {
+        let layout = Radix3Layout::for_image_size(image_len).expect("layout");
+        let [l0, l1, l2] = &mut self.tables;
+        build_radix3(
+            &layout,
+            Radix3Buffers {
+                lvl0: l0,
+                lvl1: l1,
+                lvl2: l2,
+            },
+            0x1_0000_0000,
+            contiguous_pages(0x2_0000_0000, layout.lvl2_pages),
+            contiguous_pages(0x40_0000_0000, layout.fw_pages),
+        )
+        .expect("radix3");
+        black_box(&self.tables);
+    }
+
+    fn call(&mut self, fig: Fig) {
+        match fig {
+            Fig::Parse => {
+                let g = GspFirmware::parse(black_box(self.file), SignatureFamily::Ga10x)
+                    .expect("parse");
+                black_box(g.image().len());
+            }
+            Fig::Read => {
+                black_box(read_bytes(&self.read_parts));
+            }
+            Fig::Radix3 => self.build(black_box(self.image_len)),
+            Fig::Memset => {
+                self.v = self.v.wrapping_add(1);
+                for t in &mut self.memset {
+                    t.fill(self.v);
+                }
+                black_box(&self.memset);
+            }
+            Fig::Both => {
+                let g = GspFirmware::parse(black_box(self.file), SignatureFamily::Ga10x)
+                    .expect("parse");
+                self.build(g.image().len());
+            }
+        }
+    }
+
+    fn batch(&mut self, fig: Fig, calls: u32) -> Duration {
+        let t = Instant::now();
+        for _ in 0..calls {
+            self.call(fig);
+        }
+        t.elapsed()
+    }
+}
+
+/// Per-call time of each figure: the median of `BATCHES` batches, `calls` calls each, chosen
+/// so a batch lasts at least `min_batch`; one batch of every figure per round.
 struct PerCall {
     median: Duration,
     calls: u32,
 }
 
-fn time_per_call(min_batch: Duration, mut f: impl FnMut()) -> PerCall {
-    f(); // warm up
-    let mut calls = 1u32;
-    loop {
-        let t = Instant::now();
-        for _ in 0..calls {
-            f();
-        }
-        if t.elapsed() >= min_batch || calls >= 1 << 30 {
-            break;
-        }
-        calls = calls.saturating_mul(2);
-    }
-    let mut batches: Vec<Duration> = (0..BATCHES)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..calls {
-                f();
+fn time_all(w: &mut Work<'_>, min_batch: Duration) -> Vec<PerCall> {
+    let calls: Vec<u32> = FIGS
+        .iter()
+        .map(|&fig| {
+            w.call(fig); // warm up
+            let mut calls = 1u32;
+            while w.batch(fig, calls) < min_batch && calls < 1 << 30 {
+                calls = calls.saturating_mul(2);
             }
-            t.elapsed()
+            calls
         })
         .collect();
-    batches.sort_unstable();
-    PerCall {
-        median: batches[BATCHES / 2] / calls,
-        calls,
+    let mut batches = vec![Vec::with_capacity(BATCHES); FIGS.len()];
+    for _ in 0..BATCHES {
+        for (i, &fig) in FIGS.iter().enumerate() {
+            batches[i].push(w.batch(fig, calls[i]));
+        }
     }
+    batches
+        .into_iter()
+        .zip(calls)
+        .map(|(mut b, calls)| {
+            b.sort_unstable();
+            PerCall {
+                median: b[BATCHES / 2] / calls,
+                calls,
+            }
+        })
+        .collect()
 }
 
 fn us(d: Duration) -> f64 {
@@ -130,60 +210,24 @@ fn main() {
     let read_parts: [&[u8]; 5] = [ehdr, shdrs, names, version, note];
     let read_len: usize = read_parts.iter().map(|p| p.len()).sum();
 
-    // Table buffers, allocated once, as the driver does.
     let layout = Radix3Layout::for_image_size(g.image().len()).expect("layout");
-    let mut l0 = vec![0u8; layout.lvl0_size()];
-    let mut l1 = vec![0u8; layout.lvl1_size()];
-    let mut l2 = vec![0u8; layout.lvl2_size()];
-    let table_len = l0.len() + l1.len() + l2.len();
-    let mut build = |image_len: usize| {
-        let layout = Radix3Layout::for_image_size(image_len).expect("layout");
-        build_radix3(
-            &layout,
-            Radix3Buffers {
-                lvl0: &mut l0,
-                lvl1: &mut l1,
-                lvl2: &mut l2,
-            },
-            0x1_0000_0000,
-            contiguous_pages(0x2_0000_0000, layout.lvl2_pages),
-            contiguous_pages(0x40_0000_0000, layout.fw_pages),
-        )
-        .expect("radix3");
-        black_box(&l2);
-    };
-    let mut tables = (
-        vec![0u8; layout.lvl0_size()],
-        vec![0u8; layout.lvl1_size()],
-        vec![0u8; layout.lvl2_size()],
-    );
-    let mut fill_tables = |v: u8| {
-        tables.0.fill(v);
-        tables.1.fill(v);
-        tables.2.fill(v);
-        black_box(&tables);
+    let sizes = [layout.lvl0_size(), layout.lvl1_size(), layout.lvl2_size()];
+    let table_len: usize = sizes.iter().sum();
+    let image_len = g.image().len();
+    let mut work = Work {
+        file: &file,
+        read_parts,
+        image_len,
+        tables: sizes.map(|n| vec![0u8; n]),
+        memset: sizes.map(|n| vec![0u8; n]),
+        v: 0,
     };
 
     let step = clock_step();
     let min_batch = MIN_BATCH.max(step * MIN_STEPS);
-    let parse = time_per_call(min_batch, || {
-        let g = GspFirmware::parse(black_box(&file), SignatureFamily::Ga10x).expect("parse");
-        black_box(g.image().len());
-    });
-    let read = time_per_call(min_batch, || {
-        black_box(read_bytes(&read_parts));
-    });
-    let image_len = g.image().len();
-    let radix3 = time_per_call(min_batch, || build(black_box(image_len)));
-    let mut v = 0u8;
-    let fill = time_per_call(min_batch, || {
-        v = v.wrapping_add(1);
-        fill_tables(v);
-    });
-    let both = time_per_call(min_batch, || {
-        let g = GspFirmware::parse(black_box(&file), SignatureFamily::Ga10x).expect("parse");
-        build(g.image().len());
-    });
+    let [parse, read, radix3, fill, both]: [PerCall; 5] = time_all(&mut work, min_batch)
+        .try_into()
+        .unwrap_or_else(|_| unreachable!());
 
     println!(
         "gsp-570.144.bin: {} bytes, .fwimage {image_len} bytes, {} firmware pages, {} level-2 pages",
@@ -193,7 +237,7 @@ fn main() {
     );
     println!(
         "clock step {:.0} ns; each figure is the median of {BATCHES} batches, a batch one \
-         interval of >= {:.1} ms (>= {MIN_STEPS} steps)",
+         interval of >= {:.1} ms (>= {MIN_STEPS} steps), the figures' batches interleaved",
         step.as_secs_f64() * 1e9,
         min_batch.as_secs_f64() * 1e3
     );
