@@ -10,7 +10,8 @@
 //! segment for the URL, a numeric segment for the digits), built once outside the timed
 //! loop; our timing includes turning the bytes into digits and segmenting the URL.
 //! Both are timed with every mask scored, and with one fixed mask. Every timing is the
-//! median of the iterations, measured in the same run.
+//! median of the iterations, each iteration one timed encode, measured in the same run; a
+//! ratio is printed only when both medians span at least `MIN_STEPS` steps of the clock.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -23,6 +24,26 @@ use drm_panic_qr::{
 use qrcodegen::{QrCode as RefCode, QrCodeEcc, QrSegment};
 
 const URL: &str = "https://panic.archlinux.org/panic_report#?a=x86_64&v=6.12.0&z=";
+
+/// A timing is resolved when it spans at least this many steps of the clock (<= 1 %).
+const MIN_STEPS: u32 = 100;
+
+/// The smallest non-zero difference between two clock reads (includes the cost of a read).
+fn clock_step() -> Duration {
+    let t0 = Instant::now();
+    let mut last = t0;
+    let mut step = Duration::MAX;
+    let mut seen = 0;
+    while seen < 1000 && t0.elapsed() < Duration::from_millis(100) {
+        let now = Instant::now();
+        if now > last {
+            step = step.min(now - last);
+            seen += 1;
+            last = now;
+        }
+    }
+    step
+}
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();
@@ -152,7 +173,11 @@ fn main() {
         ref_auto.mask().value(),
         fixed.number()
     );
-    println!("{iterations} iterations each, median:");
+    let step = clock_step();
+    println!(
+        "{iterations} iterations each, median; clock step {:.0} ns",
+        step.as_secs_f64() * 1e9
+    );
 
     let ours_best = time(iterations, || {
         black_box(ours(MaskChoice::Best));
@@ -167,15 +192,22 @@ fn main() {
         black_box(reference(Some(qrcodegen::Mask::new(fixed.number()))));
     });
 
-    let ratio = |theirs: Duration, ours: Duration| theirs.as_secs_f64() / ours.as_secs_f64();
+    let ratio = |theirs: Duration, ours: Duration| {
+        if theirs.min(ours) < step * MIN_STEPS {
+            format!("not printed (under {MIN_STEPS} clock steps)")
+        } else {
+            format!("{:.2}x", theirs.as_secs_f64() / ours.as_secs_f64())
+        }
+    };
+    println!("qrcodegen / ours: time of the same symbol, > 1 = ours is faster");
     println!(
-        "all 8 masks:   ours {:>10}   qrcodegen {:>10}   qrcodegen/ours = {:.2}x",
+        "all 8 masks:   ours {:>10}   qrcodegen {:>10}   qrcodegen/ours = {}",
         ms(ours_best),
         ms(ref_best),
         ratio(ref_best, ours_best)
     );
     println!(
-        "fixed mask {}:  ours {:>10}   qrcodegen {:>10}   qrcodegen/ours = {:.2}x",
+        "fixed mask {}:  ours {:>10}   qrcodegen {:>10}   qrcodegen/ours = {}",
         fixed.number(),
         ms(ours_fixed),
         ms(ref_fixed),
