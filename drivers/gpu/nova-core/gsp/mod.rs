@@ -561,13 +561,15 @@ pub(crate) fn boot(
         let mut sequencers = 0u32;
         loop {
             let m = q.receive()?;
+            // Everything here is an event (facts §9.2), the two the boot waits for included.
+            q.note_event(&m.message());
             match m.message().function {
                 function::GSP_INIT_DONE => break,
                 function::GSP_RUN_CPU_SEQUENCER => {
                     run_sequencer(dev, bar, m.message().payload, &resume)?;
                     sequencers += 1;
                 }
-                _ => q.note_event(&m.message()),
+                _ => {}
             }
         }
         if sequencers == 0 {
