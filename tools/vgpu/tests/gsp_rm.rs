@@ -179,6 +179,27 @@ fn a_driver_that_ignores_the_sequencer_never_gets_init_done() {
 }
 
 #[test]
+fn the_unload_path_works_while_the_sequencer_is_outstanding() {
+    // A driver that failed its sequencer still releases WPR2: FWSEC-SB on the reset GSP and
+    // booter_unload on SEC2 run as images, not as the sequencer's HS step or SEC2-RTOS.
+    let (mut g, mut rm) = boot_rm();
+    let si = g.system_info();
+    rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    rm.send(&mut g, SET_REGISTRY, &default_registry());
+    assert_eq!(rm.recv(&g).unwrap().function, GSP_RUN_CPU_SEQUENCER);
+    assert_eq!(g.run_fwsec(GSP, SB, Deviation::None), Some(0));
+    assert_eq!(g.rd(SW_SCRATCH_15) & 0xffff, 0);
+    assert_eq!(
+        g.run_booter(SEC2, &files().unload, (0xff, 0xff), Dev::None),
+        Some(0),
+        "{}",
+        g.trace()
+    );
+    assert_eq!(g.wpr2(), (0, 0));
+    assert!(!g.trace().contains("HS step"));
+}
+
+#[test]
 fn sequencer_fault_knobs() {
     use vgpu::blocks::falcon::gsprm::seq::SeqFault;
     for (f, want) in [

@@ -496,6 +496,14 @@ impl Falcon {
                 self.core = Core::new();
                 self.reset = ResetState::Held;
                 self.note(format_args!("reset"));
+                if self.engine == Engine::Sec2 && self.w.gsp_port.seq() == SeqPhase::Sec2RtosLoaded
+                {
+                    // The reset wiped SEC2-RTOS with the rest of IMEM/DMEM.
+                    self.w.gsp_port.set_seq(SeqPhase::Posted);
+                    self.note(format_args!(
+                        "SEC2-RTOS gone (reset before CORE_RESUME started it)"
+                    ));
+                }
                 self.reset_port();
                 if self.port.seq() == SeqPhase::Idle {
                     self.rm = None;
@@ -539,16 +547,19 @@ impl Falcon {
             self.note(format_args!("running, never halts (--falcon-hang)"));
             return;
         }
+        let loaded = self.core.imem.written() || self.core.dmem.written();
         if self.engine == Engine::Gsp
             && self.port.seq() == SeqPhase::Posted
             && !self.port.active()
             && self.bcr & BCR_CORE_SELECT_RISCV == 0
             && !self.core.dma_error
+            && !loaded
         {
             // The CPU sequencer's HS step (facts §9.5; Linux 7.3
             // `Documentation/gpu/nova/core/falcon.rst` L77-91: an HS ucode on the GSP loads
             // SEC2-RTOS onto SEC2). Its image and how it reaches the falcon are not public, so
-            // the CORE_START after the sequencer's CORE_RESET stands for it.
+            // the CORE_START after the sequencer's CORE_RESET stands for it; a real image the
+            // CPU loaded (FWSEC-SB on the way out) runs as usual.
             self.note(format_args!(
                 "CPU sequencer HS step (stand-in for the GSP-provided HS ucode): SEC2-RTOS loaded on SEC2"
             ));
@@ -556,6 +567,8 @@ impl Falcon {
             self.halt(Some(0));
             return;
         }
+        // SEC2-RTOS replaced whatever SEC2 held; a SEC2 reset since (a driver loading its own
+        // image) wiped it again (see `engine_reset`).
         if self.engine == Engine::Sec2 && self.w.gsp_port.seq() == SeqPhase::Sec2RtosLoaded {
             self.run_sec2_rtos();
             return;
@@ -638,7 +651,7 @@ impl Falcon {
             return;
         }
         self.core.running = true;
-        if self.w.gsp_rm.seq_fault == gsprm::seq::SeqFault::NoHandoff {
+        if self.w.gsp_rm.seq_fault == gsprm::seq::SeqFault::NoHandoff && gp.generation() <= 1 {
             self.note(format_args!(
                 "SEC2-RTOS running; GSP-RM not resumed, BOOT_STAGE_3_HANDOFF left clear (--seq-no-handoff)"
             ));

@@ -148,7 +148,7 @@ pub struct Knobs {
     /// Answer SET_SYSTEM_INFO and SET_REGISTRY (`--init-rpc-replies`).
     pub init_rpc_replies: bool,
     /// Break the cold boot's CPU sequencer (`--seq-bad-opcode`, `--seq-truncated`,
-    /// `--seq-poll-timeout`, `--seq-no-handoff`).
+    /// `--seq-poll-timeout`, `--seq-no-handoff`); the first cold boot after power-on only.
     pub seq_fault: seq::SeqFault,
 }
 
@@ -963,11 +963,17 @@ impl GspRm {
         self.seq_wait = true;
         self.cfg.port.set_handoff(false);
         self.cfg.port.set_seq(SeqPhase::Posted);
-        let (c, index) = seq::commands(self.cfg.knobs.seq_fault);
+        // The knob breaks the first cold boot after power-on only, so the next probe recovers.
+        let fault = if self.cfg.port.generation() <= 1 {
+            self.cfg.knobs.seq_fault
+        } else {
+            seq::SeqFault::None
+        };
+        let (c, index) = seq::commands(fault);
         self.note(format_args!(
             "cold boot: CPU sequencer of {index} dwords ({} in the buffer{}); GSP-RM waits for CORE_RESUME",
             c.len(),
-            match self.cfg.knobs.seq_fault {
+            match fault {
                 seq::SeqFault::None => String::new(),
                 f => format!(", fault {f:?}"),
             }
@@ -976,7 +982,7 @@ impl GspRm {
             event::GSP_RUN_CPU_SEQUENCER,
             0,
             status::NV_OK,
-            &seq::payload(self.cfg.knobs.seq_fault),
+            &seq::payload(fault),
         );
     }
 
