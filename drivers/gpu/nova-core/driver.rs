@@ -305,7 +305,13 @@ impl pci::Driver for NovaCoreDriver {
                     vram_size,
                     &images.gsp_files,
                     &sys,
-                )?;
+                )
+                .inspect_err(|_| {
+                    // WPR2 is set: release it now (the GSP reset stops whatever GSP-RM does),
+                    // so that the next probe boots GSP-RM again instead of finding WPR2 set.
+                    dev_info!(pdev, "boot: GSP-RM did not come up; releasing WPR2\n");
+                    release_wpr2(pdev, &bar, boot0.into_raw(), images);
+                })?;
                 dev_info!(
                     pdev,
                     "boot: GSP-RM started by booter_load in {} us (WPR2 heap {} MiB, ELF at {:#x})\n",
@@ -542,47 +548,47 @@ impl NovaCore<'_> {
     fn unload_firmware(&self, pdev: &pci::Device<Core<'_>>) {
         let Some(images) = &self.unload else { return };
         let dev = pdev.as_ref();
-        let start = Instant::<Monotonic>::now();
         if let Some(gsp) = &self.gsp {
             if gsp.unload(dev, &self.bar).is_ok() {
                 dev_info!(pdev, "unload: GSP-RM suspended\n");
             }
         }
-        if fwsec::run_sb(dev, &self.bar, self.boot0, &images.vbios).is_err() {
-            return;
-        }
-        let Some(w) = fwsec::current_wpr2(&self.bar) else {
-            dev_info!(pdev, "unload: FWSEC-SB done; WPR2 was not set\n");
-            return;
-        };
-        let file = images.booter_unload.data();
-        match booter::run(
-            dev,
-            &self.bar,
-            self.boot0,
-            "booter_unload",
-            file,
-            0xff,
-            0xff,
-        ) {
-            Ok((0, _)) if fwsec::current_wpr2(&self.bar).is_none() => dev_info!(
+        release_wpr2(pdev, &self.bar, self.boot0, images);
+    }
+}
+
+/// Unload steps 3-4 (facts sheet §7.4): FWSEC-SB on the GSP falcon, then, if WPR2 is set,
+/// Booter-unload on SEC2 with both mailboxes 0xff, which must release WPR2. Failures are logged;
+/// the next probe then finds WPR2 set.
+fn release_wpr2(pdev: &pci::Device<Core<'_>>, bar: &Bar0<'_>, boot0: u32, images: &UnloadImages) {
+    let dev = pdev.as_ref();
+    let start = Instant::<Monotonic>::now();
+    if fwsec::run_sb(dev, bar, boot0, &images.vbios).is_err() {
+        return;
+    }
+    let Some(w) = fwsec::current_wpr2(bar) else {
+        dev_info!(pdev, "unload: FWSEC-SB done; WPR2 was not set\n");
+        return;
+    };
+    let file = images.booter_unload.data();
+    match booter::run(dev, bar, boot0, "booter_unload", file, 0xff, 0xff) {
+        Ok((0, _)) if fwsec::current_wpr2(bar).is_none() => dev_info!(
+            pdev,
+            "unload: WPR2 [{:#x}, {:#x}) released in {} us\n",
+            w.start,
+            w.end,
+            start.elapsed().as_micros_ceil()
+        ),
+        Ok((mbox0, _)) => {
+            let left = fwsec::current_wpr2(bar).unwrap_or(FbRange { start: 0, end: 0 });
+            dev_err!(
                 pdev,
-                "unload: WPR2 [{:#x}, {:#x}) released in {} us\n",
-                w.start,
-                w.end,
-                start.elapsed().as_micros_ceil()
-            ),
-            Ok((mbox0, _)) => {
-                let left = fwsec::current_wpr2(&self.bar).unwrap_or(FbRange { start: 0, end: 0 });
-                dev_err!(
-                    pdev,
-                    "unload: booter_unload returned mailbox0 {:#x}; WPR2 now [{:#x}, {:#x})\n",
-                    mbox0,
-                    left.start,
-                    left.end
-                )
-            }
-            Err(e) => dev_err!(pdev, "unload: booter_unload failed: {:?}\n", e),
+                "unload: booter_unload returned mailbox0 {:#x}; WPR2 now [{:#x}, {:#x})\n",
+                mbox0,
+                left.start,
+                left.end
+            )
         }
+        Err(e) => dev_err!(pdev, "unload: booter_unload failed: {:?}\n", e),
     }
 }

@@ -15,3 +15,9 @@ impl kernel::fmt::Display for crate::gsp::rpc::RpcError {
         core::fmt::Display::fmt(self, f)
     }
 }
+
+impl kernel::fmt::Display for crate::gsp::sequencer::SeqError {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
+}

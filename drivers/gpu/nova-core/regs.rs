@@ -42,6 +42,13 @@ register! {
         0:0 read_protection_level0 => bool;
     }
 
+    /// `NV_PGC6_BSI_SECURE_SCRATCH_14` (OG 570.144 `ampere/ga102/dev_gc6_island.h` L35,
+    /// `dev_gc6_island_addendum.h` L36-38; facts §3).
+    pub(crate) NV_PGC6_BSI_SECURE_SCRATCH_14(u32) @ 0x0011_80f8 {
+        /// BOOT_STAGE_3_HANDOFF: SEC2-RTOS finished resuming GSP-RM (CPU sequencer CORE_RESUME).
+        26:26 boot_stage_3_handoff => bool;
+    }
+
     /// Scratch group 05 word 0: GFW (devinit + FWSEC) boot progress.
     pub(crate) NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_0_GFW_BOOT(u32) @ 0x0011_8234 {
         /// 0xff once the GFW boot completed.

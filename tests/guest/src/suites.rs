@@ -45,6 +45,10 @@ pub fn all() -> Vec<(&'static str, Vec<Test>)> {
             "extra_events",
             vec![("counted_not_taken_as_replies", extra_events_counted)],
         ),
+        (
+            "init_rpc_replies",
+            vec![("tolerated", init_rpc_replies_tolerated)],
+        ),
         ("mem", crate::mem::tests()),
         ("exec", crate::exec::tests()),
     ]
@@ -263,6 +267,14 @@ fn probe_gsp_queues_and_logs() -> Result<(), String> {
     let q = dir.join("gsp_queues");
     let text = std::fs::read_to_string(&q).map_err(|e| format!("{}: {e}", q.display()))?;
     queue_counters_agree(&text)?;
+    // GSP_RUN_CPU_SEQUENCER and GSP_INIT_DONE are both events of the cold boot.
+    check(field(&text, "events:", "events:")? >= 2, || {
+        format!("GSP_RUN_CPU_SEQUENCER and GSP_INIT_DONE not counted: {text}")
+    })?;
+    // The cold boot ran GSP-RM's CPU sequencer (facts §7.4 step 15) to its CORE_RESUME.
+    check(dmesg()?.contains("commands; GSP-RM resumed"), || {
+        "no 'boot: CPU sequencer ran N commands; GSP-RM resumed' line".into()
+    })?;
     check(text.contains("last_command: 0x4c GSP_RM_CONTROL"), || {
         text.clone()
     })?;
@@ -672,6 +684,38 @@ fn extra_events_counted() -> Result<(), String> {
     // Every reply still matched its command: the counters agree with GSP-RM's pointers.
     queue_counters_agree(&text)?;
     rm_objects_logged()?;
+    unload_both()
+}
+
+/// GSP-RM answers SET_SYSTEM_INFO and SET_REGISTRY (vGPU `--init-rpc-replies`; real GSP-RM
+/// most likely does not): the boot must take the two replies as events and still match every
+/// later reply to its command.
+fn init_rpc_replies_tolerated() -> Result<(), String> {
+    load_both()?;
+    let q = debugfs_dir()?.join("gsp_queues");
+    let text = std::fs::read_to_string(&q).map_err(|e| format!("{}: {e}", q.display()))?;
+    // The two replies, the sequencer and GSP_INIT_DONE.
+    check(field(&text, "events:", "events:")? >= 4, || {
+        format!("the init replies were not counted as events: {text}")
+    })?;
+    check(field(&text, "errors:", "errors:")? == 0, || text.clone())?;
+    check(field(&text, "commands:", "commands:")? == 7, || {
+        text.clone()
+    })?;
+    check(field(&text, "messages:", "messages:")? >= 9, || {
+        text.clone()
+    })?;
+    let log = dmesg()?;
+    check(log.contains("boot: CPU sequencer ran "), || {
+        "no CPU sequencer line".into()
+    })?;
+    check(
+        log.contains("boot: RM client 0x4e560000, device 0x4e560080, subdevice 0x4e562080"),
+        || "RM objects not allocated".into(),
+    )?;
+    check(drm::render_nodes_of("nova").len() == 1, || {
+        "no nova render node".into()
+    })?;
     unload_both()
 }
 

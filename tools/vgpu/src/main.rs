@@ -6,12 +6,14 @@
 //!      [--vbios-variant NAME] [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang]
 //!      [--booter-fail] [--gsp-silent] [--gsp-corrupt-reply] [--gsp-oversized-reply]
 //!      [--gsp-extra-events] [--irq-storm] [--fall-off-bus-after N] [--firmware-dir DIR]
-//!      [--mmu-log FILE] [--test-port]
+//!      [--mmu-log FILE] [--test-port] [--init-rpc-replies] [--seq-bad-opcode] [--seq-truncated]
+//!      [--seq-poll-timeout] [--seq-no-handoff]
 //! ```
 //! Environment equivalents (used by the test harness): `VGPU_BOOT42`, `VGPU_TRACE`,
 //! `VGPU_VBIOS_VARIANT`, `VGPU_NO_GFW_BOOT`, `VGPU_GFW_BOOT_MS`, `VGPU_FWSEC_FAIL`,
 //! `VGPU_FALCON_HANG`, `VGPU_BOOTER_FAIL`, `VGPU_GSP_SILENT`, `VGPU_GSP_CORRUPT_REPLY`,
-//! `VGPU_GSP_OVERSIZED_REPLY`, `VGPU_GSP_EXTRA_EVENTS`, `VGPU_IRQ_STORM` (the flags count as set when the variable is set
+//! `VGPU_GSP_OVERSIZED_REPLY`, `VGPU_GSP_EXTRA_EVENTS`, `VGPU_IRQ_STORM`, `VGPU_INIT_RPC_REPLIES`, `VGPU_SEQ_BAD_OPCODE`,
+//! `VGPU_SEQ_TRUNCATED`, `VGPU_SEQ_POLL_TIMEOUT`, `VGPU_SEQ_NO_HANDOFF` (the flags count as set when the variable is set
 //! and not `0`), `VGPU_FALL_OFF_BUS_AFTER`, `VGPU_FIRMWARE_DIR`, `VGPU_MMU_LOG`, `VGPU_TEST_PORT`.
 //! `--mmu-log FILE` appends one line per BAR1 translation or fault, BAR1 bind, TLB
 //! invalidate and test-port access to FILE: a test instrument, not hardware (`vgpu::mmu::log`).
@@ -31,6 +33,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use vgpu::blocks::falcon::gsprm::seq::SeqFault;
 use vgpu::blocks::gc6::GfwBoot;
 use vgpu::chip;
 use vgpu::server::{Device, Options};
@@ -41,6 +44,7 @@ const USAGE: &str = "usage: vgpu --socket PATH [--chip ga102|tu102|ad102] [--boo
                              falcon-table-out-of-range|fwsec-desc-unknown-version|zero-length-image]
             [--no-gfw-boot] [--gfw-boot-ms N] [--fwsec-fail] [--falcon-hang] [--booter-fail]
             [--gsp-silent] [--gsp-corrupt-reply] [--gsp-oversized-reply] [--gsp-extra-events] [--irq-storm]
+            [--init-rpc-replies] [--seq-bad-opcode] [--seq-truncated] [--seq-poll-timeout] [--seq-no-handoff]
             [--fall-off-bus-after N] [--firmware-dir DIR] [--mmu-log FILE] [--test-port]";
 
 /// `--vbios-variant`: the intact image, the image without EFI, or a broken variant.
@@ -65,6 +69,14 @@ fn set_vbios_variant(opts: &mut Options, name: &str) -> Result<(), String> {
 fn gfw_boot_after(ms: u32) -> GfwBoot {
     GfwBoot::AfterFirstRead(std::time::Duration::from_millis(u64::from(ms)))
 }
+
+/// The sequencer fault knobs' environment variables.
+const SEQ_FAULTS: [(&str, SeqFault); 4] = [
+    ("VGPU_SEQ_BAD_OPCODE", SeqFault::BadOpcode),
+    ("VGPU_SEQ_TRUNCATED", SeqFault::Truncated),
+    ("VGPU_SEQ_POLL_TIMEOUT", SeqFault::PollTimeout),
+    ("VGPU_SEQ_NO_HANDOFF", SeqFault::NoHandoff),
+];
 
 struct Args {
     socket: PathBuf,
@@ -117,6 +129,12 @@ fn parse_args() -> Result<Args, String> {
     opts.gsp_rm.corrupt_reply = env_flag("VGPU_GSP_CORRUPT_REPLY");
     opts.gsp_rm.oversized_reply = env_flag("VGPU_GSP_OVERSIZED_REPLY");
     opts.gsp_rm.extra_events = env_flag("VGPU_GSP_EXTRA_EVENTS");
+    opts.gsp_rm.init_rpc_replies = env_flag("VGPU_INIT_RPC_REPLIES");
+    for (var, f) in SEQ_FAULTS {
+        if env_flag(var) {
+            opts.gsp_rm.seq_fault = f;
+        }
+    }
     opts.irq_storm = env_flag("VGPU_IRQ_STORM");
     if let Ok(v) = std::env::var("VGPU_FALL_OFF_BUS_AFTER") {
         opts.fall_off_bus_after = Some(
@@ -163,6 +181,11 @@ fn parse_args() -> Result<Args, String> {
             "--gsp-corrupt-reply" => opts.gsp_rm.corrupt_reply = true,
             "--gsp-oversized-reply" => opts.gsp_rm.oversized_reply = true,
             "--gsp-extra-events" => opts.gsp_rm.extra_events = true,
+            "--init-rpc-replies" => opts.gsp_rm.init_rpc_replies = true,
+            "--seq-bad-opcode" => opts.gsp_rm.seq_fault = SeqFault::BadOpcode,
+            "--seq-truncated" => opts.gsp_rm.seq_fault = SeqFault::Truncated,
+            "--seq-poll-timeout" => opts.gsp_rm.seq_fault = SeqFault::PollTimeout,
+            "--seq-no-handoff" => opts.gsp_rm.seq_fault = SeqFault::NoHandoff,
             "--irq-storm" => opts.irq_storm = true,
             "--fall-off-bus-after" => {
                 opts.fall_off_bus_after = Some(parse_u32(&value("--fall-off-bus-after")?)?.into())
@@ -272,10 +295,20 @@ fn main() -> ExitCode {
                 ", GSP-RM posts OS_ERROR_LOG and GSP_LOCKDOWN_NOTICE after GSP_INIT_DONE",
             ),
             (args.opts.irq_storm, ", interrupt storm"),
+            (
+                args.opts.gsp_rm.init_rpc_replies,
+                ", GSP-RM answers SET_SYSTEM_INFO and SET_REGISTRY",
+            ),
         ] {
             if on {
                 gsp.push_str(what);
             }
+        }
+        if args.opts.gsp_rm.seq_fault != SeqFault::None {
+            gsp.push_str(&format!(
+                ", CPU sequencer fault {:?}",
+                args.opts.gsp_rm.seq_fault
+            ));
         }
         if let Some(n) = args.opts.fall_off_bus_after {
             gsp.push_str(&format!(", off the bus after {n} BAR0 accesses"));
@@ -357,6 +390,11 @@ mod tests {
             "--gsp-corrupt-reply",
             "--gsp-oversized-reply",
             "--gsp-extra-events",
+            "--init-rpc-replies",
+            "--seq-bad-opcode",
+            "--seq-truncated",
+            "--seq-poll-timeout",
+            "--seq-no-handoff",
             "--irq-storm",
             "--mmu-log",
             "--test-port",

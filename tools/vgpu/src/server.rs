@@ -214,7 +214,7 @@ fn blocks(
         Box::new(bus),
         Box::new(fb),
         Box::new(Shared(gsp.clone())),
-        Box::new(Gc6::new(chip, opts.gfw_boot)),
+        Box::new(Gc6::new(chip, opts.gfw_boot).with_port(links.gsp_port.clone())),
         Box::new(Prom::new(vbios_image(chip, opts))),
         Box::new(Disp::new(chip)),
         Box::new(Fuse::new(chip)),

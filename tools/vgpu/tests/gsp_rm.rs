@@ -39,8 +39,12 @@ fn init_handshake_with_interrupts_and_timing() {
     let irq = g.enable_msix();
     g.enable_gsp_intr();
     let si = g.system_info();
-    let s = rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
-    // The reply is posted and notified before the doorbell write returns.
+    rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    // An asynchronous RPC: no reply, no notification (facts §7.4 step 14).
+    assert_eq!(g.rd(GSP + IRQSTAT) & 0x40, 0, "SWGEN0");
+    assert!(rm.recv(&g).is_none());
+    rm.send(&mut g, SET_REGISTRY, &default_registry());
+    // The cold boot's CPU sequencer is posted and notified before the doorbell write returns.
     assert_ne!(g.rd(GSP + IRQSTAT) & 0x40, 0, "SWGEN0");
     assert_eq!(g.rd(LEAF + 16), GSP_LEAF_BIT, "leaf 4 bit 27");
     assert_eq!(g.rd(TOP), 1 << 2, "subtree 2");
@@ -48,30 +52,46 @@ fn init_handshake_with_interrupts_and_timing() {
     g.ack_gsp_intr();
     assert_eq!(g.rd(GSP + IRQSTAT) & 0x40, 0);
     assert_eq!(g.rd(LEAF + 16), 0);
-    let a = rm.recv(&g).unwrap();
+    let q = rm.recv(&g).unwrap();
     assert_eq!(
-        (a.function, a.sequence, a.result),
-        (GSP_SET_SYSTEM_INFO, s, 0)
+        (q.function, q.sequence, q.result, q.payload.len()),
+        (GSP_RUN_CPU_SEQUENCER, 0, 0, 40 + 256)
     );
-    assert_eq!(a.payload, si, "reply carries the payload back");
-    let b = rm.call(&mut g, SET_REGISTRY, &default_registry());
-    assert_eq!(b.result, 0);
+    assert!(
+        rm.recv(&g).is_none(),
+        "no GSP_INIT_DONE before the sequencer ran"
+    );
+    // Commands wait while GSP-RM waits for the sequencer.
+    let nop = rm.send(&mut g, NOP, &[9]);
+    assert!(rm.recv(&g).is_none());
+    let save = run_sequencer(&mut g, &q.payload).unwrap_or_else(|e| panic!("{e}\n{}", g.trace()));
+    assert_eq!(save[0], 0, "MAILBOX0 after the HS step");
     let d = rm.recv(&g).unwrap();
     assert_eq!(
         (d.function, d.result, d.payload.len()),
         (GSP_INIT_DONE, 0, 0)
     );
-    assert_eq!((a.seq, b.seq, d.seq), (0, 1, 2), "status queue seqNum");
+    let n = rm.recv(&g).unwrap();
+    assert_eq!(
+        (n.function, n.sequence, n.result),
+        (NOP, nop, 0),
+        "the waiting NOP"
+    );
+    assert_eq!((q.seq, d.seq, n.seq), (0, 1, 2), "status queue seqNum");
     assert!(rm.recv(&g).is_none());
     assert_eq!(
         irq_count(&irq),
         1,
-        "one interrupt for the reply and GSP_INIT_DONE"
+        "one interrupt for GSP_INIT_DONE and the reply"
     );
+    assert_eq!(g.rd(BSI_SECURE_SCRATCH_14), HANDOFF);
 
     let st = g.dev.rpc_stats();
-    assert_eq!((st.doorbells, st.rpcs, st.messages), (2, 2, 3));
-    assert_eq!(st.timed, 2);
+    assert_eq!((st.doorbells, st.rpcs, st.messages), (3, 3, 3));
+    assert_eq!(
+        st.timed, 2,
+        "SET_REGISTRY (sequencer) and the waiting NOP (its reply)"
+    );
     // More samples: 50 NOPs, each rung and answered.
     for _ in 0..50 {
         let m = rm.call(&mut g, NOP, &[1, 2, 3, 4]);
@@ -92,8 +112,17 @@ fn init_handshake_with_interrupts_and_timing() {
         t.contains("rpc    <- GSP_SET_SYSTEM_INFO seq 0 len 0x3c0"),
         "{t}"
     );
-    assert!(t.contains("rpc    -> GSP_SET_SYSTEM_INFO seq 0 result 0x0 len 0x3c0"));
+    assert!(!t.contains("rpc    -> GSP_SET_SYSTEM_INFO"));
+    assert!(t.contains("GSP_SET_SYSTEM_INFO: asynchronous, no reply"));
+    assert!(t.contains("rpc    -> GSP_RUN_CPU_SEQUENCER seq 0 result 0x0 len 0x148"));
+    assert!(t.contains("GSP-RM suspended for the CPU sequencer"));
+    assert!(t.contains("CPU sequencer HS step"));
+    assert!(
+        t.contains("SEC2-RTOS resumed GSP-RM on the GSP RISC-V core (LIBOS args at 0x40301000)")
+    );
+    assert!(t.contains("CPU sequencer done: GSP-RM resumed"));
     assert!(t.contains("rpc    -> GSP_INIT_DONE seq 0 result 0x0 len 0x20"));
+    assert!(t.find("-> GSP_RUN_CPU_SEQUENCER") < t.find("-> GSP_INIT_DONE"));
     assert!(t.contains(
         "registry: RMSecBusResetEnable=1, RMForcePcieConfigSave=1, RMDevidCheckIgnore=1"
     ));
@@ -102,8 +131,111 @@ fn init_handshake_with_interrupts_and_timing() {
 }
 
 #[test]
-fn gsp_interrupt_through_the_cpu_tree() {
+fn init_rpc_replies_knob() {
+    let (mut g, mut rm) = knob(|o| o.gsp_rm.init_rpc_replies = true);
+    let si = g.system_info();
+    let a = rm.call(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    assert_eq!(
+        (a.result, &a.payload),
+        (0, &si),
+        "reply carries the payload back"
+    );
+    assert_eq!(rm.call(&mut g, SET_REGISTRY, &default_registry()).result, 0);
+    let q = rm.recv(&g).unwrap();
+    assert_eq!(q.function, GSP_RUN_CPU_SEQUENCER);
+    run_sequencer(&mut g, &q.payload).unwrap();
+    assert_eq!(rm.recv(&g).unwrap().function, GSP_INIT_DONE);
+}
+
+#[test]
+fn a_driver_that_ignores_the_sequencer_never_gets_init_done() {
     let (mut g, mut rm) = boot_rm();
+    let si = g.system_info();
+    rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    rm.send(&mut g, SET_REGISTRY, &default_registry());
+    assert_eq!(rm.recv(&g).unwrap().function, GSP_RUN_CPU_SEQUENCER);
+    rm.send(&mut g, GET_GSP_STATIC_INFO, &[]);
+    for _ in 0..20 {
+        g.rd(GSP + IRQSTAT);
+        assert!(rm.recv(&g).is_none(), "{}", g.trace());
+    }
+    assert!(g
+        .trace()
+        .contains("doorbell while GSP-RM waits for the CPU sequencer"));
+    // Skipping CORE_RESUME's reset: SEC2-RTOS finds the GSP still on its falcon core.
+    g.falcon_reset(GSP);
+    g.wr(GSP + CPUCTL, 2);
+    assert!(g.poll(GSP + CPUCTL, 10, |v| v & 0x10 != 0).is_some());
+    g.wr(SEC2 + CPUCTL, 2);
+    assert_eq!(
+        g.rd(SEC2 + MAILBOX0),
+        vgpu::blocks::falcon::ERR_RTOS_NOT_RISCV
+    );
+    assert_eq!(g.rd(BSI_SECURE_SCRATCH_14), 0);
+    assert!(rm.recv(&g).is_none());
+    assert!(g
+        .trace()
+        .contains("SEC2-RTOS cannot resume GSP-RM: the GSP's boot core is not its RISC-V core"));
+}
+
+#[test]
+fn the_unload_path_works_while_the_sequencer_is_outstanding() {
+    // A driver that failed its sequencer still releases WPR2: FWSEC-SB on the reset GSP and
+    // booter_unload on SEC2 run as images, not as the sequencer's HS step or SEC2-RTOS.
+    let (mut g, mut rm) = boot_rm();
+    let si = g.system_info();
+    rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    rm.send(&mut g, SET_REGISTRY, &default_registry());
+    assert_eq!(rm.recv(&g).unwrap().function, GSP_RUN_CPU_SEQUENCER);
+    assert_eq!(g.run_fwsec(GSP, SB, Deviation::None), Some(0));
+    assert_eq!(g.rd(SW_SCRATCH_15) & 0xffff, 0);
+    assert_eq!(
+        g.run_booter(SEC2, &files().unload, (0xff, 0xff), Dev::None),
+        Some(0),
+        "{}",
+        g.trace()
+    );
+    assert_eq!(g.wpr2(), (0, 0));
+    assert!(!g.trace().contains("HS step"));
+}
+
+#[test]
+fn sequencer_fault_knobs() {
+    use vgpu::blocks::falcon::gsprm::seq::SeqFault;
+    for (f, want) in [
+        (SeqFault::BadOpcode, "unknown opcode 9 at dword 22"),
+        (
+            SeqFault::Truncated,
+            "opcode 2 at dword 1 truncated by cmdIndex 4",
+        ),
+        (
+            SeqFault::PollTimeout,
+            "REG_POLL at dword 1: 0x110044 never matched",
+        ),
+        (
+            SeqFault::NoHandoff,
+            "CORE_RESUME at dword 24: no handoff, SEC2 MAILBOX0 0x0",
+        ),
+    ] {
+        let (mut g, mut rm) = knob(|o| o.gsp_rm.seq_fault = f);
+        let si = g.system_info();
+        rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+        rm.send(&mut g, SET_REGISTRY, &default_registry());
+        let q = rm.recv(&g).unwrap();
+        assert_eq!(q.function, GSP_RUN_CPU_SEQUENCER);
+        assert_eq!(
+            run_sequencer(&mut g, &q.payload).err().as_deref(),
+            Some(want),
+            "{f:?}"
+        );
+        assert!(rm.recv(&g).is_none(), "{f:?}: no GSP_INIT_DONE");
+    }
+}
+
+#[test]
+fn gsp_interrupt_through_the_cpu_tree() {
+    // Replies to the init RPCs give this test its first interrupts.
+    let (mut g, mut rm) = knob(|o| o.gsp_rm.init_rpc_replies = true);
     let irq = g.enable_msix();
     let si = g.system_info();
     rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
@@ -143,8 +275,8 @@ fn gsp_interrupt_through_the_cpu_tree() {
     // Leaf enable cleared: pending, not delivered.
     g.wr(LEAF_EN_CLEAR + 16, GSP_LEAF_BIT);
     rm.recv(&g).unwrap();
-    rm.recv(&g).unwrap();
-    rm.send(&mut g, NOP, &[]);
+    let q = rm.recv(&g).unwrap();
+    run_sequencer(&mut g, &q.payload).unwrap();
     assert_eq!(g.rd(LEAF + 16), GSP_LEAF_BIT);
     assert_eq!(irq_count(&irq), 0);
     // TOP_EN cleared, leaf re-enabled: still nothing until TOP_EN is set again.
@@ -203,18 +335,14 @@ fn commands_queued_before_gsp_rm_runs() {
         rm.commit(g);
         rm.ring(g);
     });
-    let f: Vec<u32> = std::iter::from_fn(|| rm.recv(&g))
-        .map(|m| m.function)
-        .collect();
-    assert_eq!(
-        f,
-        [GSP_SET_SYSTEM_INFO, SET_REGISTRY, GSP_INIT_DONE],
-        "{}",
-        g.trace()
-    );
+    let msgs: Vec<Msg> = std::iter::from_fn(|| rm.recv(&g)).collect();
+    let f: Vec<u32> = msgs.iter().map(|m| m.function).collect();
+    assert_eq!(f, [GSP_RUN_CPU_SEQUENCER], "no replies: {}", g.trace());
     assert!(g
         .trace()
         .contains("QUEUE_HEAD(0) doorbell: GSP-RM is not running"));
+    run_sequencer(&mut g, &msgs[0].payload).unwrap();
+    assert_eq!(rm.recv(&g).unwrap().function, GSP_INIT_DONE);
     assert_eq!(rm.call(&mut g, NOP, &[]).result, 0);
 }
 
@@ -528,13 +656,13 @@ fn bad_elements_from_the_cpu() {
 #[test]
 fn both_queues_wrap() {
     let (mut g, mut rm) = ready();
-    // 3 messages so far: status queue at entry 3, command queue at entry 2.
+    // 2 messages so far (the sequencer, GSP_INIT_DONE): both queues at entry 2.
     for i in 0..150u32 {
         let m = rm.call(&mut g, NOP, &i.to_le_bytes());
         assert_eq!(m.payload, i.to_le_bytes());
     }
-    assert_eq!((rm.wp, rm.rp), ((2 + 150) % 63, (3 + 150) % 63));
-    assert_eq!(rm.rx_seq, 153);
+    assert_eq!((rm.wp, rm.rp), ((2 + 150) % 63, (2 + 150) % 63));
+    assert_eq!(rm.rx_seq, 152);
 
     // A burst the CPU does not drain: 62 commands fill the command queue; the 62 replies fit
     // the status queue only if the CPU reads, so GSP-RM stops when it is full.
@@ -585,12 +713,12 @@ fn both_queues_wrap() {
 fn multi_element_command_across_the_ring_end() {
     let (mut g, mut rm) = ready();
     // Move the command queue to entry 61 so the next 3-entry element wraps (61, 62, 0); the
-    // reply then starts at 62 and wraps too.
+    // reply then starts at 61 and wraps too.
     while rm.wp != 61 {
         rm.call(&mut g, NOP, &[]);
     }
     let start = rm.wp;
-    assert_eq!(rm.rp, 62);
+    assert_eq!(rm.rp, 61);
     // An RM control the model does not know, with 8 KiB of parameters: 3 entries each way.
     let mut p = words(&[
         0xc1e0_0001,
@@ -606,7 +734,7 @@ fn multi_element_command_across_the_ring_end() {
     assert_eq!(m.elem_count, 3);
     assert_eq!(&m.payload[24..], &p[24..], "parameters come back");
     assert_eq!(rm.wp, (start + 3) % 63);
-    assert_eq!((m.entry, rm.rp), (62, 2));
+    assert_eq!((m.entry, rm.rp), (61, 1));
     assert!(g.trace().contains("len 0x2038 [element"), "{}", g.trace());
 }
 
@@ -687,7 +815,7 @@ fn bad_system_info_stops_the_init() {
 fn bad_registry_stops_the_init() {
     let (mut g, mut rm) = boot_rm();
     let si = g.system_info();
-    assert_eq!(rm.call(&mut g, GSP_SET_SYSTEM_INFO, &si).result, 0);
+    rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
     let mut r = default_registry();
     r[12] = 4; // type of entry 0
     assert_eq!(
@@ -765,13 +893,13 @@ fn knob_gsp_silent() {
     let si = g.system_info();
     rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
     rm.send(&mut g, SET_REGISTRY, &default_registry());
-    assert!(rm.recv(&g).is_none(), "no reply, no GSP_INIT_DONE");
+    assert!(rm.recv(&g).is_none(), "no sequencer, no GSP_INIT_DONE");
     assert_eq!(g.area32(MSGQ + 0x20), 2, "the commands were consumed");
     assert_eq!(irq_count(&irq), 0);
     assert_eq!(g.rd(GSP + IRQSTAT) & 0x40, 0);
     assert!(g
         .trace()
-        .contains("-> GSP_INIT_DONE seq 0 not sent (--gsp-silent)"));
+        .contains("-> GSP_RUN_CPU_SEQUENCER seq 0 not sent (--gsp-silent)"));
     assert_eq!(g.dev.rpc_stats().timed, 0);
 }
 
@@ -780,8 +908,9 @@ fn knob_gsp_corrupt_reply() {
     let (mut g, mut rm) = knob(|o| o.gsp_rm.corrupt_reply = true);
     let si = g.system_info();
     rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
-    let r = rm.peek_raw(&g).expect("a reply");
-    assert_eq!(r.function, GSP_SET_SYSTEM_INFO);
+    rm.send(&mut g, SET_REGISTRY, &default_registry());
+    let r = rm.peek_raw(&g).expect("a message");
+    assert_eq!(r.function, GSP_RUN_CPU_SEQUENCER);
     assert_eq!(r.elem_count, 1);
     assert_ne!(r.sum, 0, "the checksum does not verify");
 }
@@ -791,7 +920,8 @@ fn knob_gsp_oversized_reply() {
     let (mut g, mut rm) = knob(|o| o.gsp_rm.oversized_reply = true);
     let si = g.system_info();
     rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
-    let r = rm.peek_raw(&g).expect("a reply");
+    rm.send(&mut g, SET_REGISTRY, &default_registry());
+    let r = rm.peek_raw(&g).expect("a message");
     assert_eq!(r.elem_count, 64, "beyond the 63-entry queue");
     assert_eq!(g.area32(MSGQ + 16), 1, "writePtr moved by the real size");
 }
@@ -915,8 +1045,7 @@ fn libos_logs_are_written_in_the_libos_format() {
     assert_eq!(
         posted,
         [
-            (u64::from(GSP_SET_SYSTEM_INFO), 0),
-            (u64::from(SET_REGISTRY), 0),
+            (u64::from(GSP_RUN_CPU_SEQUENCER), 0),
             (u64::from(GSP_INIT_DONE), 0)
         ]
     );
@@ -934,10 +1063,12 @@ fn knob_gsp_extra_events() {
     let irq = g.enable_msix();
     g.enable_gsp_intr();
     let si = g.system_info();
-    assert_eq!(rm.call(&mut g, GSP_SET_SYSTEM_INFO, &si).result, 0);
+    rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
+    rm.send(&mut g, SET_REGISTRY, &default_registry());
+    let q = rm.recv(&g).unwrap();
     g.ack_gsp_intr();
     irq_count(&irq);
-    assert_eq!(rm.call(&mut g, SET_REGISTRY, &default_registry()).result, 0);
+    run_sequencer(&mut g, &q.payload).unwrap();
     assert_eq!(irq_count(&irq), 1, "one notification for the batch");
     let d = rm.recv(&g).unwrap();
     assert_eq!(d.function, GSP_INIT_DONE);

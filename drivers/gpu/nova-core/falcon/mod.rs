@@ -279,6 +279,63 @@ impl<'a, E: Engine> Falcon<'a, E, Idle> {
     }
 }
 
+/// The core commands of GSP-RM's CPU sequencer (facts §9.5): they act on an engine whose
+/// state GSP-RM, not this driver, knows, so they keep it [`Idle`].
+impl<'a, E: Engine> Falcon<'a, E, Idle> {
+    /// CORE_RESET: reset into the falcon core, then DMA without a context (FBIF_CTL
+    /// ALLOW_PHYS_NO_CTX, DMACTL 0; facts §9.5, OG 570.144 `kernel_gsp.c`
+    /// `kgspExecuteSequencerBuffer_IMPL`: reset and `kflcnDisableCtxReq`).
+    pub(crate) fn sequencer_reset(self, boot0: u32) -> Result<Self> {
+        let r = self.reset(boot0)?;
+        let bar = r.bar;
+        bar.update(NV_PFALCON_FBIF_CTL::of::<E>(), |r| {
+            r.with_allow_phys_no_ctx(true)
+        });
+        bar.write(
+            NV_PFALCON_FALCON_DMACTL::of::<E>(),
+            NV_PFALCON_FALCON_DMACTL::zeroed(),
+        );
+        Ok(r.into_state(Idle))
+    }
+
+    /// CORE_START (and the SEC2 start of CORE_RESUME): STARTCPU through CPUCTL_ALIAS when
+    /// ALIAS_EN is set, else through CPUCTL (facts §9.5).
+    pub(crate) fn start_cpu(&self) {
+        let bar = self.bar;
+        if bar.read(NV_PFALCON_FALCON_CPUCTL::of::<E>()).alias_en() {
+            bar.write(
+                NV_PFALCON_FALCON_CPUCTL_ALIAS::of::<E>(),
+                NV_PFALCON_FALCON_CPUCTL_ALIAS::zeroed().with_startcpu(true),
+            );
+        } else {
+            bar.write(
+                NV_PFALCON_FALCON_CPUCTL::of::<E>(),
+                NV_PFALCON_FALCON_CPUCTL::zeroed().with_startcpu(true),
+            );
+        }
+    }
+
+    /// CORE_WAIT_FOR_HALT: CPUCTL.HALTED within [`RUN_TIMEOUT`] (2 s, facts §9.5).
+    pub(crate) fn wait_halted(&self) -> Result {
+        let bar = self.bar;
+        self.poll(
+            "the CPU to halt",
+            || bar.read(NV_PFALCON_FALCON_CPUCTL::of::<E>()),
+            |r| r.halted(),
+            RUN_TIMEOUT,
+        )
+        .map(|_| ())
+    }
+
+    /// MAILBOX0.
+    pub(crate) fn mailbox0(&self) -> u32 {
+        self.bar
+            .read(NV_PFALCON_FALCON_MAILBOX0::of::<E>())
+            .value()
+            .get()
+    }
+}
+
 impl<'a, E: Engine> Falcon<'a, E, Ready> {
     /// DMA-loads `img` and programs the boot ROM and boot vector.
     pub(crate) fn load(self, img: &Image<'_>) -> Result<Falcon<'a, E, Loaded>> {

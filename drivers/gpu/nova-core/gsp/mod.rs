@@ -14,6 +14,7 @@ pub mod libos;
 pub mod queue;
 pub(crate) mod rm;
 pub mod rpc;
+pub mod sequencer;
 pub mod wpr_meta;
 
 use kernel::{
@@ -32,7 +33,7 @@ use kernel::{
 use crate::{
     booter,
     driver::Bar0,
-    falcon::{Falcon, Gsp, Idle, RiscvReady},
+    falcon::{Falcon, Gsp, Idle, RiscvReady, Sec2},
     fb_layout::GspFbLayout,
     firmware::{
         gsp::GspFirmware,
@@ -42,7 +43,8 @@ use crate::{
     fwsec,
     hal::GspHal,
     regs::{
-        NV_FUSE_STATUS_OPT_DISPLAY, NV_PDISP_VGA_WORKSPACE_BASE, NV_PGSP_FALCON_MAILBOX0_STATE,
+        NV_FUSE_STATUS_OPT_DISPLAY, NV_PDISP_VGA_WORKSPACE_BASE, NV_PGC6_BSI_SECURE_SCRATCH_14,
+        NV_PGSP_FALCON_MAILBOX0_STATE,
     },
 };
 use channel::GspChannel;
@@ -154,60 +156,161 @@ impl GspMemory {
     }
 }
 
-/// Runs a CPU sequencer buffer GSP-RM sent (facts §9.5). Register commands only; the core
-/// commands are refused with a clear error until a boot path needs them.
-fn run_sequencer(dev: &device::Device, bar: &Bar0<'_>, payload: &[u8]) -> Result {
-    let word = |i: usize| -> Result<u32> {
-        payload
-            .get(i * 4..i * 4 + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .ok_or(EINVAL)
-    };
-    let valid = word(1)? as usize; // cmdIndex: valid dwords in the buffer
-    let mut i = 0usize;
-    let base = 10; // commandBuffer at byte 40
-    while i < valid {
-        let op = word(base + i)?;
-        let arg = |k: usize| word(base + i + 1 + k);
-        let len = match op {
-            0 => {
-                bar.try_write32(arg(1)?, arg(0)? as usize)?;
-                3
-            }
-            1 => {
-                let (addr, mask, val) = (arg(0)? as usize, arg(1)?, arg(2)?);
-                let old = bar.try_read32(addr)?;
-                bar.try_write32((old & !mask) | val, addr)?;
-                4
-            }
-            2 => {
-                let (addr, mask, val, tmo) = (arg(0)? as usize, arg(1)?, arg(2)?, arg(3)?);
-                let tmo = if tmo == 0 { 4_000_000 } else { tmo };
-                let _ = bar.try_read32(addr)?;
-                kernel::io::poll::read_poll_timeout(
-                    || bar.try_read32(addr),
-                    |v| *v & mask == val,
-                    Delta::from_micros(10),
-                    Delta::from_micros(i64::from(tmo)),
-                )?;
-                6
-            }
-            3 => {
-                fsleep(Delta::from_micros(i64::from(arg(0)?)));
-                2
-            }
-            4 => {
-                let _ = bar.try_read32(arg(0)? as usize)?;
-                3
-            }
-            op => {
-                dev_err!(dev, "GSP: sequencer opcode {} is not supported yet\n", op);
-                return Err(ENOTSUPP);
-            }
-        };
-        i += len;
+/// Default and upper bound of a REG_POLL's timeout (facts §9.5: 0 means 4 s); a larger value
+/// GSP-RM gives is cut to it, so a bad buffer cannot stall the probe longer.
+const SEQ_POLL_MAX_US: u32 = 4_000_000;
+/// Upper bound of a DELAY_US (same reason).
+const SEQ_DELAY_MAX_US: u32 = 4_000_000;
+/// How long CORE_RESUME waits for SEC2-RTOS's handoff bit (facts §9.5; nouveau and OpenRM
+/// wait 2 s).
+const SEQ_HANDOFF_TIMEOUT: Delta = Delta::from_millis(2000);
+
+/// What the sequencer's CORE_RESUME needs from the boot.
+struct ResumeArgs {
+    boot0: u32,
+    /// Bus address of the LIBOS arguments (GSP MAILBOX0/1, facts §7.3).
+    libos: u64,
+    /// The bootloader's appVersion (GSP OS register, facts §7.4 step 12).
+    app_version: u32,
+}
+
+/// Runs the CPU sequencer buffer GSP-RM sent (facts §7.4 step 15, §9.5). The whole buffer is
+/// parsed first ([`sequencer::parse`]): a bad one runs nothing. Every failure is logged naming
+/// the opcode and where it is.
+fn run_sequencer(dev: &device::Device, bar: &Bar0<'_>, payload: &[u8], r: &ResumeArgs) -> Result {
+    let steps = sequencer::parse(payload).map_err(|e| {
+        dev_err!(dev, "GSP: bad CPU sequencer buffer: {}\n", e);
+        EINVAL
+    })?;
+    let mut save = [0u32; sequencer::SAVE_SLOTS as usize];
+    let mut n = 0u32;
+    for s in steps {
+        run_step(dev, bar, &s, r, &mut save).inspect_err(|_| {
+            dev_err!(
+                dev,
+                "GSP: CPU sequencer stopped at opcode {:#x} ({}) at dword {} (payload offset {:#x})\n",
+                s.op,
+                sequencer::name(s.op),
+                s.at,
+                s.offset()
+            )
+        })?;
+        n += 1;
     }
+    dev_info!(
+        dev,
+        "boot: CPU sequencer ran {} commands; GSP-RM resumed (save area {:#x} {:#x})\n",
+        n,
+        save[0],
+        save[1]
+    );
     Ok(())
+}
+
+fn run_step(
+    dev: &device::Device,
+    bar: &Bar0<'_>,
+    s: &sequencer::Step,
+    r: &ResumeArgs,
+    save: &mut [u32; sequencer::SAVE_SLOTS as usize],
+) -> Result {
+    use sequencer::Cmd;
+    match s.cmd {
+        Cmd::RegWrite { addr, val } => bar.try_write32(val, addr as usize),
+        Cmd::RegModify { addr, mask, val } => {
+            let old = bar.try_read32(addr as usize)?;
+            bar.try_write32((old & !mask) | val, addr as usize)
+        }
+        Cmd::RegPoll {
+            addr,
+            mask,
+            val,
+            timeout_us,
+            error,
+        } => {
+            let us = match timeout_us {
+                0 => SEQ_POLL_MAX_US,
+                t => t.min(SEQ_POLL_MAX_US),
+            };
+            let _ = bar.try_read32(addr as usize)?;
+            kernel::io::poll::read_poll_timeout(
+                || bar.try_read32(addr as usize),
+                |v| *v & mask == val,
+                Delta::from_micros(10),
+                Delta::from_micros(i64::from(us)),
+            )
+            .map(|_| ())
+            .inspect_err(|_| {
+                dev_err!(
+                    dev,
+                    "GSP: sequencer REG_POLL at dword {}: {:#x} & {:#x} never became {:#x} within {} us (last {:#x}, GSP-RM error code {})\n",
+                    s.at,
+                    addr,
+                    mask,
+                    val,
+                    us,
+                    bar.try_read32(addr as usize).unwrap_or(0),
+                    error
+                )
+            })
+        }
+        Cmd::DelayUs(us) => {
+            fsleep(Delta::from_micros(i64::from(us.min(SEQ_DELAY_MAX_US))));
+            Ok(())
+        }
+        Cmd::RegStore { addr, index } => {
+            let v = bar.try_read32(addr as usize)?;
+            *save.get_mut(index as usize).ok_or(EINVAL)? = v;
+            Ok(())
+        }
+        Cmd::CoreReset => Falcon::<Gsp, Idle>::new(dev, bar)
+            .sequencer_reset(r.boot0)
+            .map(|_| ()),
+        Cmd::CoreStart => {
+            Falcon::<Gsp, Idle>::new(dev, bar).start_cpu();
+            Ok(())
+        }
+        Cmd::CoreWaitForHalt => Falcon::<Gsp, Idle>::new(dev, bar).wait_halted(),
+        Cmd::CoreResume => resume(dev, bar, s, r),
+    }
+}
+
+/// CORE_RESUME on GA102 (facts §9.5; OG 570.144 `kernel_gsp_ga102.c`
+/// `kgspExecuteSequencerCommand_GA102`): the GSP reset into RISC-V with the LIBOS arguments in
+/// MAILBOX0/1, SEC2 started (SEC2-RTOS resumes GSP-RM), `NV_PGC6_BSI_SECURE_SCRATCH_14`
+/// BOOT_STAGE_3_HANDOFF within 2 s, SEC2 MAILBOX0 = 0, the GSP OS register = appVersion, the
+/// RISC-V core active.
+fn resume(dev: &device::Device, bar: &Bar0<'_>, s: &sequencer::Step, r: &ResumeArgs) -> Result {
+    let gsp = Falcon::<Gsp, Idle>::new(dev, bar)
+        .reset_into_riscv(r.libos as u32, (r.libos >> 32) as u32)?;
+    let sec2 = Falcon::<Sec2, Idle>::new(dev, bar);
+    sec2.start_cpu();
+    kernel::io::poll::read_poll_timeout(
+        || Ok(bar.read(NV_PGC6_BSI_SECURE_SCRATCH_14)),
+        |v| v.boot_stage_3_handoff(),
+        Delta::from_micros(100),
+        SEQ_HANDOFF_TIMEOUT,
+    )
+    .inspect_err(|_| {
+        dev_err!(
+            dev,
+            "GSP: sequencer CORE_RESUME at dword {}: NV_PGC6_BSI_SECURE_SCRATCH_14 handoff bit 26 not set within {} ms (SEC2 MAILBOX0 {:#x})\n",
+            s.at,
+            SEQ_HANDOFF_TIMEOUT.as_millis(),
+            sec2.mailbox0()
+        )
+    })?;
+    let m = sec2.mailbox0();
+    if m != 0 {
+        dev_err!(
+            dev,
+            "GSP: sequencer CORE_RESUME at dword {}: SEC2-RTOS reports mailbox0 {:#x}\n",
+            s.at,
+            m
+        );
+        return Err(EIO);
+    }
+    gsp.wait_active(r.app_version).map(|_| ())
 }
 
 /// Allocates `size` zeroed bytes of coherent memory and lets `fill` write them, given their bus
@@ -448,13 +551,32 @@ pub(crate) fn boot(
         let keys = rpc::REGISTRY_KEYS.map(|k| (k, 1u32));
         let n = rpc::registry(&mut reg, &keys).map_err(|_| EINVAL)?;
         q.send(bar, function::SET_REGISTRY, reg.get(..n).ok_or(EINVAL)?)?;
+        // GSP-RM answers neither (OG 570.144 sends both asynchronously, facts §7.4 step 14):
+        // whatever comes before GSP_INIT_DONE other than the sequencer is an event.
+        let resume = ResumeArgs {
+            boot0,
+            libos: la,
+            app_version: bl.desc.app_version,
+        };
+        let mut sequencers = 0u32;
         loop {
             let m = q.receive()?;
+            // Everything here is an event (facts §9.2), the two the boot waits for included.
+            q.note_event(&m.message());
             match m.message().function {
                 function::GSP_INIT_DONE => break,
-                function::GSP_RUN_CPU_SEQUENCER => run_sequencer(dev, bar, m.message().payload)?,
-                _ => q.note_event(&m.message()),
+                function::GSP_RUN_CPU_SEQUENCER => {
+                    run_sequencer(dev, bar, m.message().payload, &resume)?;
+                    sequencers += 1;
+                }
+                _ => {}
             }
+        }
+        if sequencers == 0 {
+            dev_warn!(
+                dev,
+                "GSP: GSP-RM sent GSP_INIT_DONE without the cold boot's CPU sequencer\n"
+            );
         }
         q.send(
             bar,

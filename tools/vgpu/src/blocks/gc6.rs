@@ -6,10 +6,12 @@
 //! | 0x118128 | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_PRIV_LEVEL_MASK` | READ_PROTECTION 3:0; bit 0 (LEVEL0) set once FWSEC opened group 05 to the CPU |
 //! | 0x118234 | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_05(0)` (`..._0_GFW_BOOT`) | PROGRESS 7:0 = 0xFF once GFW boot completed; only meaningful while the PLM's bit 0 is set |
 //! | 0x1183A4 | `NV_PGC6_AON_SECURE_SCRATCH_GROUP_42` (`NV_USABLE_FB_SIZE_IN_MB`) | usable VRAM in MiB; INIT 0 until GFW boot wrote it |
+//! | 0x1180F8 | `NV_PGC6_BSI_SECURE_SCRATCH_14` | BOOT_STAGE_3_HANDOFF 26:26 = 1 once SEC2-RTOS resumed GSP-RM after the CPU sequencer's CORE_RESUME; other bits 0; kept in the [`GspPort`] |
 //!
 //! Sources: open-gpu-kernel-modules `ampere/ga102/dev_gc6_island.h` (addresses, PLM field) and
 //! `dev_gc6_island_addendum.h` (GFW_BOOT_PROGRESS 7:0, `_COMPLETED` 0xFF; USABLE_FB VALUE 31:0,
-//! `_INIT` 0); facts §3 "Wait GFW_BOOT" (read the PLM first, group 05 is not readable before).
+//! `_INIT` 0; BSI_SECURE_SCRATCH_14 0x1180F8 `_BOOT_STAGE_3_HANDOFF` 26:26, `_VALUE_DONE` 1, OG
+//! 570.144 `dev_gc6_island.h` L35, `dev_gc6_island_addendum.h` L36-38); facts §3 "Wait GFW_BOOT" (read the PLM first, group 05 is not readable before).
 //!
 //! Model choices (not in the facts):
 //! - PLM value: READ_PROTECTION 0xE (levels 1-3 may read) while group 05 is closed to the CPU,
@@ -20,8 +22,12 @@
 //!   `--no-gfw-boot` test catches that driver.
 //! - While FWSEC has opened group 05 but GFW boot has not finished, PROGRESS reads 0x00.
 //! - CPU writes are ignored (secure scratch; the CPU runs at privilege level 0).
+//! - `BOOT_STAGE_3_HANDOFF` is cleared when GSP-RM posts the CPU sequencer (who clears it on
+//!   hardware is not public) and set by SEC2-RTOS when the resume completed; CPU writes to
+//!   `BSI_SECURE_SCRATCH_14` are ignored like the other secure scratch registers.
 //! - An FLR does not touch these registers (an always-on island; GFW boot runs at power-on).
 
+use super::falcon::GspPort;
 use super::Block;
 use crate::chip::ChipProfile;
 use std::time::{Duration, Instant};
@@ -32,6 +38,9 @@ pub const GROUP_05_PLM: u32 = 0x118128;
 pub const GFW_BOOT: u32 = 0x118234;
 /// `NV_PGC6_AON_SECURE_SCRATCH_GROUP_42`, alias `NV_USABLE_FB_SIZE_IN_MB`.
 pub const USABLE_FB_SIZE_IN_MB: u32 = 0x1183a4;
+
+/// `NV_PGC6_BSI_SECURE_SCRATCH_14`.
+pub const BSI_SECURE_SCRATCH_14: u32 = 0x1180f8;
 
 /// PLM READ_PROTECTION_LEVEL0 (bit 0).
 pub const PLM_LEVEL0: u32 = 1 << 0;
@@ -69,6 +78,8 @@ pub struct Gc6 {
     boot: GfwBoot,
     first_read: Option<Instant>,
     fb_mib: u32,
+    /// Where `BSI_SECURE_SCRATCH_14` lives (shared with the falcons); None: reads 0.
+    port: Option<GspPort>,
 }
 
 impl Gc6 {
@@ -78,7 +89,14 @@ impl Gc6 {
             boot,
             first_read: None,
             fb_mib: u32::try_from(chip.vram_size >> 20).unwrap_or(u32::MAX),
+            port: None,
         }
+    }
+
+    /// The block reading `BSI_SECURE_SCRATCH_14` from the GSP port SEC2-RTOS reports in.
+    pub fn with_port(mut self, port: GspPort) -> Self {
+        self.port = Some(port);
+        self
     }
 
     fn phase(&self, now: Instant) -> Phase {
@@ -123,6 +141,7 @@ impl Gc6 {
                 Phase::Completed => self.fb_mib,
                 Phase::Closed | Phase::OpenRunning => 0,
             },
+            BSI_SECURE_SCRATCH_14 => self.port.as_ref().map_or(0, |p| p.bsi14()),
             _ => 0,
         }
     }
@@ -135,6 +154,7 @@ impl Block for Gc6 {
 
     fn ranges(&self) -> &'static [(u32, u32)] {
         &[
+            (BSI_SECURE_SCRATCH_14, BSI_SECURE_SCRATCH_14 + 4),
             (GROUP_05_PLM, GROUP_05_PLM + 4),
             (GFW_BOOT, GFW_BOOT + 4),
             (USABLE_FB_SIZE_IN_MB, USABLE_FB_SIZE_IN_MB + 4),
@@ -152,6 +172,7 @@ impl Block for Gc6 {
             GROUP_05_PLM => "NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_PRIV_LEVEL_MASK",
             GFW_BOOT => "NV_PGC6_AON_SECURE_SCRATCH_GROUP_05_0_GFW_BOOT",
             USABLE_FB_SIZE_IN_MB => "NV_USABLE_FB_SIZE_IN_MB",
+            BSI_SECURE_SCRATCH_14 => "NV_PGC6_BSI_SECURE_SCRATCH_14",
             _ => return None,
         })
     }
@@ -209,6 +230,23 @@ mod tests {
         // A zero delay is a booted board.
         let mut now = Gc6::new(&GA102, GfwBoot::AfterFirstRead(Duration::ZERO));
         assert_eq!(now.read32(GFW_BOOT), PROGRESS_COMPLETED);
+    }
+
+    #[test]
+    fn bsi_scratch_14_follows_the_port() {
+        let port = GspPort::new();
+        let mut g = Gc6::new(&GA102, GfwBoot::Completed).with_port(port.clone());
+        assert_eq!(g.read32(BSI_SECURE_SCRATCH_14), 0);
+        port.set_handoff(true);
+        assert_eq!(g.read32(BSI_SECURE_SCRATCH_14), 1 << 26);
+        g.write32(BSI_SECURE_SCRATCH_14, 0);
+        assert_eq!(
+            g.read32(BSI_SECURE_SCRATCH_14),
+            1 << 26,
+            "CPU writes ignored"
+        );
+        port.set_handoff(false);
+        assert_eq!(g.read32(BSI_SECURE_SCRATCH_14), 0);
     }
 
     #[test]

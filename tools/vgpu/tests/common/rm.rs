@@ -64,6 +64,7 @@ pub const GSP_RM_CONTROL: u32 = 76;
 pub const GSP_RM_ALLOC: u32 = 103;
 pub const INVALIDATE_TLB: u32 = 200;
 pub const GSP_INIT_DONE: u32 = 0x1001;
+pub const GSP_RUN_CPU_SEQUENCER: u32 = 0x1002;
 
 // Results (facts §9.1) and NV_STATUS codes (OG nvstatuscodes.h).
 pub const RPC_UNKNOWN_FUNCTION: u32 = 0xff10_0001;
@@ -569,13 +570,128 @@ pub fn boot_rm() -> (Gpu, Rm) {
     boot_rm_with(rm_options(), |_, _| {})
 }
 
-/// Steps 14-16: SET_SYSTEM_INFO, SET_REGISTRY, their replies, then GSP_INIT_DONE.
+/// `NV_PGC6_BSI_SECURE_SCRATCH_14` and its BOOT_STAGE_3_HANDOFF bit (facts §3).
+pub const BSI_SECURE_SCRATCH_14: u32 = 0x1180f8;
+pub const HANDOFF: u32 = 1 << 26;
+
+/// Runs a `GSP_RUN_CPU_SEQUENCER` payload the way facts §9.5 describes the CPU side
+/// (`rpc_run_cpu_sequencer_v17_00`: bufferSizeDWord @0, cmdIndex @4, regSaveArea[8] @8,
+/// commandBuffer @40; packed opcode + payload dwords). Returns the register save area, or what
+/// went wrong.
+pub fn run_sequencer(g: &mut Gpu, p: &[u8]) -> Result<[u32; 8], String> {
+    let word = |i: usize| -> Result<u32, String> {
+        p.get(4 * i..4 * i + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+            .ok_or(format!("payload ends before dword {i}"))
+    };
+    let size = word(0)? as usize;
+    let end = word(1)? as usize;
+    if end >= size {
+        return Err(format!("cmdIndex {end} not below bufferSizeDWord {size}"));
+    }
+    let mut save = [0u32; 8];
+    let mut i = 0;
+    while i < end {
+        let op = word(10 + i)?;
+        let n = match op {
+            0 | 4 => 2,
+            1 => 3,
+            2 => 5,
+            3 => 1,
+            5..=8 => 0,
+            _ => return Err(format!("unknown opcode {op} at dword {i}")),
+        };
+        if i + 1 + n > end {
+            return Err(format!(
+                "opcode {op} at dword {i} truncated by cmdIndex {end}"
+            ));
+        }
+        let a: Vec<u32> = (0..n)
+            .map(|k| word(10 + i + 1 + k))
+            .collect::<Result<_, _>>()?;
+        match op {
+            0 => g.wr(a[0], a[1]),
+            1 => {
+                let v = g.rd(a[0]);
+                g.wr(a[0], (v & !a[1]) | a[2]);
+            }
+            2 => {
+                g.rd(a[0]);
+                if g.poll(a[0], 1000, |v| v & a[1] == a[2]).is_none() {
+                    return Err(format!("REG_POLL at dword {i}: {:#x} never matched", a[0]));
+                }
+            }
+            3 => std::thread::sleep(std::time::Duration::from_micros(u64::from(a[0]))),
+            4 => {
+                let v = g.rd(a[0]);
+                *save
+                    .get_mut(a[1] as usize)
+                    .ok_or(format!("REG_STORE index {}", a[1]))? = v;
+            }
+            // CORE_RESET: the GSP falcon reset into its falcon core; DMA without a context.
+            5 => {
+                g.falcon_reset(GSP);
+                if g.rd(GSP + RISCV_BCR_CTRL) & 0x10 != 0 {
+                    g.wr(GSP + RISCV_BCR_CTRL, 0);
+                }
+                let c = g.rd(GSP + FBIF_CTL);
+                g.wr(GSP + FBIF_CTL, c | 0x80);
+                g.wr(GSP + DMACTL, 0);
+            }
+            6 => {
+                if g.rd(GSP + CPUCTL) & 0x40 != 0 {
+                    g.wr(GSP + CPUCTL_ALIAS, 2);
+                } else {
+                    g.wr(GSP + CPUCTL, 2);
+                }
+            }
+            7 => {
+                if g.poll(GSP + CPUCTL, 1000, |v| v & 0x10 != 0).is_none() {
+                    return Err(format!("CORE_WAIT_FOR_HALT at dword {i}"));
+                }
+            }
+            // CORE_RESUME: GSP reset into RISC-V with the LIBOS arguments, SEC2 started, the
+            // handoff bit, SEC2 MAILBOX0 = 0, the OS register, RISC-V active.
+            _ => {
+                g.falcon_reset(GSP);
+                g.wr(GSP + RISCV_BCR_CTRL, 0x111);
+                g.wr(GSP + MAILBOX0, LIBOS_GPA as u32);
+                g.wr(GSP + MAILBOX1, (LIBOS_GPA >> 32) as u32);
+                g.wr(SEC2 + CPUCTL, 2);
+                if g.poll(BSI_SECURE_SCRATCH_14, 100, |v| v & HANDOFF != 0)
+                    .is_none()
+                {
+                    return Err(format!(
+                        "CORE_RESUME at dword {i}: no handoff, SEC2 MAILBOX0 {:#x}",
+                        g.rd(SEC2 + MAILBOX0)
+                    ));
+                }
+                let m = g.rd(SEC2 + MAILBOX0);
+                if m != 0 {
+                    return Err(format!("CORE_RESUME: SEC2 MAILBOX0 {m:#x}"));
+                }
+                g.wr(GSP + OS, files().app_version);
+                if g.rd(GSP + RISCV_CPUCTL) & 1 << 7 == 0 {
+                    return Err("CORE_RESUME: RISC-V not active".into());
+                }
+            }
+        }
+        i += 1 + n;
+    }
+    Ok(save)
+}
+
+/// Steps 14-16: SET_SYSTEM_INFO and SET_REGISTRY (asynchronous: no reply), the CPU sequencer
+/// GSP-RM sends (facts §7.4 step 15), then GSP_INIT_DONE.
 pub fn init(g: &mut Gpu, rm: &mut Rm) {
     let si = g.system_info();
-    let a = rm.call(g, GSP_SET_SYSTEM_INFO, &si);
-    assert_eq!(a.result, 0, "{}", g.trace());
-    let b = rm.call(g, SET_REGISTRY, &default_registry());
-    assert_eq!(b.result, 0, "{}", g.trace());
+    rm.send(g, GSP_SET_SYSTEM_INFO, &si);
+    rm.send(g, SET_REGISTRY, &default_registry());
+    let s = rm.recv(g).expect("GSP_RUN_CPU_SEQUENCER");
+    assert_eq!(s.function, GSP_RUN_CPU_SEQUENCER, "{}", g.trace());
+    if let Err(e) = run_sequencer(g, &s.payload) {
+        panic!("sequencer: {e}\n{}", g.trace());
+    }
     let d = rm.recv(g).expect("GSP_INIT_DONE");
     assert_eq!(d.function, GSP_INIT_DONE, "{}", g.trace());
     assert_eq!(d.result, 0);

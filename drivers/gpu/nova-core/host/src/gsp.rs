@@ -9,5 +9,7 @@ pub mod libos;
 pub mod queue;
 #[path = "../../gsp/rpc.rs"]
 pub mod rpc;
+#[path = "../../gsp/sequencer.rs"]
+pub mod sequencer;
 #[path = "../../gsp/wpr_meta.rs"]
 pub mod wpr_meta;

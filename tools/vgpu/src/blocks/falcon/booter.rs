@@ -292,15 +292,47 @@ pub struct GspBoot {
     pub wpr2: (u64, u64),
 }
 
+/// Where the CPU sequencer of a cold boot stands (facts §7.4 step 15, §9.5): GSP-RM asked for
+/// it, the GSP's HS step loaded SEC2-RTOS, SEC2-RTOS resumed GSP-RM.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SeqPhase {
+    /// No sequencer outstanding.
+    #[default]
+    Idle,
+    /// GSP-RM posted `GSP_RUN_CPU_SEQUENCER` and waits for the CPU to run it; a reset of the
+    /// GSP's RISC-V core now suspends GSP-RM instead of ending it.
+    Posted,
+    /// The HS step on the GSP falcon ran: SEC2-RTOS is loaded on SEC2, which resumes GSP-RM
+    /// when the CPU starts it (CORE_RESUME).
+    Sec2RtosLoaded,
+    /// SEC2-RTOS resumed GSP-RM on the RISC-V core; GSP-RM carries on once the CPU wrote the
+    /// GSP's OS register.
+    Resumed,
+}
+
+/// `NV_PGC6_BSI_SECURE_SCRATCH_14_BOOT_STAGE_3_HANDOFF` (bit 26; OG 570.144
+/// `ampere/ga102/dev_gc6_island_addendum.h` L36-38): SEC2-RTOS finished resuming GSP-RM.
+pub const BSI14_HANDOFF: u32 = 1 << 26;
+
 #[derive(Default)]
 struct PortState {
     mailbox: [u32; 2],
     boot: Option<GspBoot>,
+    /// Bumped by every booter_load that starts GSP-RM afresh.
+    generation: u64,
+    seq: SeqPhase,
+    /// GSP-RM's boot while its RISC-V core is reset for the sequencer (its state stays in WPR2).
+    parked: Option<GspBoot>,
+    /// `NV_PGC6_BSI_SECURE_SCRATCH_14` (GC6 always-on island, BAR0 0x1180F8).
+    bsi14: u32,
+    /// The GSP's `RISCV_BCR_CTRL.CORE_SELECT` is the RISC-V core.
+    riscv_selected: bool,
 }
 
 /// A falcon's registers that other engines' firmware reaches: MAILBOX0/1 and the RISC-V core
-/// state. The GSP falcon keeps its mailboxes here; Booter on SEC2 reads them and records
-/// [`GspBoot`]. Cloning shares the state.
+/// state, the CPU sequencer's progress and the BSI scratch register SEC2-RTOS reports in. The
+/// GSP falcon keeps its mailboxes here; Booter on SEC2 reads them and records [`GspBoot`].
+/// Cloning shares the state.
 #[derive(Clone, Default)]
 pub struct GspPort(Arc<Mutex<PortState>>);
 
@@ -326,7 +358,7 @@ impl GspPort {
         }
     }
 
-    /// GSP-RM's boot state, if Booter started it.
+    /// GSP-RM's boot state, if Booter started it (or SEC2-RTOS resumed it).
     pub fn boot(&self) -> Option<GspBoot> {
         self.lock().boot.clone()
     }
@@ -336,16 +368,96 @@ impl GspPort {
         self.lock().boot.is_some()
     }
 
-    /// Records a booted GSP-RM.
+    /// Records a GSP-RM booter_load started afresh: a new generation, no sequencer outstanding.
     pub fn set_boot(&self, b: GspBoot) {
-        self.lock().boot = Some(b);
+        let mut s = self.lock();
+        s.boot = Some(b);
+        s.generation += 1;
+        s.seq = SeqPhase::Idle;
+        s.parked = None;
     }
 
-    /// ENGINE.RESET or FLR: mailboxes 0, RISC-V core stopped. Returns whether GSP-RM was running.
+    /// Which booter_load started the running GSP-RM (see [`GspPort::set_boot`]).
+    pub fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// ENGINE.RESET: mailboxes 0, RISC-V core stopped. While a sequencer is outstanding GSP-RM
+    /// is only suspended ([`GspPort::parked`]). Returns whether GSP-RM was running.
     pub fn reset(&self) -> bool {
         let mut s = self.lock();
         s.mailbox = [0; 2];
-        s.boot.take().is_some()
+        let b = s.boot.take();
+        if s.seq != SeqPhase::Idle && s.parked.is_none() {
+            s.parked = b.clone();
+        }
+        b.is_some()
+    }
+
+    /// FLR: everything back to power-on except the always-on BSI scratch register.
+    pub fn flr(&self) -> bool {
+        let mut s = self.lock();
+        let was = s.boot.is_some();
+        let (generation, bsi14) = (s.generation, s.bsi14);
+        *s = PortState {
+            generation,
+            bsi14,
+            ..Default::default()
+        };
+        was
+    }
+
+    /// Where the sequencer stands.
+    pub fn seq(&self) -> SeqPhase {
+        self.lock().seq
+    }
+
+    /// Moves the sequencer on.
+    pub fn set_seq(&self, p: SeqPhase) {
+        self.lock().seq = p;
+    }
+
+    /// GSP-RM suspended for the sequencer, if any.
+    pub fn parked(&self) -> Option<GspBoot> {
+        self.lock().parked.clone()
+    }
+
+    /// SEC2-RTOS resumes the suspended GSP-RM on the RISC-V core (same generation).
+    pub fn resume(&self) -> bool {
+        let mut s = self.lock();
+        match s.parked.take() {
+            Some(b) => {
+                s.boot = Some(b);
+                s.seq = SeqPhase::Resumed;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `NV_PGC6_BSI_SECURE_SCRATCH_14`.
+    pub fn bsi14(&self) -> u32 {
+        self.lock().bsi14
+    }
+
+    /// Sets or clears `BOOT_STAGE_3_HANDOFF` ([`BSI14_HANDOFF`]).
+    pub fn set_handoff(&self, done: bool) {
+        let mut s = self.lock();
+        if done {
+            s.bsi14 |= BSI14_HANDOFF;
+        } else {
+            s.bsi14 &= !BSI14_HANDOFF;
+        }
+    }
+
+    /// Whether the GSP's boot core is its RISC-V core.
+    pub fn riscv_selected(&self) -> bool {
+        self.lock().riscv_selected
+    }
+
+    /// The GSP falcon's `RISCV_BCR_CTRL.CORE_SELECT` changed.
+    pub fn set_riscv_selected(&self, riscv: bool) {
+        self.lock().riscv_selected = riscv;
     }
 }
 

@@ -100,7 +100,7 @@ use crate::firmware::GspFirmware;
 use crate::irq::IrqLine;
 use crate::pci::BarView;
 use crate::trace::Tracer;
-pub use booter::{GspBoot, GspPort};
+pub use booter::{GspBoot, GspPort, SeqPhase};
 use brom::{KnownImages, Ucode, Verdict};
 use dma::DmaRegs;
 use mem::{DmemPort, ImemPort, Memory};
@@ -289,6 +289,13 @@ impl Core {
     }
 }
 
+/// SEC2-RTOS found no suspended GSP-RM to resume (model's own code, as the Booter ones).
+pub const ERR_RTOS_NO_GSP_RM: u32 = 0xbad3_0001;
+/// SEC2-RTOS: the GSP was not reset into its RISC-V core.
+pub const ERR_RTOS_NOT_RISCV: u32 = 0xbad3_0002;
+/// SEC2-RTOS: the GSP's MAILBOX0/1 do not hold the LIBOS arguments' address.
+pub const ERR_RTOS_MAILBOX: u32 = 0xbad3_0003;
+
 /// One falcon engine.
 pub struct Falcon {
     engine: Engine,
@@ -302,8 +309,11 @@ pub struct Falcon {
     bcr: u32,
     engine_mailbox: [u32; 4],
     queue_head: [u32; 8],
-    /// GSP-RM, from the first GSP access after booter_load started it until the GSP's reset.
+    /// GSP-RM, from the first GSP access after booter_load started it until the GSP's reset
+    /// (kept across the resets of the CPU sequencer).
     rm: Option<gsprm::GspRm>,
+    /// [`GspPort::generation`] of the booter_load that started `rm`.
+    rm_gen: u64,
 }
 
 impl Falcon {
@@ -324,6 +334,7 @@ impl Falcon {
             engine_mailbox: [0; 4],
             queue_head: [0; 8],
             rm: None,
+            rm_gen: 0,
         }
     }
 
@@ -340,10 +351,14 @@ impl Falcon {
             return;
         }
         if !self.port.active() {
-            self.rm = None;
+            // Suspended for the CPU sequencer (its state kept for the resume), or gone.
+            if self.port.seq() == SeqPhase::Idle {
+                self.rm = None;
+            }
             return;
         }
-        if let Some(rm) = &mut self.rm {
+        let generation = self.port.generation();
+        if let Some(rm) = self.rm.as_mut().filter(|_| self.rm_gen == generation) {
             rm.poll();
         } else if let Some(boot) = self.port.boot() {
             // GSP-RM's own interrupt set-up: its message notification towards the host.
@@ -359,7 +374,13 @@ impl Falcon {
                 stats: self.w.rpc_stats.clone(),
                 hub: self.w.hub.clone(),
                 fifo: self.w.fifo.clone(),
+                app_version: self
+                    .w
+                    .firmware
+                    .as_ref()
+                    .map_or(0, |f| f.bootloader.desc.app_version),
             };
+            self.rm_gen = generation;
             self.rm = Some(gsprm::GspRm::start(cfg, boot));
         }
         self.rm_notify();
@@ -415,7 +436,13 @@ impl Falcon {
     /// Back to INIT for the mailboxes and the RISC-V core (ENGINE.RESET, FLR).
     fn reset_port(&mut self) {
         if self.port.reset() {
-            self.note(format_args!("GSP-RM stopped (RISC-V core reset)"));
+            if self.port.seq() == SeqPhase::Idle {
+                self.note(format_args!("GSP-RM stopped (RISC-V core reset)"));
+            } else {
+                self.note(format_args!(
+                    "GSP-RM suspended for the CPU sequencer (RISC-V core reset; its state is kept for CORE_RESUME)"
+                ));
+            }
         }
     }
 
@@ -467,10 +494,20 @@ impl Falcon {
             (true, ResetState::Held) | (false, ResetState::Ready) => {}
             (true, _) => {
                 self.core = Core::new();
-                self.rm = None;
                 self.reset = ResetState::Held;
                 self.note(format_args!("reset"));
+                if self.engine == Engine::Sec2 && self.w.gsp_port.seq() == SeqPhase::Sec2RtosLoaded
+                {
+                    // The reset wiped SEC2-RTOS with the rest of IMEM/DMEM.
+                    self.w.gsp_port.set_seq(SeqPhase::Posted);
+                    self.note(format_args!(
+                        "SEC2-RTOS gone (reset before CORE_RESUME started it)"
+                    ));
+                }
                 self.reset_port();
+                if self.port.seq() == SeqPhase::Idle {
+                    self.rm = None;
+                }
             }
             (false, ResetState::Held) => {
                 self.reset = ResetState::Scrubbing {
@@ -508,6 +545,32 @@ impl Falcon {
         if self.w.knobs.hang {
             self.core.running = true;
             self.note(format_args!("running, never halts (--falcon-hang)"));
+            return;
+        }
+        let loaded = self.core.imem.written() || self.core.dmem.written();
+        if self.engine == Engine::Gsp
+            && self.port.seq() == SeqPhase::Posted
+            && !self.port.active()
+            && self.bcr & BCR_CORE_SELECT_RISCV == 0
+            && !self.core.dma_error
+            && !loaded
+        {
+            // The CPU sequencer's HS step (facts §9.5; Linux 7.3
+            // `Documentation/gpu/nova/core/falcon.rst` L77-91: an HS ucode on the GSP loads
+            // SEC2-RTOS onto SEC2). Its image and how it reaches the falcon are not public, so
+            // the CORE_START after the sequencer's CORE_RESET stands for it; a real image the
+            // CPU loaded (FWSEC-SB on the way out) runs as usual.
+            self.note(format_args!(
+                "CPU sequencer HS step (stand-in for the GSP-provided HS ucode): SEC2-RTOS loaded on SEC2"
+            ));
+            self.port.set_seq(SeqPhase::Sec2RtosLoaded);
+            self.halt(Some(0));
+            return;
+        }
+        // SEC2-RTOS replaced whatever SEC2 held; a SEC2 reset since (a driver loading its own
+        // image) wiped it again (see `engine_reset`).
+        if self.engine == Engine::Sec2 && self.w.gsp_port.seq() == SeqPhase::Sec2RtosLoaded {
+            self.run_sec2_rtos();
             return;
         }
         let c = &self.core;
@@ -550,6 +613,56 @@ impl Falcon {
                 self.halt(Some(code));
             }
         }
+    }
+
+    /// SEC2 started with SEC2-RTOS loaded (the sequencer's HS step ran): SEC2-RTOS resumes the
+    /// suspended GSP-RM (facts §9.5 CORE_RESUME; OG 570.144 `kernel_gsp_ga102.c`
+    /// `kgspExecuteSequencerCommand_GA102`: "Starting SEC2 to resume GSP-RM", then the CPU polls
+    /// `NV_PGC6_BSI_SECURE_SCRATCH_14` BOOT_STAGE_3_HANDOFF and wants SEC2 MAILBOX0 = 0). It
+    /// checks what CORE_RESUME must have done on the GSP: reset into RISC-V with the LIBOS
+    /// arguments in MAILBOX0/1. On success GSP-RM runs again, the handoff bit is set, SEC2
+    /// MAILBOX0 = 0 and SEC2-RTOS keeps running; on failure SEC2 halts with the code in
+    /// MAILBOX0 and the handoff bit stays clear.
+    fn run_sec2_rtos(&mut self) {
+        let gp = self.w.gsp_port.clone();
+        let args = (u64::from(gp.mailbox(1)) << 32) | u64::from(gp.mailbox(0));
+        let problem = match gp.parked() {
+            None => Some((
+                ERR_RTOS_NO_GSP_RM,
+                "no suspended GSP-RM to resume".to_string(),
+            )),
+            Some(_) if !gp.riscv_selected() => Some((
+                ERR_RTOS_NOT_RISCV,
+                "the GSP's boot core is not its RISC-V core (CORE_RESUME resets it into RISC-V)"
+                    .to_string(),
+            )),
+            Some(b) if b.libos_args != args => Some((
+                ERR_RTOS_MAILBOX,
+                format!(
+                    "GSP MAILBOX1:MAILBOX0 = {args:#x}, not the LIBOS arguments {:#x}",
+                    b.libos_args
+                ),
+            )),
+            Some(_) => None,
+        };
+        if let Some((code, why)) = problem {
+            self.note(format_args!("SEC2-RTOS cannot resume GSP-RM: {why}"));
+            self.halt(Some(code));
+            return;
+        }
+        self.core.running = true;
+        if self.w.gsp_rm.seq_fault == gsprm::seq::SeqFault::NoHandoff && gp.generation() <= 1 {
+            self.note(format_args!(
+                "SEC2-RTOS running; GSP-RM not resumed, BOOT_STAGE_3_HANDOFF left clear (--seq-no-handoff)"
+            ));
+            return;
+        }
+        gp.resume();
+        gp.set_handoff(true);
+        self.port.set_mailbox(0, 0);
+        self.note(format_args!(
+            "SEC2-RTOS resumed GSP-RM on the GSP RISC-V core (LIBOS args at {args:#x}); NV_PGC6_BSI_SECURE_SCRATCH_14 BOOT_STAGE_3_HANDOFF set, SEC2 MAILBOX0 = 0"
+        ));
     }
 
     /// booter_load after the boot ROM accepted it: MAILBOX0 to halt with.
@@ -763,6 +876,17 @@ impl Falcon {
             self.note(format_args!("write ignored: engine held in reset"));
             return;
         }
+        if reg == Reg::Plain(OS) && self.engine == Engine::Gsp {
+            if let Some(rm) = &mut self.rm {
+                let waited = rm.awaiting_sequencer();
+                rm.os_written(val);
+                if waited && !rm.awaiting_sequencer() {
+                    // The resumed GSP-RM sets its interrupt up again (the reset cleared it).
+                    self.core.irqmask |= IRQ_SWGEN0;
+                    self.core.irqdest |= IRQ_SWGEN0;
+                }
+            }
+        }
         let writable = self.memory_writable();
         let c = &mut self.core;
         match reg {
@@ -825,6 +949,10 @@ impl Falcon {
                     self.note(format_args!("core select {core}"));
                 }
                 self.bcr = new;
+                if self.engine == Engine::Gsp {
+                    self.port
+                        .set_riscv_selected(new & BCR_CORE_SELECT_RISCV != 0);
+                }
             }
             // Read-only: IRQSTAT, IRQMASK, HWCFG, HWCFG1, HWCFG2, RISCV_CPUCTL, RISCV_IRQMASK.
             Reg::Plain(_) => {}
@@ -945,7 +1073,9 @@ impl Block for Falcon {
     fn reset(&mut self) {
         self.core = Core::new();
         self.rm = None;
-        self.reset_port();
+        if self.port.flr() {
+            self.note(format_args!("GSP-RM stopped (FLR)"));
+        }
         self.reset = ResetState::Ready;
         self.bcr = BCR_INIT;
         self.engine_mailbox = [0; 4];

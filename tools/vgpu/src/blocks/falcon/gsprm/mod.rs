@@ -49,9 +49,10 @@
 //!
 //! | Function | Checks | Reply |
 //! |---|---|---|
-//! | GSP_SET_SYSTEM_INFO (72) | [`system::check_system_info`] | NV_OK; on failure the status and GSP-RM halts (no GSP_INIT_DONE) |
-//! | SET_REGISTRY (73) | [`system::check_registry`] | NV_OK; on failure the status and GSP-RM halts |
-//! | (both done) | | event GSP_INIT_DONE (0x1001), no payload; no CPU sequencer on a cold boot |
+//! | GSP_SET_SYSTEM_INFO (72) | [`system::check_system_info`] | none (an asynchronous RPC; NV_OK with `init_rpc_replies`); on failure the status and GSP-RM halts (no GSP_INIT_DONE) |
+//! | SET_REGISTRY (73) | [`system::check_registry`] | none (NV_OK with `init_rpc_replies`); on failure the status and GSP-RM halts |
+//! | (both done) | | event GSP_RUN_CPU_SEQUENCER (0x1002, [`seq`]); GSP-RM then waits for the CPU to run it |
+//! | (sequencer done) | | once SEC2-RTOS resumed it and the CPU wrote the GSP's OS register: event GSP_INIT_DONE (0x1001), no payload |
 //! | GET_GSP_STATIC_INFO (65) | | [`static_info::build`] |
 //! | GSP_RM_ALLOC (103), GSP_RM_CONTROL (76), FREE (10) | [`objects`] | status in the payload and in rpc_result |
 //! | UNLOADING_GUEST_DRIVER (47) | 8-byte payload, newLevel 0, 3 or 7 | NV_OK; then GSP MAILBOX0 bit 31 set and GSP-RM stops (facts §7.4 unload step 2) |
@@ -59,7 +60,19 @@
 //! | any other | | `NV_VGPU_MSG_RESULT_RPC_UNKNOWN_FUNCTION` |
 //!
 //! Before GSP_INIT_DONE only NOP, the two init RPCs and UNLOADING_GUEST_DRIVER are served;
-//! others are answered `NV_ERR_INVALID_STATE`.
+//! others are answered `NV_ERR_INVALID_STATE`. While the sequencer is outstanding GSP-RM
+//! consumes nothing: commands wait in the queue until it resumed.
+//!
+//! ## Cold boot: the CPU sequencer (facts §7.4 step 15, §9.5)
+//! After SET_SYSTEM_INFO and SET_REGISTRY GSP-RM clears `NV_PGC6_BSI_SECURE_SCRATCH_14`'s
+//! handoff bit and posts `GSP_RUN_CPU_SEQUENCER` with [`seq::payload`]. A reset of the GSP's
+//! RISC-V core now suspends GSP-RM (its state would be in WPR2) instead of ending it. The
+//! falcon models do the rest: CORE_START on the GSP falcon (falcon core, after the reset) is
+//! the HS step that loads SEC2-RTOS; starting SEC2 then resumes GSP-RM if the GSP was reset
+//! into RISC-V with the LIBOS arguments in MAILBOX0/1, and sets the handoff bit and SEC2
+//! MAILBOX0 = 0. GSP-RM carries on when the CPU writes the GSP's OS register with the
+//! bootloader's appVersion (the last step of CORE_RESUME): it posts GSP_INIT_DONE and serves
+//! the commands that waited. A driver that ignores the sequencer never gets GSP_INIT_DONE.
 //!
 //! ## Fault knobs ([`Knobs`])
 //! `silent`: commands are consumed, nothing is ever posted (no GSP_INIT_DONE, no replies, no
@@ -69,7 +82,10 @@
 //! after GSP_INIT_DONE (same batch, one notification) an OS_ERROR_LOG (0x1006;
 //! exceptType [`EXTRA_EVENT_XID`], runlistId 0, chid `INVALID_CHID`, errString
 //! [`EXTRA_EVENT_TEXT`]) and a GSP_LOCKDOWN_NOTICE (0x101C; bLockdownEngaging 0), both with
-//! sequence 0, so a driver waiting for its next reply must skip them.
+//! sequence 0, so a driver waiting for its next reply must skip them. `init_rpc_replies`:
+//! SET_SYSTEM_INFO and SET_REGISTRY are answered NV_OK (what this model did before; real
+//! GSP-RM most likely does not answer them). `seq_fault`: a broken sequencer buffer or resume
+//! ([`seq::SeqFault`]).
 //!
 //! ## Trace (block `rpc`)
 //! `rpc <- GSP_SET_SYSTEM_INFO seq 0 len 0x3c0 [element 0, 1 entry]`, `rpc -> GSP_SET_SYSTEM_INFO
@@ -84,10 +100,11 @@ pub mod log;
 pub mod objects;
 pub mod queue;
 pub mod rpc;
+pub mod seq;
 pub mod static_info;
 pub mod system;
 
-use super::booter::{GspBoot, GspPort};
+use super::booter::{GspBoot, GspPort, SeqPhase};
 use crate::chip::ChipProfile;
 use crate::dma::{GuestMemory, SharedGuestMemory};
 use crate::pci::BarView;
@@ -128,6 +145,11 @@ pub struct Knobs {
     /// Right after GSP_INIT_DONE, post an OS_ERROR_LOG and a GSP_LOCKDOWN_NOTICE event
     /// (`--gsp-extra-events`).
     pub extra_events: bool,
+    /// Answer SET_SYSTEM_INFO and SET_REGISTRY (`--init-rpc-replies`).
+    pub init_rpc_replies: bool,
+    /// Break the cold boot's CPU sequencer (`--seq-bad-opcode`, `--seq-truncated`,
+    /// `--seq-poll-timeout`, `--seq-no-handoff`); the first cold boot after power-on only.
+    pub seq_fault: seq::SeqFault,
 }
 
 /// The Xid the `extra_events` OS_ERROR_LOG carries (model choice: 0, no real Xid).
@@ -245,6 +267,9 @@ pub struct Config {
     pub hub: crate::mmu::hub::Hub,
     /// The FIFO: where allocated channels run ([`objects`]) and where their errors come from.
     pub fifo: crate::fifo::Fifo,
+    /// The bootloader's appVersion (`RM_RISCV_UCODE_DESC`, facts §6.5): what the CPU writes to
+    /// the GSP's OS register after the resume.
+    pub app_version: u32,
 }
 
 /// GSP-RM's state.
@@ -297,6 +322,8 @@ pub struct GspRm {
     system_info: bool,
     registry: bool,
     init_done: bool,
+    /// The sequencer was posted and GSP-RM waits for the resume.
+    seq_wait: bool,
     unload: bool,
     halt_after: Option<String>,
     objects: objects::Objects,
@@ -332,6 +359,7 @@ impl GspRm {
             system_info: false,
             registry: false,
             init_done: false,
+            seq_wait: false,
             unload: false,
             halt_after: None,
             objects: objects::Objects::with_fifo(
@@ -377,6 +405,45 @@ impl GspRm {
             }
         }
         self.cfg.stats.doorbell(Instant::now());
+        if self.seq_wait {
+            self.note(format_args!(
+                "doorbell while GSP-RM waits for the CPU sequencer: commands wait in the queue"
+            ));
+            return;
+        }
+        self.run();
+    }
+
+    /// Whether GSP-RM waits for the CPU to run the sequencer it posted.
+    pub fn awaiting_sequencer(&self) -> bool {
+        self.seq_wait
+    }
+
+    /// The CPU wrote the GSP falcon's OS register: after SEC2-RTOS resumed GSP-RM, the last
+    /// step of CORE_RESUME (facts §9.5; OG 570.144 `kernel_gsp_ga102.c`, "Program FALCON_OS").
+    pub fn os_written(&mut self, v: u32) {
+        if !self.seq_wait || self.state != State::Running {
+            return;
+        }
+        if self.cfg.port.seq() != SeqPhase::Resumed {
+            self.note(format_args!(
+                "GSP OS register = {v:#x} before SEC2-RTOS resumed GSP-RM: ignored"
+            ));
+            return;
+        }
+        if v != self.cfg.app_version {
+            self.note(format_args!(
+                "GSP OS register = {v:#x}, expected the bootloader's appVersion {:#x}: GSP-RM keeps waiting",
+                self.cfg.app_version
+            ));
+            return;
+        }
+        self.seq_wait = false;
+        self.cfg.port.set_seq(SeqPhase::Idle);
+        self.note(format_args!(
+            "CPU sequencer done: GSP-RM resumed (OS register = appVersion {v:#x})"
+        ));
+        self.finish_init();
         self.run();
     }
 
@@ -569,7 +636,7 @@ impl GspRm {
             // write guest memory itself (a channel's instance block and USERD in system
             // memory, through the FIFO's own memory path).
             let g = guest.lock().unwrap_or_else(|e| e.into_inner());
-            if self.state != State::Running || !self.flush(&g) {
+            if self.state != State::Running || !self.flush(&g) || self.seq_wait {
                 break;
             }
             if let Some(why) = self.halt_after.take() {
@@ -872,25 +939,70 @@ impl GspRm {
                 result::RPC_UNKNOWN_FUNCTION
             }
         };
-        self.post(f, hdr.sequence, res, &p);
-        if self.system_info && self.registry && !self.init_done && self.halt_after.is_none() {
-            self.init_done = true;
-            self.post(event::GSP_INIT_DONE, 0, status::NV_OK, &[]);
-            if self.cfg.knobs.extra_events {
-                // Events a driver must skip or handle (facts §9.2, §9.3 payloads).
-                let log =
-                    rpc::os_error_log(EXTRA_EVENT_XID, 0, rpc::INVALID_CHID, EXTRA_EVENT_TEXT);
-                self.post(event::OS_ERROR_LOG, 0, status::NV_OK, &log);
-                self.post(
-                    event::GSP_LOCKDOWN_NOTICE,
-                    0,
-                    status::NV_OK,
-                    &rpc::lockdown_notice(false),
-                );
-            }
-            // Faults the MMU reported before GSP_INIT_DONE are announced right after it.
-            self.mmu_faults();
+        let init_rpc = f == func::GSP_SET_SYSTEM_INFO || f == func::SET_REGISTRY;
+        if !init_rpc || res != status::NV_OK || self.cfg.knobs.init_rpc_replies {
+            self.post(f, hdr.sequence, res, &p);
+        } else {
+            self.note(format_args!(
+                "{}: asynchronous, no reply (OG 570.144 kgspQueueAsyncInitRpcs)",
+                rpc::name(f)
+            ));
         }
+        if self.system_info
+            && self.registry
+            && !self.init_done
+            && !self.seq_wait
+            && self.halt_after.is_none()
+        {
+            self.post_sequencer();
+        }
+    }
+
+    /// Cold boot: the CPU sequencer (module documentation, [`seq`]).
+    fn post_sequencer(&mut self) {
+        self.seq_wait = true;
+        self.cfg.port.set_handoff(false);
+        self.cfg.port.set_seq(SeqPhase::Posted);
+        // The knob breaks the first cold boot after power-on only, so the next probe recovers.
+        let fault = if self.cfg.port.generation() <= 1 {
+            self.cfg.knobs.seq_fault
+        } else {
+            seq::SeqFault::None
+        };
+        let (c, index) = seq::commands(fault);
+        self.note(format_args!(
+            "cold boot: CPU sequencer of {index} dwords ({} in the buffer{}); GSP-RM waits for CORE_RESUME",
+            c.len(),
+            match fault {
+                seq::SeqFault::None => String::new(),
+                f => format!(", fault {f:?}"),
+            }
+        ));
+        self.post(
+            event::GSP_RUN_CPU_SEQUENCER,
+            0,
+            status::NV_OK,
+            &seq::payload(fault),
+        );
+    }
+
+    /// GSP_INIT_DONE and what follows it.
+    fn finish_init(&mut self) {
+        self.init_done = true;
+        self.post(event::GSP_INIT_DONE, 0, status::NV_OK, &[]);
+        if self.cfg.knobs.extra_events {
+            // Events a driver must skip or handle (facts §9.2, §9.3 payloads).
+            let log = rpc::os_error_log(EXTRA_EVENT_XID, 0, rpc::INVALID_CHID, EXTRA_EVENT_TEXT);
+            self.post(event::OS_ERROR_LOG, 0, status::NV_OK, &log);
+            self.post(
+                event::GSP_LOCKDOWN_NOTICE,
+                0,
+                status::NV_OK,
+                &rpc::lockdown_notice(false),
+            );
+        }
+        // Faults the MMU reported before GSP_INIT_DONE are announced right after it.
+        self.mmu_faults();
     }
 
     fn init_refused(&mut self, what: &str, r: Refusal) -> u32 {
@@ -1202,6 +1314,7 @@ mod tests {
             stats: RpcStats::new(),
             fifo: crate::fifo::Fifo::new(hub.clone(), Arc::new(Tracer::off())),
             hub,
+            app_version: 0,
         };
         let boot = GspBoot {
             libos_args: GPA,
@@ -1310,6 +1423,10 @@ mod tests {
         r.doorbell();
         send(&g, func::SET_REGISTRY, &reg, &mut wp, &mut seq);
         r.doorbell();
+        assert!(r.awaiting_sequencer() && !r.init_done, "sequencer first");
+        // What the falcons do at the end of CORE_RESUME (the falcon tests run the real thing).
+        r.cfg.port.set_seq(SeqPhase::Resumed);
+        r.os_written(0);
         assert!(r.init_done, "init");
         let fs = [
             func::GSP_RM_ALLOC,
