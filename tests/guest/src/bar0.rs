@@ -102,25 +102,59 @@ impl Bar0 {
     /// 128 KiB), and at the last MiB when the bit is clear; the 1 MiB FRTS region ends at the
     /// workspace start rounded down to 128 KiB.
     pub fn expected_wpr2(&self) -> (u64, u64) {
-        let fb = self.usable_vram();
-        let last_mib = fb - MIB;
-        let vga = self.read32(VGA_WORKSPACE_BASE);
-        let workspace = if vga & (1 << 3) == 0 {
-            last_mib
-        } else {
-            match u64::from(vga >> 8) << 16 {
-                a if a < last_mib => fb - (128 << 10),
-                a => a,
-            }
-        };
-        let end = workspace & !((128 << 10) - 1);
-        (end - FRTS_SIZE, end)
+        frts_region(self.usable_vram(), self.read32(VGA_WORKSPACE_BASE))
     }
+}
+
+/// [`Bar0::expected_wpr2`] for `fb` bytes of usable VRAM and `vga`, the value of
+/// `VGA_WORKSPACE_BASE`.
+fn frts_region(fb: u64, vga: u32) -> (u64, u64) {
+    let last_mib = fb - MIB;
+    let workspace = if vga & (1 << 3) == 0 {
+        last_mib
+    } else {
+        match u64::from(vga >> 8) << 16 {
+            a if a < last_mib => fb - (128 << 10),
+            a => a,
+        }
+    };
+    let end = workspace & !((128 << 10) - 1);
+    (end - FRTS_SIZE, end)
 }
 
 impl Drop for Bar0 {
     fn drop(&mut self) {
         // SAFETY: the mapping `open` made, of MAP_LEN bytes, not used after this.
         unsafe { libc::munmap(self.base as *mut libc::c_void, MAP_LEN) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frts_region_follows_the_layout_rule() {
+        const GIB: u64 = 1 << 30;
+        // Workspace valid at the last MiB of 24 GiB: FRTS is the MiB below it.
+        assert_eq!(
+            frts_region(24 * GIB, 0x05ff_f008),
+            (24 * GIB - 2 * MIB, 24 * GIB - MIB)
+        );
+        // Not valid: the last MiB is taken as the workspace all the same.
+        assert_eq!(
+            frts_region(24 * GIB, 0x05ff_f000),
+            (24 * GIB - 2 * MIB, 24 * GIB - MIB)
+        );
+        // Valid but below the last MiB: the workspace is the last 128 KiB.
+        assert_eq!(
+            frts_region(24 * GIB, 0x0500_0008),
+            (24 * GIB - 128 * 1024 - MIB, 24 * GIB - 128 * 1024)
+        );
+        // An unaligned workspace rounds the FRTS end down to 128 KiB.
+        assert_eq!(
+            frts_region(8 * GIB, 0x01ff_ff08),
+            (8 * GIB - 128 * 1024 - MIB, 8 * GIB - 128 * 1024)
+        );
     }
 }

@@ -749,6 +749,46 @@ fn rebind_twenty_cycles() -> Result<(), String> {
 mod tests {
     use super::*;
 
+    const QUEUES: &str = "cmdq: cpu_write 7 gsp_read 7 entries 63\n\
+        msgq: gsp_write 8 cpu_read 8 entries 63\n\
+        commands: 7\nmessages: 8\nevents: 1\nerrors: 0\n\
+        last_command: 0x4c GSP_RM_CONTROL\nlast_message: 0x4c GSP_RM_CONTROL\n";
+
+    /// The counters must match GSP-RM's pointers; each way of not matching fails.
+    #[test]
+    fn queue_counters_must_match_gsp_rms_pointers() {
+        assert_eq!(queue_counters_agree(QUEUES), Ok(()));
+        for (from, to) in [
+            ("commands: 7", "commands: 6"),
+            ("messages: 8", "messages: 9"),
+            ("gsp_read 7", "gsp_read 6"),
+            ("cpu_read 8", "cpu_read 7"),
+            ("errors: 0", "errors: 1"),
+            ("events: 1", "events: 0"),
+            ("events: 1", "events: 8"),
+        ] {
+            let bad = QUEUES.replace(from, to);
+            assert!(queue_counters_agree(&bad).is_err(), "{to}: passed");
+        }
+        // Past the ring's size the pointers wrap.
+        let wrapped = QUEUES
+            .replace("commands: 7", "commands: 70")
+            .replace("messages: 8", "messages: 71");
+        assert_eq!(queue_counters_agree(&wrapped), Ok(()));
+    }
+
+    #[test]
+    fn hex_after_reads_the_number() {
+        let l = "nova_core 0000:00:03.0: boot: GSP-RM ready: GA102, 2 FB region(s), BAR1 PDE \
+                 base 0x5f3e01000";
+        assert_eq!(hex_after(l, "BAR1 PDE base"), Ok(0x5f3e01000));
+        let l = "boot: RM client 0x4e560000, device 0x4e560080, subdevice 0x4e562080 allocated";
+        assert_eq!(hex_after(l, "client"), Ok(0x4e560000));
+        assert_eq!(hex_after(l, "device"), Ok(0x4e560080));
+        assert_eq!(hex_after(l, "subdevice"), Ok(0x4e562080));
+        assert!(hex_after(l, "channel").is_err());
+    }
+
     /// The `.fwversion` reader on the real file (the host's copy, where the host tests find
     /// the firmware: `$NOVA_FIRMWARE_DIR`, else `$HOME/.cache/nova/firmware/lib/firmware`).
     #[test]
