@@ -53,11 +53,12 @@ SUITE_QUIET_PASS=1 run_suite host $D/host.list 3600 bash scripts/host-tests.sh
 run_suite harness $D/harness.list 1200 bash tests/harness/selftest.sh
 
 # --- VM suites (tests/declared/NAME.list; `include vm.list` brings vm.sh's own verdicts)
-# The vGPU's trace must show the BOOT_42 read the guest's identification came from.
-VM_HOST_CHECK=tests/vm/main-host-check.sh vm_suite main tests/vm/main.sh ""
+# The host compares what nova-core logged with what the vGPU's trace shows it did (the BOOT_42
+# read, the RM objects, BAR1's page directory, the allocator range, the WPR2 releases).
+VM_HOST_CHECK=tests/vm/check-main.sh vm_suite main tests/vm/main.sh ""
 # GEM, VM_BIND and MMU faults seen from the GPU through the vGPU's engine access port (a test
 # instrument, off unless asked for); the stress tests need more than the default time.
-VM_TIMEOUT=1500 vm_suite mem tests/vm/mem.sh "--test-port"
+VM_TIMEOUT=1500 VM_HOST_CHECK=tests/vm/check-mem.sh vm_suite mem tests/vm/mem.sh "--test-port"
 # Contexts, EXEC and syncobjs: 64 MiB copies, 1,000 chained jobs and waits of up to twice the
 # job timeout under TCG.
 VM_TIMEOUT=1200 vm_suite exec tests/vm/exec.sh ""

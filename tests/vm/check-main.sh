@@ -67,4 +67,11 @@ logged=$(grep -o 'unload: WPR2 \[0x[0-9a-f]*, 0x[0-9a-f]*) released' "$dmesg" | 
 done_=$(grep -o 'booter_unload: WPR2 \[0x[0-9a-f]*,0x[0-9a-f]*) cleared' "$trace" | sed 's/booter_unload: WPR2 \(.*\) cleared/\1/')
 same wpr2_releases_done_by_booter "WPR2 releases" "$logged" "$done_"
 
+# 5. The chip the guest identified came from the vGPU: its trace holds the BOOT_42 read.
+if grep -q 'R32 0x000a00 = 0x172a1000  NV_PMC_BOOT_42' "$trace" 2>/dev/null; then
+    pass boot42_served_by_vgpu
+else
+    fail boot42_served_by_vgpu "the vGPU trace has no BOOT_42 read"
+fi
+
 exit $failed
