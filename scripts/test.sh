@@ -66,6 +66,8 @@ vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
 vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
 vm_suite irq-storm tests/vm/irq-storm.sh "--irq-storm"
 vm_suite extra-events tests/vm/extra-events.sh "--gsp-extra-events"
+# GSP-RM answering the asynchronous init RPCs (real GSP-RM most likely does not): tolerated.
+vm_suite init-rpc-replies tests/vm/init-rpc-replies.sh "--init-rpc-replies"
 for c in "tu102 TU102 (Turing)" "ad102 AD102 (Ada)"; do
     script=$SUITE_LOGS/described-${c%% *}.sh
     { printf 'export EXPECT_CHIP=%q\n' "${c#* }"; cat tests/vm/described-chip.sh; } > "$script"
@@ -110,6 +112,11 @@ fault_suite gsp-elf-mutated "" 22 "nvidia/ga102/gsp/gsp-570.144.bin: bad " \
 bl_fw=/mnt/firmware/nvidia/ga102/gsp/bootloader-570.144.bin
 fault_suite bootloader-truncated "" 22 "nvidia/ga102/gsp/bootloader-570.144.bin: " \
     "dd if=$bl_fw of=/tmp/f bs=100 count=1 2>/dev/null && cat /tmp/f > $bl_fw"
+# GSP-RM's CPU sequencer on the cold boot (the vGPU breaks its buffer on the first boot only).
+fault_suite seq-bad-opcode "--seq-bad-opcode" 22 "GSP: bad CPU sequencer buffer: unknown opcode 0x9 at dword 22 (payload offset 0x80)"
+fault_suite seq-truncated "--seq-truncated" 22 "GSP: bad CPU sequencer buffer: truncated buffer: opcode 0x2 (REG_POLL) at dword 1 (payload offset 0x2c)"
+fault_suite seq-poll-timeout "--seq-poll-timeout" 110 "GSP: sequencer REG_POLL at dword 1: 0x110044 & 0xffffffff never became 0x5e9bad00 within 100000 us"
+fault_suite seq-no-handoff "--seq-no-handoff" 110 "GSP: sequencer CORE_RESUME at dword 24: NV_PGC6_BSI_SECURE_SCRATCH_14 handoff bit 26 not set within 2000 ms"
 load_fw=/mnt/firmware/nvidia/ga102/gsp/booter_load-570.144.bin
 fault_suite booter-load-mutated "" 22 "nvidia/ga102/gsp/booter_load-570.144.bin: " \
     "printf '\\377\\377\\377\\377' | dd of=$load_fw bs=1 seek=0 conv=notrunc 2>/dev/null"
