@@ -375,10 +375,11 @@ fn free_preempts_a_hung_channel_and_others_keep_running() {
     wait(g, "other channel completes", |g| {
         get(g, 0x3300 + VA_TO_PA) == 20
     });
-    assert!(
-        !g.dev.fifo().channel(hung.token).unwrap().idle,
-        "spinning on the acquire"
-    );
+    // The hung channel's PBDMA thread may pick up its entry after the other channel is done:
+    // wait until it is busy (spinning on the acquire), never assume it already is.
+    wait(g, "hung channel spinning on the acquire", |g| {
+        !g.dev.fifo().channel(hung.token).unwrap().idle
+    });
     let t = Instant::now();
     assert_eq!(free(g, rm, DEV, hung.h), 0);
     assert!(t.elapsed() < Duration::from_secs(5));

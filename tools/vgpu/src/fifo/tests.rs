@@ -418,7 +418,10 @@ fn two_channels_progress_independently() {
     }
     t.wait("b completes", || t.rd(0x5100) == 10);
     t.wait_idle(&b);
-    assert!(!t.fifo.channel(a.token).unwrap().idle, "a still waits");
+    // a's PBDMA thread may reach its acquire only after b is done: wait for it, never assume.
+    t.wait("a spins on its acquire", || {
+        !t.fifo.channel(a.token).unwrap().idle
+    });
     t.wr(0x5000, &[1]);
     t.wait_idle(&a);
 }
