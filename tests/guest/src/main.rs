@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Guest test runner: `nova-guest-tests [SUITE...]`, or `nova-guest-tests render PATH` (the
+//! Guest test runner: `nova-guest-tests [SUITE | SUITE::TEST ...]`, or `nova-guest-tests render PATH` (the
 //! `make run` picture, drawn by the GPU: see [`exec::render`]).
 //!
 //! Runs inside the QEMU guest (see scripts/vm.sh) with the modules in `$NOVA_MODULES` (default
@@ -9,9 +9,11 @@
 
 mod drm;
 mod exec;
+mod fuzz;
 mod mem;
 mod port;
 mod suites;
+mod syncobj;
 mod util;
 mod vms;
 
@@ -35,10 +37,18 @@ fn main() -> ExitCode {
     let mut passed = 0;
     let mut failed = 0;
     for (suite, tests) in suites::all() {
-        if !wanted.is_empty() && !wanted.iter().any(|w| w == suite) {
-            continue;
-        }
+        // A whole suite ("exec") or one of its tests ("exec::bad_exec").
+        let picked = |name: &str| {
+            wanted.is_empty()
+                || wanted.iter().any(|w| {
+                    w == suite
+                        || w.strip_prefix(suite).and_then(|t| t.strip_prefix("::")) == Some(name)
+                })
+        };
         for (name, body) in tests {
+            if !picked(name) {
+                continue;
+            }
             match body() {
                 Ok(()) => {
                     println!("PASS {suite}::{name}");
