@@ -1006,7 +1006,12 @@ fn syncobj(rng: &mut Rng, st: &mut Stats, w: &mut World) {
                 dst_handle: dst,
                 src_point: if rng.one_in(2) { src_point } else { 0 },
                 dst_point,
-                flags: if rng.one_in(10) { rng.u32ish() } else { 0 },
+                // Not WAIT_FOR_SUBMIT: it would block for the core's 5 s submit timeout.
+                flags: if rng.one_in(10) {
+                    rng.u32ish() & !d::DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT
+                } else {
+                    0
+                },
                 pad: 0,
             };
             call(st, w, "SYNCOBJ_TRANSFER", || {
