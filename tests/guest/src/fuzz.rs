@@ -1054,8 +1054,9 @@ fn count_of(rng: &mut Rng, len: usize) -> u32 {
 // --- the things around the calls ------------------------------------------------------------
 
 /// A child on the same file: `calls` random calls with its own seed, then `_exit` (status 1
-/// when a call broke the rules, which it prints).
-fn fork_child(rng: &mut Rng, w: &World, calls: u64) -> Option<libc::pid_t> {
+/// when a call broke the rules, which it prints). With `unbinding`, the parent is about to
+/// unbind the GPU under it: ENODEV is then allowed.
+fn fork_child(rng: &mut Rng, w: &World, calls: u64, unbinding: bool) -> Option<libc::pid_t> {
     let seed = rng.next();
     // SAFETY: the fuzzer is single-threaded; the child only makes calls on inherited fds and
     // leaves with _exit, so none of the parent's destructors run twice.
@@ -1066,7 +1067,7 @@ fn fork_child(rng: &mut Rng, w: &World, calls: u64) -> Option<libc::pid_t> {
     let mut crng = Rng(seed);
     let mut cst = Stats::default();
     let mut cw = World::new(w.dev.clone(), w.info);
-    cw.stale = w.stale;
+    cw.stale = w.stale || unbinding;
     cw.bos = w.bos.clone();
     cw.vms = w.vms.clone();
     cw.areas = w.areas.clone();
@@ -1249,10 +1250,15 @@ fn fuzz() -> Report {
     while i < budget && t.elapsed() < limit {
         i += 1;
         if due(report.unbinds, i, t.elapsed()) {
-            // Work in flight: a few jobs on every context, then the GPU goes away under them.
+            // Work in flight: jobs queued, and a child calling away on the file while the GPU
+            // goes away under them.
             reap(&mut children, &mut report.children_failed, true);
             for _ in 0..8 {
                 exec(&mut rng, &mut st, &mut w);
+            }
+            if let Some(pid) = fork_child(&mut rng, &w, 300, true) {
+                children.push(pid);
+                report.children += 1;
             }
             let tu = Instant::now();
             match do_unbind_rebind() {
@@ -1284,7 +1290,7 @@ fn fuzz() -> Report {
         match rng.below(1000) {
             0..=3 if children.len() < MAX_CHILDREN => {
                 let n = rng.below(200) + 20;
-                if let Some(pid) = fork_child(&mut rng, &w, n) {
+                if let Some(pid) = fork_child(&mut rng, &w, n, false) {
                     children.push(pid);
                     report.children += 1;
                 }
