@@ -695,14 +695,15 @@ fn ctx_query(rng: &mut Rng, st: &mut Stats, w: &mut World) {
 fn sync_entry(rng: &mut Rng, w: &mut World, signal: bool) -> uapi::DrmNovaSync {
     let handle = some_handle(rng, &w.syncobjs);
     let last = w.points.get(&handle).copied().unwrap_or(0);
-    let point = match rng.below(6) {
+    // Mostly points that make a valid EXEC: the last one for a wait, a new one for a signal.
+    let point = match rng.below(8) {
         0 | 1 => 0,
-        2 if signal => {
+        2..=5 if signal => {
             w.points.insert(handle, last + 1);
             last + 1
         }
-        2 | 3 => last,
-        4 => last + 1 + rng.below(3),
+        2..=5 => last,
+        6 => last + 1 + rng.below(3),
         _ => u64::from(rng.u32ish()),
     };
     uapi::DrmNovaSync {
@@ -736,9 +737,8 @@ fn exec(rng: &mut Rng, st: &mut Stats, w: &mut World) {
             flags: if rng.one_in(50) { 1 } else { 0 },
         });
     }
-    let waits: Vec<_> = (0..rng.below(3))
-        .map(|_| sync_entry(rng, w, false))
-        .collect();
+    let n_waits = if rng.one_in(3) { rng.below(3) } else { 0 };
+    let waits: Vec<_> = (0..n_waits).map(|_| sync_entry(rng, w, false)).collect();
     let signals: Vec<_> = (0..rng.below(3))
         .map(|_| sync_entry(rng, w, true))
         .collect();
