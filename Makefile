@@ -3,6 +3,7 @@
 #
 #   make run     set up, build everything, boot a guest with the vGPU, load the modules
 #   make test    host tests + VM tests; ends with "N passed, N failed"
+#   make fuzz    a long seeded ioctl fuzz run in the guest (FUZZ_SEED, FUZZ_CALLS, FUZZ_SECS)
 #
 # Everything downloaded or built lives in $(NOVA_CACHE) (default ~/.cache/nova).
 
@@ -19,7 +20,7 @@ MODOUT := $(NOVA_CACHE)/modules
 KMAKE = $(MAKE) -C $(KSRC) O=$(KOUT) LLVM=-19 M=$(CURDIR) MO=$(MODOUT)
 GUEST_TARGET := x86_64-unknown-linux-gnu
 
-.PHONY: all setup kernel modules vgpu guest-tests run shell test lint bench clean
+.PHONY: all setup kernel modules vgpu guest-tests run shell test fuzz lint bench clean
 
 all: modules vgpu guest-tests
 
@@ -61,6 +62,11 @@ shell: all
 # and the summary is printed whatever happens.
 test:
 	@bash scripts/test.sh
+
+# A long run of the guest ioctl fuzzer (scripts/fuzz.sh): FUZZ_SEED, FUZZ_CALLS, FUZZ_SECS and
+# FUZZ_UNBINDS from the environment, e.g. `make fuzz FUZZ_SEED=7 FUZZ_SECS=3600`.
+fuzz: all
+	@bash scripts/fuzz.sh
 
 lint: modules
 	cargo fmt --all -- --check

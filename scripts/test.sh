@@ -62,6 +62,9 @@ VM_TIMEOUT=1500 VM_HOST_CHECK=tests/vm/check-mem.sh vm_suite mem tests/vm/mem.sh
 # Contexts, EXEC and syncobjs: 64 MiB copies, 1,000 chained jobs and waits of up to twice the
 # job timeout under TCG.
 VM_TIMEOUT=1200 vm_suite exec tests/vm/exec.sh ""
+# The syncobj regressions of kernel/patches/0008-0009 and a seeded ioctl fuzzer (fixed seed, a
+# one-minute budget; `make fuzz` runs it longer).
+VM_TIMEOUT=600 vm_suite fuzz tests/vm/fuzz.sh ""
 vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
 vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
 vm_suite irq-storm tests/vm/irq-storm.sh "--irq-storm"

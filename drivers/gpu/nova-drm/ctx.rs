@@ -120,8 +120,28 @@ struct CtxState {
     last_error: i32,
     submitted: u64,
     completed: u64,
-    /// Destroyed: everything was cancelled, nothing runs any more.
-    dead: bool,
+    /// Destroyed, and why: everything was cancelled, nothing runs any more.
+    dead: Option<End>,
+}
+
+/// Why a context was destroyed; an EXEC that races with the destruction fails with its errno.
+#[derive(Clone, Copy)]
+pub(crate) enum End {
+    /// CTX_DESTROY or the file closing: the id names no context any more (-ENOENT, as for any
+    /// unknown context).
+    Destroyed,
+    /// nova-drm unbinding: the GPU is gone (-ENODEV).
+    Unbound,
+}
+
+impl End {
+    /// The errno an EXEC on the dead context returns.
+    fn errno(self) -> Error {
+        match self {
+            End::Destroyed => ENOENT,
+            End::Unbound => ENODEV,
+        }
+    }
 }
 
 /// An execution context.
@@ -246,7 +266,7 @@ impl Ctx {
                     last_error: 0,
                     submitted: 0,
                     completed: 0,
-                    dead: false,
+                    dead: None,
                 }),
                 work <- new_work!("nova-drm ctx"),
                 timer <- new_delayed_work!("nova-drm ctx timer"),
@@ -319,8 +339,8 @@ impl Ctx {
         }
         {
             let mut st = self.state.lock();
-            if st.dead {
-                return Err(ENODEV);
+            if let Some(end) = st.dead {
+                return Err(end.errno());
             }
             job.seqno = st.next_seqno;
             st.next_seqno += 1;
@@ -377,7 +397,7 @@ impl Ctx {
         let reg = self.dev.ctxs.clone();
         reg.dispatch_errors(link);
         let mut st = self.state.lock();
-        if st.dead || self.dead.load(Relaxed) {
+        if st.dead.is_some() || self.dead.load(Relaxed) {
             return;
         }
         Self::retire_locked(&mut st);
@@ -511,15 +531,15 @@ impl Ctx {
         self.dead.store(true, Relaxed);
     }
 
-    /// Destroys the context: cancels its jobs and frees its channel (with `link`; without
-    /// it nova-core has unloaded GSP-RM and nothing runs). Idempotent.
-    pub(crate) fn destroy(&self, link: Option<&GpuLink<'_>>) {
+    /// Destroys the context for the reason `end`: cancels its jobs and frees its channel (with
+    /// `link`; without it nova-core has unloaded GSP-RM and nothing runs). Idempotent.
+    pub(crate) fn destroy(&self, link: Option<&GpuLink<'_>>, end: End) {
         {
             let mut st = self.state.lock();
-            if st.dead {
+            if st.dead.is_some() {
                 return;
             }
-            st.dead = true;
+            st.dead = Some(end);
             self.dead.store(true, Relaxed);
             if let Some(mut ch) = st.channel.take() {
                 if let Some(link) = link {
@@ -607,7 +627,7 @@ impl CtxRegistry {
             c.stop();
         }
         for c in ctxs.iter() {
-            c.destroy(Some(link));
+            c.destroy(Some(link), End::Unbound);
         }
     }
 }

@@ -8,7 +8,7 @@ use nova_core::link::GpuLink;
 use nova_core::gpfifo::EngineKind;
 
 use crate::{
-    ctx::{with_link, Ctx},
+    ctx::{with_link, Ctx, End},
     driver::{NovaDevice, NovaDrmDriver},
     uapi::NOVA_VM_MAX_PER_FILE,
     vm::Vm,
@@ -84,7 +84,7 @@ impl File {
         let id = u32::try_from(slot + 1)?;
         let ctx = Ctx::new(&self.dev, link, vm, engine, id)?;
         if let Err(e) = self.dev.ctxs.add(ctx.clone()) {
-            ctx.destroy(Some(link));
+            ctx.destroy(Some(link), End::Destroyed);
             return Err(e);
         }
         ctxs[slot] = Some(ctx);
@@ -110,7 +110,7 @@ impl File {
             .get_mut(slot)
             .and_then(|c| c.take())
             .ok_or(ENOENT)?;
-        ctx.destroy(Some(link));
+        ctx.destroy(Some(link), End::Destroyed);
         Ok(())
     }
 
@@ -152,8 +152,8 @@ impl PinnedDrop for File {
             ctx.stop();
         }
         for ctx in ctxs.into_iter().flatten() {
-            if with_link(&self.dev, |link| ctx.destroy(Some(link))).is_none() {
-                ctx.destroy(None);
+            if with_link(&self.dev, |link| ctx.destroy(Some(link), End::Destroyed)).is_none() {
+                ctx.destroy(None, End::Destroyed);
             }
         }
         // No other GPU access here: each VM's page tables are freed wholesale before its

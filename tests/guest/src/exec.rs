@@ -47,6 +47,7 @@ pub fn tests() -> Vec<Test> {
         ("unsignalled_wait_cancelled_by_ctx_destroy", wait_cancelled),
         ("ctx_destroy_with_jobs_in_flight", destroy_in_flight),
         ("close_fd_with_jobs_queued", close_with_jobs_queued),
+        ("ctx_destroy_races_exec_errnos", destroy_races_exec),
     ]
 }
 
@@ -1345,6 +1346,85 @@ fn close_with_jobs_queued() -> Result<(), String> {
             g.job_timeout
         )
     })
+}
+
+/// How long [`destroy_races_exec`] races.
+const RACE_TIME: Duration = Duration::from_secs(8);
+
+/// A child process sharing the file loops CTX_DESTROY/CTX_CREATE on the context while the
+/// parent EXECs on its id: every EXEC either queues its job or fails with `ENOENT` (the id
+/// names no context, or the context died under it); `ENODEV` would say the GPU is gone.
+fn destroy_races_exec() -> Result<(), String> {
+    let g = gpu()?;
+    let dev = &g.dev;
+    let vm = Vm::new(dev).ctx("VM_CREATE")?;
+    let mut vas = VaAlloc::new(&g.info);
+    let data = Buf::new(&vm, &mut vas, 64 * KIB, Placement::System)?;
+    let mut pb = PushBuf::new(&vm, &mut vas, 1, 4096)?;
+    let mut p = start(&g, Engine::Copy);
+    p.sem_release(data.va, 1, true);
+    let range = [pb.put(&p)?];
+    let new_ctx = || {
+        let mut a = uapi::DrmNovaCtxCreate {
+            vm_id: vm.id(),
+            engine: uapi::NOVA_ENGINE_COPY,
+            flags: 0,
+            id: 0,
+        };
+        raw::ctx_create(dev, &mut a).map(|()| a.id)
+    };
+    let id = new_ctx().ctx("CTX_CREATE")?;
+    // SAFETY: the test program is single-threaded here; the child only makes ioctls on the
+    // inherited file and leaves with _exit, running no destructor of the parent's state.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("fork: {}", Error::last_os_error("fork")));
+    }
+    if pid == 0 {
+        let t = Instant::now();
+        let mut code = 0;
+        while t.elapsed() < RACE_TIME {
+            let destroyed = raw::ctx_destroy(dev, id);
+            let created = new_ctx();
+            // The only context of the VM: destroying it frees its slot, so it comes back
+            // with the same id.
+            if destroyed.is_err() || !matches!(created, Ok(n) if n == id) {
+                code = 1;
+                break;
+            }
+        }
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    let t = Instant::now();
+    let (mut ok, mut enoent, mut other) = (0u32, 0u32, Vec::new());
+    while t.elapsed() < RACE_TIME {
+        match raw::exec(dev, &mut libnova::exec_args(id, &range, &[], &[])) {
+            Ok(()) => ok += 1,
+            Err(e) if e.errno() == libc::ENOENT => enoent += 1,
+            Err(e) => other.push(errno_str(e.errno())),
+        }
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child; `status` is a live int.
+    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+    println!(
+        "exec: destroy/EXEC race: {ok} EXECs queued, {enoent} ENOENT, {} other",
+        other.len()
+    );
+    let _ = raw::ctx_destroy(dev, id);
+    check(other.is_empty(), || {
+        format!(
+            "{} EXEC(s) failed with an errno other than ENOENT: {:?}",
+            other.len(),
+            &other[..other.len().min(8)]
+        )
+    })?;
+    check(
+        r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        || format!("the destroying child failed (wait status {status:#x})"),
+    )?;
+    check(ok > 0, || "no EXEC got through in the race".into())
 }
 
 // --- `nova-guest-tests render PATH` ------------------------------------------------------

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Guest test runner: `nova-guest-tests SUITE...`, `nova-guest-tests --list [SUITE...]` (the
-//! test names, as tests/declared/*.list declares them), or `nova-guest-tests render PATH` (the
+//! Guest test runner: `nova-guest-tests SUITE|SUITE::TEST...`, `nova-guest-tests --list
+//! [SUITE...]` (the test names, as tests/declared/*.list declares them), or
+//! `nova-guest-tests render PATH` (the
 //! `make run` picture, drawn by the GPU: see [`exec::render`]).
 //!
 //! Runs inside the QEMU guest (see scripts/vm.sh) with the modules in `$NOVA_MODULES` (default
@@ -12,9 +13,11 @@
 mod bar0;
 mod drm;
 mod exec;
+mod fuzz;
 mod mem;
 mod port;
 mod suites;
+mod syncobj;
 mod util;
 mod vms;
 
@@ -48,9 +51,16 @@ fn main() -> ExitCode {
     }
     let all = suites::all();
     // A suite name that matches nothing would run no test: that is an error, not an empty pass.
+    // A whole suite ("exec") or one of its tests ("exec::bad_exec").
+    let names = |w: &str, suite: &str, name: &str| {
+        w == suite || w.strip_prefix(suite).and_then(|t| t.strip_prefix("::")) == Some(name)
+    };
     let unknown: Vec<&String> = wanted
         .iter()
-        .filter(|w| !all.iter().any(|(s, _)| s == w))
+        .filter(|w| {
+            !all.iter()
+                .any(|(s, tests)| tests.iter().any(|(n, _)| names(w, s, n)))
+        })
         .collect();
     if wanted.is_empty() || !unknown.is_empty() {
         println!(
@@ -62,10 +72,10 @@ fn main() -> ExitCode {
     let mut passed = 0;
     let mut failed = 0;
     for (suite, tests) in all {
-        if !wanted.iter().any(|w| w == suite) {
-            continue;
-        }
         for (name, body) in tests {
+            if !wanted.iter().any(|w| names(w, suite, name)) {
+                continue;
+            }
             // A test that panics fails on its own; the ones after it still run.
             let outcome = std::panic::catch_unwind(body).unwrap_or_else(|p| {
                 let msg = p

@@ -51,6 +51,8 @@ pub fn all() -> Vec<(&'static str, Vec<Test>)> {
         ),
         ("mem", crate::mem::tests()),
         ("exec", crate::exec::tests()),
+        ("syncobj", crate::syncobj::tests()),
+        ("fuzz", crate::fuzz::tests()),
     ]
 }
 

@@ -74,3 +74,34 @@ pub fn poll_until(
         std::thread::sleep(period);
     }
 }
+
+/// What the VM harness (`scripts/vm.sh`) counts as a kernel splat in dmesg.
+const SPLAT: &str = r"WARNING:|BUG:|Oops|KASAN|kernel BUG|general protection fault|Unable to handle|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|UBSAN|Kernel panic|kmemleak: [0-9]+ new suspected|INFO: task .* blocked";
+
+/// The dmesg lines that are kernel splats, now.
+pub fn splats() -> Result<Vec<String>, String> {
+    let re = regex::Regex::new(SPLAT).map_err(|e| format!("splat regex: {e}"))?;
+    Ok(crate::suites::dmesg()?
+        .lines()
+        .filter(|l| re.is_match(l))
+        .map(str::to_string)
+        .collect())
+}
+
+/// Ok if dmesg holds no splat beyond the `before` first ones (from [`splats`]), else the new
+/// ones (the first three).
+pub fn no_new_splat(before: usize, what: &str) -> Result<(), String> {
+    let now = splats()?;
+    check(now.len() <= before, || {
+        format!(
+            "{what}: the kernel logged {} splat line(s): {}",
+            now.len() - before,
+            now[before..]
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" | ")
+        )
+    })
+}

@@ -157,6 +157,9 @@ pub struct DrmSyncobjHandle {
     pub fd: i32,
     /// Must be 0.
     pub pad: u32,
+    /// With the `_FLAGS_TIMELINE` flag: the timeline point to export from or to import into
+    /// (the field came with Linux 6.16; older kernels see the 16-byte struct without it).
+    pub point: u64,
 }
 
 /// `struct drm_syncobj_transfer`.
@@ -265,6 +268,10 @@ pub const DRM_SYNCOBJ_CREATE_SIGNALED: u32 = 1 << 0;
 pub const DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE: u32 = 1 << 0;
 /// `DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE`.
 pub const DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE: u32 = 1 << 0;
+/// `DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_TIMELINE`: import the sync file into timeline point `point`.
+pub const DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_TIMELINE: u32 = 1 << 1;
+/// `DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_TIMELINE`: export the fence of timeline point `point`.
+pub const DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_TIMELINE: u32 = 1 << 1;
 /// `DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL`.
 pub const DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL: u32 = 1 << 0;
 /// `DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT`: wait for a fence to be installed, too.
@@ -357,11 +364,12 @@ mod tests {
         assert_eq!(DRM_IOCTL_MODE_MAP_DUMB, 0xc010_64b3);
         assert_eq!(DRM_IOCTL_MODE_DESTROY_DUMB, 0xc004_64b4);
         assert_eq!((DRM_CLOEXEC, DRM_RDWR), (0o2_000_000, 2));
-        // Syncobjs (libdrm drm.h layouts, without the newer deadline fields).
+        // Syncobjs (drm.h layouts: drm_syncobj_handle with the 6.16 point, the waits without
+        // the newer deadline fields).
         assert_eq!(DRM_IOCTL_SYNCOBJ_CREATE, 0xc008_64bf);
         assert_eq!(DRM_IOCTL_SYNCOBJ_DESTROY, 0xc008_64c0);
-        assert_eq!(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, 0xc010_64c1);
-        assert_eq!(DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, 0xc010_64c2);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, 0xc018_64c1);
+        assert_eq!(DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, 0xc018_64c2);
         assert_eq!(DRM_IOCTL_SYNCOBJ_WAIT, 0xc020_64c3);
         assert_eq!(DRM_IOCTL_SYNCOBJ_RESET, 0xc010_64c4);
         assert_eq!(DRM_IOCTL_SYNCOBJ_SIGNAL, 0xc010_64c5);

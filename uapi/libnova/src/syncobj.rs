@@ -164,11 +164,23 @@ impl Syncobj {
     /// `DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD` with `EXPORT_SYNC_FILE`: the current (binary) fence as
     /// a sync file. `EINVAL` when there is no fence.
     pub fn export_sync_file(&self) -> Result<SyncFile> {
+        self.export_sync_file_at(0)
+    }
+
+    /// [`Syncobj::export_sync_file`] of timeline `point` (`EXPORT_SYNC_FILE | TIMELINE`;
+    /// point 0 is the binary fence). `EINVAL` when the point has no fence.
+    pub fn export_sync_file_at(&self, point: u64) -> Result<SyncFile> {
+        let timeline = if point != 0 {
+            drm::DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_TIMELINE
+        } else {
+            0
+        };
         let mut a = DrmSyncobjHandle {
             handle: self.handle,
-            flags: drm::DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE,
+            flags: drm::DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE | timeline,
             fd: -1,
             pad: 0,
+            point,
         };
         raw::syncobj_handle_to_fd(&self.dev, &mut a)?;
         if a.fd < 0 {
@@ -181,11 +193,23 @@ impl Syncobj {
     /// `DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE` with `IMPORT_SYNC_FILE`: installs `file`'s fence as
     /// this syncobj's binary fence.
     pub fn import_sync_file(&self, file: &SyncFile) -> Result<()> {
+        self.import_sync_file_at(file, 0)
+    }
+
+    /// [`Syncobj::import_sync_file`] into timeline `point` (`IMPORT_SYNC_FILE | TIMELINE`;
+    /// point 0 replaces the binary fence).
+    pub fn import_sync_file_at(&self, file: &SyncFile, point: u64) -> Result<()> {
+        let timeline = if point != 0 {
+            drm::DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_TIMELINE
+        } else {
+            0
+        };
         let mut a = DrmSyncobjHandle {
             handle: self.handle,
-            flags: drm::DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE,
+            flags: drm::DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE | timeline,
             fd: file.0.as_raw_fd(),
             pad: 0,
+            point,
         };
         raw::syncobj_fd_to_handle(&self.dev, &mut a)
     }
