@@ -8,7 +8,7 @@ mod common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use common::vbios_builder::{build, Spec};
+use common::vbios_builder::{build, fuzz_specs};
 use common::{check_error, firmware_dir, mutate, read, undo, Rng};
 use nova_core_host::firmware::bin_hdr::{BinFile, FalconBootloader};
 use nova_core_host::firmware::elf::Elf;
@@ -212,24 +212,7 @@ fn mutated_elf_headers_and_section_tables() {
 #[test]
 fn mutated_vbios_images() {
     let (mut n, mut ok) = (0, 0);
-    let specs = [
-        Spec::default(),
-        Spec {
-            efi: false,
-            npde: false,
-            token_size: 8,
-            ..Spec::default()
-        },
-        Spec {
-            desc_version: 2,
-            ..Spec::default()
-        },
-        Spec {
-            desc_in_second_fwsec_image: true,
-            ifr: 0x200,
-            ..Spec::default()
-        },
-    ];
+    let specs = fuzz_specs();
     for (k, spec) in specs.iter().enumerate() {
         let (mut rom, l) = build(spec);
         let seed = SEED ^ 0xb105 ^ k as u64;

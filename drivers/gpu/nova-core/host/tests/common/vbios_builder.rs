@@ -310,12 +310,11 @@ pub fn build(spec: &Spec) -> (Vec<u8>, Layout) {
 /// default `sig_versions` (0b0110), so seeds reach the signature copy.
 pub const FUZZ_SEED_FUSE: u32 = 2;
 
-/// Seeds for the `vbios` libFuzzer target (`host/fuzz/fuzz_targets/vbios.rs`): built images
-/// of four shapes, each after the target's five control bytes (the fuse register, little
-/// endian, then the command byte; odd is FRTS). Written by the `vbios_fuzz_seeds` example and
-/// checked by the `fuzz_seeds_reach_the_patch` test.
-pub fn fuzz_seeds() -> Vec<(Spec, Vec<u8>)> {
-    let specs = [
+/// The four VBIOS shapes the fuzzers start from (the libFuzzer seeds and the bounded mutation
+/// test): the default image; no EFI image, no NPDE and 8-byte BIT tokens; a version-2 FWSEC
+/// descriptor; the descriptor in the second FWSEC image behind an IFR header.
+pub fn fuzz_specs() -> [Spec; 4] {
+    [
         Spec::default(),
         Spec {
             efi: false,
@@ -332,8 +331,15 @@ pub fn fuzz_seeds() -> Vec<(Spec, Vec<u8>)> {
             ifr: 0x200,
             ..Spec::default()
         },
-    ];
-    specs
+    ]
+}
+
+/// Seeds for the `vbios` libFuzzer target (`host/fuzz/fuzz_targets/vbios.rs`): built images
+/// of four shapes, each after the target's five control bytes (the fuse register, little
+/// endian, then the command byte; odd is FRTS). Written by the `vbios_fuzz_seeds` example and
+/// checked by the `fuzz_seeds_reach_the_patch` test.
+pub fn fuzz_seeds() -> Vec<(Spec, Vec<u8>)> {
+    fuzz_specs()
         .into_iter()
         .map(|spec| {
             let (rom, _) = build(&spec);
