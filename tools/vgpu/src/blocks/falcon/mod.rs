@@ -291,10 +291,18 @@ impl Core {
 
 /// SEC2-RTOS found no suspended GSP-RM to resume (model's own code, as the Booter ones).
 pub const ERR_RTOS_NO_GSP_RM: u32 = 0xbad3_0001;
-/// SEC2-RTOS: the GSP was not reset into its RISC-V core.
-pub const ERR_RTOS_NOT_RISCV: u32 = 0xbad3_0002;
+/// SEC2-RTOS: the GSP was not reset after the sequencer's HS step (its falcon core still holds
+/// the HS ucode; every public driver resets the GSP in CORE_RESUME, facts §9.5).
+pub const ERR_RTOS_GSP_NOT_RESET: u32 = 0xbad3_0002;
 /// SEC2-RTOS: the GSP's MAILBOX0/1 do not hold the LIBOS arguments' address.
 pub const ERR_RTOS_MAILBOX: u32 = 0xbad3_0003;
+/// SEC2-RTOS: the GSP is held in `ENGINE.RESET`, so its RISC-V core cannot run.
+pub const ERR_RTOS_GSP_IN_RESET: u32 = 0xbad3_0004;
+
+/// `RISCV_BCR_CTRL` as the firmware that starts GSP-RM leaves it (Booter, SEC2-RTOS): RISC-V
+/// core selected, VALID. The value the CPU writes when it resets into RISC-V (facts §5.4:
+/// 0x111); real firmware's value is not public.
+const BCR_RISCV_BOOT: u32 = BCR_CORE_SELECT_RISCV | BCR_BRFETCH | BCR_VALID;
 
 /// One falcon engine.
 pub struct Falcon {
@@ -349,6 +357,14 @@ impl Falcon {
     fn rm_tick(&mut self) {
         if self.engine != Engine::Gsp {
             return;
+        }
+        if self.port.riscv_selected() && self.bcr & BCR_CORE_SELECT_RISCV == 0 {
+            // Booter or SEC2-RTOS started GSP-RM on the RISC-V core: whatever core the CPU left
+            // selected, the running core is the RISC-V one (model choice, README).
+            self.bcr = BCR_RISCV_BOOT;
+            self.note(format_args!(
+                "core select RISC-V (set by the firmware that started GSP-RM)"
+            ));
         }
         if !self.port.active() {
             // Suspended for the CPU sequencer (its state kept for the resume), or gone.
@@ -495,6 +511,7 @@ impl Falcon {
             (true, _) => {
                 self.core = Core::new();
                 self.reset = ResetState::Held;
+                self.port.set_held(true);
                 self.note(format_args!("reset"));
                 if self.engine == Engine::Sec2 && self.w.gsp_port.seq() == SeqPhase::Sec2RtosLoaded
                 {
@@ -510,6 +527,7 @@ impl Falcon {
                 }
             }
             (false, ResetState::Held) => {
+                self.port.set_held(false);
                 self.reset = ResetState::Scrubbing {
                     since: Instant::now(),
                     reads: 0,
@@ -564,6 +582,7 @@ impl Falcon {
                 "CPU sequencer HS step (stand-in for the GSP-provided HS ucode): SEC2-RTOS loaded on SEC2"
             ));
             self.port.set_seq(SeqPhase::Sec2RtosLoaded);
+            self.port.set_hs_on_gsp();
             self.halt(Some(0));
             return;
         }
@@ -631,10 +650,14 @@ impl Falcon {
                 ERR_RTOS_NO_GSP_RM,
                 "no suspended GSP-RM to resume".to_string(),
             )),
-            Some(_) if !gp.riscv_selected() => Some((
-                ERR_RTOS_NOT_RISCV,
-                "the GSP's boot core is not its RISC-V core (CORE_RESUME resets it into RISC-V)"
+            Some(_) if gp.held() => Some((
+                ERR_RTOS_GSP_IN_RESET,
+                "the GSP is held in ENGINE.RESET (CORE_RESUME releases it before starting SEC2)"
                     .to_string(),
+            )),
+            Some(_) if gp.hs_on_gsp() => Some((
+                ERR_RTOS_GSP_NOT_RESET,
+                "the GSP was not reset after the HS step (CORE_RESUME resets it first)".to_string(),
             )),
             Some(b) if b.libos_args != args => Some((
                 ERR_RTOS_MAILBOX,
@@ -657,11 +680,20 @@ impl Falcon {
             ));
             return;
         }
+        let core = if gp.riscv_selected() {
+            "RISC-V"
+        } else {
+            "falcon"
+        };
         gp.resume();
+        gp.set_riscv_selected(true);
         gp.set_handoff(true);
         self.port.set_mailbox(0, 0);
         self.note(format_args!(
             "SEC2-RTOS resumed GSP-RM on the GSP RISC-V core (LIBOS args at {args:#x}); NV_PGC6_BSI_SECURE_SCRATCH_14 BOOT_STAGE_3_HANDOFF set, SEC2 MAILBOX0 = 0"
+        ));
+        self.note(format_args!(
+            "SEC2-RTOS: the CPU left the GSP's {core} core selected; GSP-RM runs on RISC-V"
         ));
     }
 
@@ -687,7 +719,18 @@ impl Falcon {
         });
         drop(guest);
         match r {
+            Ok(_) if self.w.gsp_port.held() => {
+                self.note(format_args!(
+                    "booter_load failed: the GSP is held in ENGINE.RESET, GSP-RM cannot start on it"
+                ));
+                booter::ERR_GSP_IN_RESET
+            }
             Ok(l) => {
+                let core = if self.w.gsp_port.riscv_selected() {
+                    "RISC-V"
+                } else {
+                    "falcon"
+                };
                 let libos_args = u64::from(self.w.gsp_port.mailbox(1)) << 32
                     | u64::from(self.w.gsp_port.mailbox(0));
                 self.note(format_args!(
@@ -701,6 +744,10 @@ impl Falcon {
                 self.note(format_args!(
                     "booter_load: GSP-RM started on the GSP RISC-V core, LIBOS args at {libos_args:#x}"
                 ));
+                self.note(format_args!(
+                    "booter_load: the CPU left the GSP's {core} core selected; GSP-RM runs on RISC-V"
+                ));
+                self.w.gsp_port.set_riscv_selected(true);
                 self.w.gsp_port.set_boot(GspBoot {
                     libos_args,
                     wpr_meta_addr: meta_addr,
