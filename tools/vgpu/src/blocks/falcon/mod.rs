@@ -62,7 +62,11 @@
 //!   LIBOS-argument address, facts §7.4 step 9); both engines' mailboxes behave the same.
 //! - `RISCV_BCR_CTRL` (0x1668): CORE_SELECT (4) and BRFETCH (8) read/write, VALID (0) reads 1
 //!   once the register was written; INIT is CORE_SELECT falcon, BRFETCH 1, VALID 0
-//!   (`ga102/dev_riscv_pri.h`).
+//!   (`ga102/dev_riscv_pri.h`). On the GSP it reads RISC-V selected (0x111) from the first
+//!   access after booter_load or SEC2-RTOS started GSP-RM, whatever the CPU selected (model
+//!   choice; facts §7.5, README "Boot orderings").
+//! - A GSP held in `ENGINE.RESET` refuses both: booter_load halts with
+//!   [`booter::ERR_GSP_IN_RESET`], SEC2-RTOS with [`ERR_RTOS_GSP_IN_RESET`].
 //! - DMA: see [`dma`]. A refused transfer halts the falcon with [`brom::ERR_DMA`] in MAILBOX0
 //!   and is remembered until the next reset, so a later STARTCPU halts with the same code (the
 //!   driver writes MAILBOX0 between load and start).
@@ -638,9 +642,11 @@ impl Falcon {
     /// suspended GSP-RM (facts §9.5 CORE_RESUME; OG 570.144 `kernel_gsp_ga102.c`
     /// `kgspExecuteSequencerCommand_GA102`: "Starting SEC2 to resume GSP-RM", then the CPU polls
     /// `NV_PGC6_BSI_SECURE_SCRATCH_14` BOOT_STAGE_3_HANDOFF and wants SEC2 MAILBOX0 = 0). It
-    /// checks what CORE_RESUME must have done on the GSP: reset into RISC-V with the LIBOS
-    /// arguments in MAILBOX0/1. On success GSP-RM runs again, the handoff bit is set, SEC2
-    /// MAILBOX0 = 0 and SEC2-RTOS keeps running; on failure SEC2 halts with the code in
+    /// checks what CORE_RESUME must have done on the GSP: reset after the HS step (and released)
+    /// with the LIBOS arguments in MAILBOX0/1; the core the CPU selected does not matter (facts
+    /// §7.5: OpenRM and nouveau select RISC-V, nova-core 7.3 the falcon core). On success
+    /// GSP-RM runs again on the RISC-V core, the handoff bit is set, SEC2 MAILBOX0 = 0 and
+    /// SEC2-RTOS keeps running; on failure SEC2 halts with the code in
     /// MAILBOX0 and the handoff bit stays clear.
     fn run_sec2_rtos(&mut self) {
         let gp = self.w.gsp_port.clone();
