@@ -4,8 +4,8 @@
 //! A [`GpuLink`] lives exactly as long as nova-core's binding (`'bound`): nova-drm reaches it
 //! only through its own DRM registration, which is torn down before nova-core unbinds. It
 //! carries the register window, so the hardware steps of memory management (BAR1 windows,
-//! page-table updates followed by TLB invalidates) happen here. GSP-RM's events are not: nova-core
-//! services them from its interrupt thread ([`crate::irq`]) and hands channel errors to the
+//! page-table updates followed by TLB invalidates) happen here. GSP-RM's events do not: the
+//! interrupt thread services them ([`crate::irq`]) and hands channel errors to the
 //! [`EngineListener`] nova-drm sets here.
 //! What must outlive the binding (VRAM blocks, address spaces) holds only [`GpuMm`].
 
