@@ -39,6 +39,7 @@ use kernel::{
 
 use nova_core::{
     gpfifo::{Channel, EngineKind, GPFIFO_ENTRIES},
+    gsp::fifo::RcTriggered,
     irq::EngineListener,
     link::GpuLink,
 };
@@ -394,8 +395,6 @@ impl Ctx {
     }
 
     fn process_with(self: &Arc<Self>, link: &GpuLink<'_>) {
-        let reg = self.dev.ctxs.clone();
-        reg.dispatch_errors(link);
         let mut st = self.state.lock();
         if st.dead.is_some() || self.dead.load(Relaxed) {
             return;
@@ -553,7 +552,7 @@ impl Ctx {
     }
 }
 
-/// Every live context of a device: the interrupt listener and the error dispatch walk it.
+/// Every live context of a device: the interrupt listener walks it.
 #[pin_data]
 pub(crate) struct CtxRegistry {
     #[pin]
@@ -591,12 +590,9 @@ impl CtxRegistry {
         out
     }
 
-    /// Hands the channel errors GSP-RM reported to the contexts they belong to.
-    fn dispatch_errors(&self, link: &GpuLink<'_>) {
-        let errors = link.take_channel_errors();
-        if errors.is_empty() {
-            return;
-        }
+    /// Hands channel errors GSP-RM reported (from nova-core's interrupt thread) to the
+    /// contexts they belong to: each context's work item resets its channel.
+    fn channel_errors(&self, errors: &[RcTriggered]) {
         let ctxs = self.snapshot();
         for rc in errors.iter() {
             match ctxs.iter().find(|c| c.owns_channel(rc.engine_type, rc.chid)) {
@@ -644,10 +640,7 @@ impl EngineListener for Listener {
         }
     }
 
-    fn gsp_event(&self) {
-        // Channel errors are dispatched from a context's work item (it has the link).
-        if let Some(c) = self.0.snapshot().first() {
-            c.kick();
-        }
+    fn channel_error(&self, rc: &RcTriggered) {
+        self.0.channel_errors(core::slice::from_ref(rc));
     }
 }

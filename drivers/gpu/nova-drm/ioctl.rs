@@ -78,11 +78,7 @@ macro_rules! nova_ioctl {
             // SAFETY: `raw_file` is an open file of this device, created by `File::open`.
             let file = unsafe { drm::File::<File>::from_raw(raw_file) };
             let handler: Handler<$ty> = $handler;
-            match guard.registration_data_with(|link| {
-                // GSP-RM's events are not interrupt-driven yet: every ioctl services them.
-                link.service();
-                handler(&guard, *link, data, file)
-            }) {
+            match guard.registration_data_with(|link| handler(&guard, *link, data, file)) {
                 Ok(v) => v as c_int,
                 Err(e) => e.to_errno(),
             }
