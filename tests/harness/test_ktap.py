@@ -68,6 +68,11 @@ PARAMS = CLEAN.replace("""[   10.684545]     ok 1 test_ptr_formatting
 [   10.680545]         not ok 2 huge
 [   10.684545]     not ok 1 test_ptr_formatting
 """)
+# kunit_assert! in a thread a doctest spawned: KUnit never hears of it, the test says ok.
+HIDDEN = HEAD + """[   11.012000]     # rust_doctest_kernel_dma_fence_rs_1: ASSERTION FAILED at rust/kernel/dma_fence.rs:410
+[   11.012000]     Expected done to be true, but is false
+[   11.012000]     Failure not reported to KUnit since this is a non-KUnit task
+""" + DOCTEST_1_OK + TAIL
 
 DECLARED = """include vm.list
 kunit::ktap_complete
@@ -146,6 +151,12 @@ r = res.get(K + "rust_doctest_kernel_dma_fence_rs_1", ("", ""))
 check("failing_doctest_fails",
       rc != 0 and r[0] == "FAIL" and "ASSERTION FAILED at rust/kernel/dma_fence.rs:410" in r[1]
       and "Expected fence.is_signaled()" in r[1] and res.get("kunit::ktap_complete", ("",))[0] == "PASS",
+      f"rc {rc}, {p.stdout!r}")
+
+rc, res, lines, p = run(HIDDEN)
+r = res.get(K + "rust_doctest_kernel_dma_fence_rs_1", ("", ""))
+check("assertion_outside_kunit_fails",
+      rc != 0 and r[0] == "FAIL" and "outside KUnit" in r[1] and "Expected done to be true" in r[1],
       f"rc {rc}, {p.stdout!r}")
 
 rc, res, lines, p = run(CRASH)
