@@ -26,12 +26,12 @@ counted. Results nobody declared are printed as they are; scripts/verdict.py fai
 
 `declare` writes the declared list from the KTAP of one complete run (it refuses an incomplete
 stream), in the order KUnit ran the tests, grouped by where they come from: the tests in files
-our patches (kernel/patches/*.patch) add, those in files they change, then the rest of the
-kernel crate (--source: the patched kernel tree, to find the file of each #[kunit_tests]
-suite, whose tests print no location). With --build it also checks that the run's Rust doctests are exactly the ones in
-KOUT/rust/doctests_kernel_generated_kunit.c, the doctests the kernel was built with. A test
-that was skipped in that run is declared as a plain name: it fails until someone decides it
-may be skipped and writes `skip NAME`.
+our patches (--patches: kernel/patches/*.patch) add, those in files they change, then the rest
+of the kernel crate. --source is the patched kernel tree, where the file of each
+#[kunit_tests] suite is found (its tests print no location). With --build it also checks that
+the run's Rust doctests are exactly those of KOUT/rust/doctests_kernel_generated_kunit.c, the
+doctests the kernel was built with. A test that was skipped in that run is declared as a plain
+name: it fails until someone decides it may be skipped and writes `skip NAME`.
 """
 import argparse
 import glob
