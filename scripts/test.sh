@@ -51,8 +51,18 @@ SUITE_QUIET_PASS=1 run_suite host $D/host.list 3600 bash scripts/host-tests.sh
 # --- the harness itself: missing prerequisites are named, and a suite that crashes, hangs,
 #     prints nothing, skips a declared test or whose vGPU does not start turns into FAILs
 run_suite harness $D/harness.list 1200 bash tests/harness/selftest.sh
+# the KTAP parser of the kunit suite on made-up logs: a failing, crashed, skipped or missing
+# test must become a FAIL
+run_suite ktap $D/ktap.list 120 python3 tests/harness/test_ktap.py
 
 # --- VM suites (tests/declared/NAME.list; `include vm.list` brings vm.sh's own verdicts)
+# KUnit: every KUnit test built into the kernel (the kernel crate's Rust doctests, among them
+# those of our patches, and its #[kunit_tests] suites) runs at boot; the host parses the KTAP
+# on the console (scripts/ktap.py). All of them run, no filter: they take about 7 s and our
+# patches change the files of some. KUnit prints its KTAP at KERN_INFO, which the console shows
+# at loglevel 7 only. Every other suite boots with kunit.enable=0.
+SUITE_QUIET_PASS=1 VM_KUNIT="kunit.enable=1" VM_APPEND="loglevel=7" \
+    VM_HOST_CHECK=tests/vm/check-kunit.sh vm_suite kunit tests/vm/kunit.sh ""
 # The host compares what nova-core logged with what the vGPU's trace shows it did (the BOOT_42
 # read, the RM objects, BAR1's page directory, the allocator range, the WPR2 releases).
 VM_HOST_CHECK=tests/vm/check-main.sh vm_suite main tests/vm/main.sh ""
@@ -67,7 +77,8 @@ VM_TIMEOUT=1200 vm_suite exec tests/vm/exec.sh ""
 VM_TIMEOUT=600 vm_suite fuzz tests/vm/fuzz.sh ""
 vm_suite unknown-chip tests/vm/unknown-chip.sh "--boot42 0x3f000000"
 vm_suite no-gfw tests/vm/no-gfw.sh "--no-gfw-boot"
-vm_suite irq-storm tests/vm/irq-storm.sh "--irq-storm"
+# The storm closes the GSP vector: a fault (made through the test port) must then be polled.
+vm_suite irq-storm tests/vm/irq-storm.sh "--irq-storm --test-port"
 vm_suite extra-events tests/vm/extra-events.sh "--gsp-extra-events"
 # GSP-RM answering the asynchronous init RPCs (real GSP-RM most likely does not): tolerated.
 vm_suite init-rpc-replies tests/vm/init-rpc-replies.sh "--init-rpc-replies"

@@ -18,7 +18,9 @@
 # GUEST_TESTS_BIN (overrides, used by the harness's own tests),
 # VM_VGA=WxH (add QEMU's standard VGA, bochs-drm in the guest, with that preferred mode),
 # VM_NO_TRACE=1 (run the vGPU without its access trace), VM_SHARE="DIR:NAME ..." (host directories
-# copied into the share, seen by the guest as /mnt/NAME: the igt suite's IGT binaries), VM_APPEND (extra kernel command line), VM_PANIC=1 (the guest is expected to panic: wait for it, save a screendump as screen.ppm,
+# copied into the share, seen by the guest as /mnt/NAME: the igt suite's IGT binaries), VM_APPEND (extra kernel command line),
+# VM_KUNIT (KUnit's parameters, default kunit.enable=0: the built-in KUnit tests run in the kunit
+# suite only, which sets kunit.enable=1), VM_PANIC=1 (the guest is expected to panic: wait for it, save a screendump as screen.ppm,
 # stop QEMU; the verdicts are then "panicked" and "clean_before_panic").
 # Outputs: $NOVA_CACHE/vm/runs/NAME/{console.log,vgpu.log,vgpu-trace.log,share/out/*}.
 . "$(dirname "$0")/lib.sh"

@@ -34,7 +34,9 @@ extern "C" {
  * Error codes, common to every ioctl below:
  *   -EINVAL  a malformed argument: unknown flags or op, non-zero padding or reserved field,
  *            zero or misaligned size/address/offset, a range outside the VM's VA window or
- *            past the end of the object, an op_size this kernel cannot read.
+ *            past the end of the object, an op_size this kernel cannot read; a GEM handle of
+ *            an object nova did not create (a dumb buffer, a dma-buf imported from another
+ *            device).
  *   -ENOENT  a GEM handle, VM id, context id or syncobj handle that does not exist in this
  *            file, or an UNMAP of a range that has nothing mapped in it.
  *   -ENOSPC  no room: VRAM exhausted, a size larger than the placement can ever hold (more than
@@ -122,9 +124,9 @@ struct drm_nova_gem_create {
 };
 
 /**
- * struct drm_nova_gem_info - what an object is (for imported ones too)
+ * struct drm_nova_gem_info - what an object is (nova objects only, imported ones too)
  * @handle: in.
- * @flags: out, NOVA_GEM_CREATE_* as created (0 for an imported dma-buf).
+ * @flags: out, NOVA_GEM_CREATE_* as created.
  * @size: out, the size in bytes.
  */
 struct drm_nova_gem_info {

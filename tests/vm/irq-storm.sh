@@ -9,5 +9,12 @@ if dmesg | grep -q "GSP interrupt fired 1000 times with no message: closed, the 
 else
     echo "FAIL irq-storm::gsp_vector_closed: no 'GSP interrupt fired 1000 times' line in dmesg"
 fi
+# Same load, GSP vector closed: GSP-RM's MMU_FAULT_QUEUED for a fault made through the vGPU's
+# test port must reach nova-core's report by the poll alone (the test issues no ioctl).
+if lsmod | grep -q '^nova_core '; then
+    nova-guest-tests mem::fault_reported_with_no_ioctl
+else
+    echo "FAIL mem::fault_reported_with_no_ioctl: nova_core was unloaded after the probe tests"
+fi
 rmmod nova_drm
 rmmod nova_core

@@ -108,7 +108,7 @@ pub struct DrmNovaGemCreate {
 pub struct DrmNovaGemInfo {
     /// In: the handle.
     pub handle: u32,
-    /// Out: `NOVA_GEM_CREATE_*` as created (0 for an imported dma-buf).
+    /// Out: `NOVA_GEM_CREATE_*` as created.
     pub flags: u32,
     /// Out: size in bytes.
     pub size: u64,

@@ -62,8 +62,8 @@ pub(crate) struct NovaCoreDriver;
 
 /// Per-GPU state, alive while the PCI function is bound.
 pub(crate) struct NovaCore<'bound> {
-    /// The GPU's interrupt (None: GSP-RM is not up or gave no vectors; everything polls).
-    /// Quiesced in `unbind` before GSP-RM is unloaded.
+    /// The GPU's interrupt and the servicing of GSP-RM's events (None: GSP-RM is not up, or
+    /// no interrupt line could be had). Quiesced in `unbind` before GSP-RM is unloaded.
     irq: Option<GpuIrq<'bound>>,
     /// Kept mapped for the lifetime of the binding (GSP boot and everything after use it);
     /// shared with nova-drm through the [`GpuLink`].
@@ -378,8 +378,14 @@ impl pci::Driver for NovaCoreDriver {
             None => None,
         };
         let classes = hal.map(|h| h.classes).unwrap_or_default();
-        let irq = gsp.as_ref().and_then(|g| match interrupt_vectors(pdev, &bar, g) {
-            Ok(v) => match GpuIrq::new(pdev, bar.clone(), g.chan.clone(), v) {
+        let irq = gsp.as_ref().and_then(|g| {
+            // Without GSP-RM's table no vector is opened: the interrupt thread then only runs
+            // for the poll of GSP-RM's queue, and completions are polled by nova-drm.
+            let v = interrupt_vectors(pdev, &bar, g).unwrap_or_else(|e| {
+                dev_err!(pdev, "boot: GSP-RM's interrupt table unavailable ({:?}); polling\n", e);
+                Vectors::default()
+            });
+            match GpuIrq::new(pdev, bar.clone(), g.chan.clone(), mm.clone(), v) {
                 Ok(irq) => {
                     dev_info!(
                         pdev,
@@ -391,13 +397,13 @@ impl pci::Driver for NovaCoreDriver {
                     Some(irq)
                 }
                 Err(e) => {
-                    dev_err!(pdev, "boot: no interrupt ({:?}); polling\n", e);
+                    dev_err!(
+                        pdev,
+                        "boot: no interrupt ({:?}): GSP-RM's events will not be serviced\n",
+                        e
+                    );
                     None
                 }
-            },
-            Err(e) => {
-                dev_err!(pdev, "boot: GSP-RM's interrupt table unavailable ({:?}); polling\n", e);
-                None
             }
         });
         let link = GpuLink::new(

@@ -4,7 +4,9 @@
 //! A [`GpuLink`] lives exactly as long as nova-core's binding (`'bound`): nova-drm reaches it
 //! only through its own DRM registration, which is torn down before nova-core unbinds. It
 //! carries the register window, so the hardware steps of memory management (BAR1 windows,
-//! page-table updates followed by TLB invalidates, servicing GSP-RM's events) happen here.
+//! page-table updates followed by TLB invalidates) happen here. GSP-RM's events do not: the
+//! interrupt thread services them ([`crate::irq`]) and hands channel errors to the
+//! [`EngineListener`] nova-drm sets here.
 //! What must outlive the binding (VRAM blocks, address spaces) holds only [`GpuMm`].
 
 use kernel::{
@@ -27,7 +29,7 @@ use crate::{
     gpfifo::{Channel, ChannelHandles, ChannelMemory, EngineKind, GPFIFO_ENTRIES, RING_BYTES},
     gsp::{
         channel::GspChannel,
-        fifo::{self, ctrl, MemDesc, PdAperture, RcTriggered},
+        fifo::{self, ctrl, MemDesc, PdAperture},
         rm::RmDevice,
     },
     handoff::DrmHandoff,
@@ -41,7 +43,6 @@ use crate::{
             MMU_INVALIDATE, MMU_INVALIDATE_PDB, MMU_INVALIDATE_UPPER_PDB,
         },
     },
-    mmu_fault,
     page_tables::{TableCtx, VramTables},
 };
 
@@ -93,13 +94,15 @@ impl<'bound> GpuLink<'bound> {
         }
     }
 
-    /// Whether GPU interrupts reach the driver (otherwise callers must poll).
+    /// Whether the engines' completion (non-stall) interrupts reach the listener (otherwise
+    /// callers must poll for completions).
     pub fn has_interrupts(&self) -> bool {
-        self.irq.is_some()
+        self.irq.as_ref().is_some_and(|i| i.nonstall_open())
     }
 
-    /// Sets (or, with None, clears) who hears about engine interrupts and channel errors.
-    /// Clearing waits until a running notification has returned.
+    /// Sets (or, with None, clears) who hears about engine interrupts and channel errors
+    /// (GSP-RM's `RC_TRIGGERED`, from nova-core's interrupt thread). Clearing waits until a
+    /// running notification has returned.
     pub fn set_listener(&self, l: Option<Arc<dyn EngineListener>>) {
         if let Some(irq) = &self.irq {
             irq.set_listener(l);
@@ -314,12 +317,6 @@ impl<'bound> GpuLink<'bound> {
         self.bar.try_write32(ch.token, DOORBELL)
     }
 
-    /// The channel errors GSP-RM reported since the last call (`RC_TRIGGERED`).
-    pub fn take_channel_errors(&self) -> KVec<RcTriggered> {
-        self.service();
-        self.gsp.as_ref().map(|g| g.take_rc()).unwrap_or_default()
-    }
-
     /// What nova-core identified.
     pub fn info(&self) -> &DrmHandoff {
         &self.info
@@ -328,23 +325,6 @@ impl<'bound> GpuLink<'bound> {
     /// The memory state; -ENODEV when GSP-RM did not come up (no VRAM region is known).
     pub fn mm(&self) -> Result<&Arc<GpuMm>> {
         self.mm.as_ref().ok_or(ENODEV)
-    }
-
-    /// Takes whatever GSP-RM has posted since the last exchange and handles it: an
-    /// `MMU_FAULT_QUEUED` event makes the driver read and report the fault. nova-drm calls
-    /// this on every ioctl; the queues are not interrupt-driven yet.
-    pub fn service(&self) {
-        let Some(chan) = &self.gsp else { return };
-        if let Err(e) = chan.take_events() {
-            dev_err!(self.dev, "GSP: servicing events failed: {:?}\n", e);
-        }
-        if chan.take_fault_notice() {
-            if let Some(mm) = &self.mm {
-                if mmu_fault::report(self.dev, &self.bar) {
-                    mm.faults.fetch_add(1, Relaxed);
-                }
-            }
-        }
     }
 
     /// An empty GPU address space.
@@ -362,7 +342,6 @@ impl<'bound> GpuLink<'bound> {
         backing: Backing<'_>,
         flags: MapFlags,
     ) -> Result<PageSize> {
-        self.service();
         let r = space.map(self.dev, va, &backing, flags);
         // A failed map was undone, but entries may have been valid for a moment.
         self.invalidate(space.root(), Invalidate::address_space())?;
@@ -372,7 +351,6 @@ impl<'bound> GpuLink<'bound> {
 
     /// Unmaps `[va, va + len)` (wholly mapped, by pages inside the range) and invalidates.
     pub fn vm_unmap(&self, space: &mut AddressSpace, va: u64, len: u64) -> Result {
-        self.service();
         let r = space.unmap(self.dev, va, len);
         if r.is_ok() {
             self.invalidate(space.root(), Invalidate::address_space())?;

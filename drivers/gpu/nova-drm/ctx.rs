@@ -38,9 +38,7 @@
 
 use kernel::{
     dma_fence::{DriverFence, Fence, FenceContext, SignallingSection},
-    drm::sched::{
-        Backend, Entity, Job, Recovery, Scheduler, SchedulerOptions, TimeoutStatus,
-    },
+    drm::sched::{Backend, Entity, Job, Recovery, Scheduler, SchedulerOptions, TimeoutStatus},
     new_condvar, new_mutex, new_spinlock,
     prelude::*,
     sync::{
@@ -54,6 +52,7 @@ use kernel::{
 
 use nova_core::{
     gpfifo::{Channel, EngineKind, GPFIFO_ENTRIES},
+    gsp::fifo::RcTriggered,
     irq::EngineListener,
     link::GpuLink,
 };
@@ -671,7 +670,7 @@ impl Ctx {
     }
 }
 
-/// Every live context of a device: the interrupt listener and the error dispatch walk it.
+/// Every live context of a device: the interrupt listener walks it.
 #[pin_data]
 pub(crate) struct CtxRegistry {
     #[pin]
@@ -683,7 +682,11 @@ pub(crate) struct CtxRegistry {
 
 impl CtxRegistry {
     pub(crate) fn new() -> Result<Arc<Self>> {
-        let queue = OwnedQueue::new(c"nova-drm-teardown", kernel::bindings::wq_flags_WQ_UNBOUND, 0)?;
+        let queue = OwnedQueue::new(
+            c"nova-drm-teardown",
+            kernel::bindings::wq_flags_WQ_UNBOUND,
+            0,
+        )?;
         let queue = Arc::new(queue, GFP_KERNEL)?;
         Arc::pin_init(
             pin_init!(CtxRegistry {
@@ -760,12 +763,10 @@ impl CtxRegistry {
         }
     }
 
-    /// Hands the channel errors GSP-RM reported to the contexts they belong to.
-    fn dispatch_errors(&self, link: &GpuLink<'_>) {
-        let errors = link.take_channel_errors();
-        if errors.is_empty() {
-            return;
-        }
+    /// Hands channel errors GSP-RM reported (from nova-core's interrupt thread) to the
+    /// contexts they belong to: the context's scheduler runs its timeout handler at once,
+    /// which resets the channel.
+    fn channel_errors(&self, errors: &[RcTriggered]) {
         for rc in errors.iter() {
             let mut found = false;
             self.for_each(|c| {
@@ -773,12 +774,12 @@ impl CtxRegistry {
                     return;
                 }
                 found = true;
-                    pr_warn!(
-                        "nova-drm: ctx {}: GSP-RM stopped channel {} (error type {})\n",
-                        c.id,
-                        rc.chid,
-                        rc.except_type
-                    );
+                pr_warn!(
+                    "nova-drm: ctx {}: GSP-RM stopped channel {} (error type {})\n",
+                    c.id,
+                    rc.chid,
+                    rc.except_type
+                );
                 c.hw.channel_error.store(EIO.to_errno(), Relaxed);
                 if let Some(s) = c.sched.lock().as_ref() {
                     s.fault();
@@ -825,7 +826,6 @@ impl CtxRegistry {
 
 /// nova-core's interrupt thread calls this.
 pub(crate) struct Listener {
-    pub(crate) dev: ARef<NovaDevice>,
     pub(crate) ctxs: Arc<CtxRegistry>,
 }
 
@@ -841,7 +841,7 @@ impl EngineListener for Listener {
         });
     }
 
-    fn gsp_event(&self) {
-        let _ = with_link(&self.dev, |link| self.ctxs.dispatch_errors(link));
+    fn channel_error(&self, rc: &RcTriggered) {
+        self.ctxs.channel_errors(core::slice::from_ref(rc));
     }
 }

@@ -12,7 +12,7 @@ use kernel::{
     drm, fmt, pci,
     prelude::*,
     str::CString,
-    sync::{aref::ARef, Arc},
+    sync::Arc,
     types::CovariantForLt,
 };
 
@@ -98,13 +98,7 @@ impl auxiliary::Driver for NovaDrmDriver {
             }),
         )?;
         // Fences of this device's jobs are signalled from nova-core's interrupt thread.
-        link.set_listener(Some(Arc::new(
-            Listener {
-                dev: ARef::from(&*drm),
-                ctxs: ctxs.clone(),
-            },
-            GFP_KERNEL,
-        )?));
+        link.set_listener(Some(Arc::new(Listener { ctxs: ctxs.clone() }, GFP_KERNEL)?));
         // SAFETY: the registration is stored in the binding data, which the driver core drops on
         // unbind; it is never forgotten.
         let reg = unsafe { drm::Registration::new(pdev.as_ref(), drm, link, 0)? };

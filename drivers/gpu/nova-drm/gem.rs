@@ -12,19 +12,20 @@
 //!   sparse mappings. It never gets a handle.
 //!
 //! Objects a file holds a handle to may also be foreign: the shmem helpers create plain
-//! `drm_gem_shmem_object`s for dumb buffers and imported dma-bufs, which are not
-//! `Object<NovaObject>`. [`GemRef`] tells them apart before anything nova-specific is read.
+//! `drm_gem_shmem_object`s for dumb buffers and dma-bufs imported from other devices, which are
+//! not `Object<NovaObject>`. The kernel crate's lookup ([`lookup`]) refuses them with -EINVAL
+//! before anything reads them as ours.
 
 use kernel::{
     bindings,
     drm::{
         self,
-        gem::{self, shmem, BaseObject, IntoGEMObject, IoCaching, IoMapSource},
+        gem::{self, shmem, BaseObject, IoCaching, IoMapSource},
     },
     prelude::*,
     sync::{
         aref::ARef,
-        atomic::{Acquire, Atomic, Relaxed, Release},
+        atomic::{Acquire, Atomic, Release},
     },
 };
 
@@ -156,63 +157,16 @@ impl gem::DriverObject for NovaObject {
     }
 }
 
-/// The `funcs` table of the objects this driver creates (0 until the first one exists).
-///
-/// The shmem abstraction installs the same table in every `Object<NovaObject>` it creates, and
-/// the helpers install their own one in the plain objects they create. Comparing the pointer
-/// is how [`GemRef`] recognises our objects.
-static NOVA_FUNCS: Atomic<usize> = Atomic::new(0);
-
-fn funcs_of(obj: &NovaGem) -> usize {
-    // SAFETY: `as_raw()` points at the `drm_gem_object` at the start of every shmem GEM object,
-    // ours or a plain one, and `funcs` is set before an object is published.
-    unsafe { (*obj.as_raw()).funcs as usize }
-}
-
 /// Creates an object of `size` bytes (already rounded to its placement's granule).
 pub(crate) fn create(dev: &NovaDevice, size: u64, args: ObjArgs) -> Result<ARef<NovaGem>> {
     let size = usize::try_from(size).map_err(|_| ENOSPC)?;
-    let obj = NovaGem::new(dev, size, shmem::ObjectConfig::default(), args)?;
-    NOVA_FUNCS.store(funcs_of(&obj), Relaxed);
-    Ok(obj)
+    NovaGem::new(dev, size, shmem::ObjectConfig::default(), args)
 }
 
-/// A reference to an object a file holds a handle to, nova's own or foreign.
-pub(crate) struct GemRef {
-    obj: ARef<NovaGem>,
-    ours: bool,
-}
-
-impl GemRef {
-    /// Looks `handle` up in `file` (-ENOENT if it does not exist).
-    pub(crate) fn lookup(file: &drm::File<File>, handle: u32) -> Result<Self> {
-        // The kernel crate types every object of the file as ours; only the base
-        // `drm_gem_object` is read until `funcs` says it is one.
-        let obj = NovaGem::lookup_handle(file, handle)?;
-        let funcs = funcs_of(&obj);
-        let ours = funcs != 0 && funcs == NOVA_FUNCS.load(Relaxed);
-        Ok(GemRef { obj, ours })
-    }
-
-    /// The object's size in bytes.
-    pub(crate) fn size(&self) -> u64 {
-        self.obj.size() as u64
-    }
-
-    /// The fake offset to mmap the object at (the base GEM helper, valid for any object).
-    pub(crate) fn mmap_offset(&self) -> Result<u64> {
-        self.obj.create_mmap_offset()
-    }
-
-    /// The object if it is one of ours.
-    pub(crate) fn nova(&self) -> Option<&NovaGem> {
-        self.ours.then_some(&*self.obj)
-    }
-
-    /// The object if it is one of ours.
-    pub(crate) fn into_nova(self) -> Option<ARef<NovaGem>> {
-        self.ours.then_some(self.obj)
-    }
+/// Looks `handle` up in `file`: -ENOENT if it does not exist, -EINVAL if it is not a nova
+/// object (a dumb buffer, a dma-buf imported from another device).
+pub(crate) fn lookup(file: &drm::File<File>, handle: u32) -> Result<ARef<NovaGem>> {
+    NovaGem::lookup_handle(file, handle)
 }
 
 /// Total RAM in bytes, from `si_meminfo()`.

@@ -24,7 +24,7 @@ use crate::{
     args::{self, ArgError, BindOp},
     driver::{NovaDevice, NovaDrmDriver},
     file::File,
-    gem::{self, GemRef, ObjArgs, Placement, VramObject},
+    gem::{self, ObjArgs, Placement, VramObject},
     uapi,
     vm::BindStep,
 };
@@ -78,11 +78,7 @@ macro_rules! nova_ioctl {
             // SAFETY: `raw_file` is an open file of this device, created by `File::open`.
             let file = unsafe { drm::File::<File>::from_raw(raw_file) };
             let handler: Handler<$ty> = $handler;
-            match guard.registration_data_with(|link| {
-                // GSP-RM's events are not interrupt-driven yet: every ioctl services them.
-                link.service();
-                handler(&guard, *link, data, file)
-            }) {
+            match guard.registration_data_with(|link| handler(&guard, *link, data, file)) {
                 Ok(v) => v as c_int,
                 Err(e) => e.to_errno(),
             }
@@ -263,9 +259,9 @@ fn gem_info(
     args: &mut uapi::DrmNovaGemInfo,
     file: &drm::File<File>,
 ) -> Result<u32> {
-    let obj = GemRef::lookup(file, args.handle)?;
-    args.flags = obj.nova().map_or(0, |o| o.flags());
-    args.size = obj.size();
+    let obj = gem::lookup(file, args.handle)?;
+    args.flags = obj.flags();
+    args.size = obj.size() as u64;
     Ok(0)
 }
 
@@ -282,20 +278,18 @@ fn gem_mmap_offset(
     if args.pad != 0 {
         return Err(EINVAL);
     }
-    let obj = GemRef::lookup(file, args.handle)?;
-    if let Some(o) = obj.nova() {
-        match o.placement() {
-            Placement::Sysmem => {}
-            Placement::Vram(vram) => {
-                if vram.bar1().is_none() {
-                    // Later calls return the same window, so a race only records it twice.
-                    vram.set_bar1(link.bar1_map(vram.block())?);
-                }
+    let obj = gem::lookup(file, args.handle)?;
+    match obj.placement() {
+        Placement::Sysmem => {}
+        Placement::Vram(vram) => {
+            if vram.bar1().is_none() {
+                // Later calls return the same window, so a race only records it twice.
+                vram.set_bar1(link.bar1_map(vram.block())?);
             }
-            Placement::Internal => return Err(EINVAL),
         }
+        Placement::Internal => return Err(EINVAL),
     }
-    args.offset = obj.mmap_offset()?;
+    args.offset = obj.create_mmap_offset()?;
     Ok(0)
 }
 
@@ -342,8 +336,8 @@ fn resolve(
             read_only,
             kind,
         } => {
-            // Foreign objects (imported dma-bufs, dumb buffers) cannot be mapped.
-            let obj = GemRef::lookup(file, handle)?.into_nova().ok_or(EINVAL)?;
+            // Foreign objects (imported dma-bufs, dumb buffers) fail the lookup (-EINVAL).
+            let obj = gem::lookup(file, handle)?;
             args::check_bo_range(bo_offset, range, obj.size() as u64)?;
             match obj.placement() {
                 Placement::Sysmem => {

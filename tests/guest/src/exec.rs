@@ -1251,7 +1251,10 @@ fn destroy_in_flight() -> Result<(), String> {
         // (-ECANCELED) unless the scheduler still held one, which it kills (-ESRCH).
         let ok = st == -libc::ECANCELED || (i > 0 && st == -libc::ESRCH);
         check(ok, || {
-            format!("job {i}: fence {}, want -ECANCELED (or -ESRCH if it had not reached the ring)", status_str(st))
+            format!(
+                "job {i}: fence {}, want -ECANCELED (or -ESRCH if it had not reached the ring)",
+                status_str(st)
+            )
         })?;
     }
     check(t.elapsed() < g.job_timeout, || {

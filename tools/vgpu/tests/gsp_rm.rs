@@ -162,20 +162,20 @@ fn a_driver_that_ignores_the_sequencer_never_gets_init_done() {
     assert!(g
         .trace()
         .contains("doorbell while GSP-RM waits for the CPU sequencer"));
-    // Skipping CORE_RESUME's reset: SEC2-RTOS finds the GSP still on its falcon core.
+    // Skipping CORE_RESUME's reset: SEC2-RTOS finds the HS step still on the GSP.
     g.falcon_reset(GSP);
     g.wr(GSP + CPUCTL, 2);
     assert!(g.poll(GSP + CPUCTL, 10, |v| v & 0x10 != 0).is_some());
     g.wr(SEC2 + CPUCTL, 2);
     assert_eq!(
         g.rd(SEC2 + MAILBOX0),
-        vgpu::blocks::falcon::ERR_RTOS_NOT_RISCV
+        vgpu::blocks::falcon::ERR_RTOS_GSP_NOT_RESET
     );
     assert_eq!(g.rd(BSI_SECURE_SCRATCH_14), 0);
     assert!(rm.recv(&g).is_none());
     assert!(g
         .trace()
-        .contains("SEC2-RTOS cannot resume GSP-RM: the GSP's boot core is not its RISC-V core"));
+        .contains("SEC2-RTOS cannot resume GSP-RM: the GSP was not reset after the HS step"));
 }
 
 #[test]
@@ -214,7 +214,7 @@ fn sequencer_fault_knobs() {
         ),
         (
             SeqFault::NoHandoff,
-            "CORE_RESUME at dword 24: no handoff, SEC2 MAILBOX0 0x0",
+            "CORE_RESUME: no handoff, SEC2 MAILBOX0 0x0 (opcode 8 at dword 24)",
         ),
     ] {
         let (mut g, mut rm) = knob(|o| o.gsp_rm.seq_fault = f);

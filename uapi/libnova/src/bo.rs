@@ -65,7 +65,7 @@ pub fn gem_create_args(size: u64, placement: Placement, align: u64) -> uapi::Drm
 /// What `DRM_IOCTL_NOVA_GEM_INFO` says about an object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GemInfo {
-    /// `NOVA_GEM_CREATE_*` as created (0 for an imported dma-buf).
+    /// `NOVA_GEM_CREATE_*` as created.
     pub flags: u32,
     /// Size in bytes.
     pub size: u64,
@@ -117,7 +117,7 @@ impl Bo {
         self.size
     }
 
-    /// `NOVA_GEM_CREATE_*` flags (0 for an imported dma-buf).
+    /// `NOVA_GEM_CREATE_*` flags.
     pub fn flags(&self) -> u32 {
         self.flags
     }
@@ -173,7 +173,9 @@ impl Bo {
     }
 
     /// Imports dma-buf `fd` into `dev` (`DRM_IOCTL_PRIME_FD_TO_HANDLE`); the size and flags
-    /// come from GEM_INFO. The fd stays open (the object holds its own reference).
+    /// come from GEM_INFO. The fd stays open (the object holds its own reference). Only nova's
+    /// own dma-bufs import: another device's fails with `EINVAL` (GEM_INFO refuses the foreign
+    /// object) and its handle is closed.
     pub fn import(dev: &Device, fd: BorrowedFd<'_>) -> Result<Bo> {
         let mut a = DrmPrimeHandle {
             handle: 0,

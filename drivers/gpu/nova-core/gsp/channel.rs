@@ -4,7 +4,10 @@
 //!
 //! Every exchange with GSP-RM (the boot conversation, RPCs made later, the unload request)
 //! holds [`GspChannel::exchange`]'s lock from the command to its reply, so replies cannot be
-//! taken by another caller. The counters and the live queue pointers are what debugfs shows.
+//! taken by another caller. Events read on the way (by an RPC waiting for its reply, or by the
+//! interrupt thread's [`GspChannel::take_events`]) are kept here until the interrupt thread
+//! hands them on ([`crate::irq`]). The counters and the live queue pointers are what debugfs
+//! shows.
 
 use kernel::{
     device,
@@ -147,13 +150,15 @@ impl GspChannel {
         })
     }
 
-    /// Whether an `MMU_FAULT_QUEUED` event arrived since the last call.
+    /// Whether an `MMU_FAULT_QUEUED` event arrived since the last call (for the interrupt
+    /// thread).
     pub(crate) fn take_fault_notice(&self) -> bool {
         self.stats.fault_notices.xchg(0, Relaxed) != 0
     }
 
-    /// Sends one RPC and waits for its reply; events that arrive meanwhile are counted and
-    /// logged. A reply with a non-zero status is an error naming the function and the status.
+    /// Sends one RPC and waits for its reply; events that arrive meanwhile are counted, logged
+    /// and kept for the interrupt thread (which their own interrupt wakes). A reply with a
+    /// non-zero status is an error naming the function and the status.
     pub(crate) fn rpc(&self, bar: &Bar0<'_>, func: u32, payload: &[u8]) -> Result<Received> {
         self.exchange(|q| {
             q.send(bar, func, payload)?;
@@ -232,7 +237,8 @@ impl GspChannel {
         }
     }
 
-    /// The channel errors (`RC_TRIGGERED`) GSP-RM reported since the last call.
+    /// The channel errors (`RC_TRIGGERED`) GSP-RM reported since the last call (for the
+    /// interrupt thread).
     pub(crate) fn take_rc(&self) -> KVec<RcTriggered> {
         core::mem::take(&mut self.state.lock().rc)
     }

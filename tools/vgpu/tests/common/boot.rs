@@ -391,7 +391,7 @@ impl Gpu {
         }
         self.ram.write(BOOTER_GPA, &blob).unwrap();
 
-        self.falcon_reset(base);
+        self.reset_before_load(base);
         self.dma_load_parts(
             base,
             BOOTER_GPA,

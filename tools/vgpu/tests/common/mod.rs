@@ -94,6 +94,9 @@ pub struct Gpu {
     pub ram: vgpu::dma::GuestMemory,
     pub ram_size: u64,
     trace: Buf,
+    /// How the test driver resets a falcon before loading FWSEC or Booter: [`Gpu::falcon_reset`]
+    /// unless a test drives the model the way one public driver does (`tests/boot_orderings.rs`).
+    pub reset_for_load: Option<fn(&mut Gpu, u32)>,
 }
 
 #[derive(Clone, Default)]
@@ -139,6 +142,7 @@ pub fn gpu_with(opts: Options, ram_size: u64) -> Gpu {
         ram: view,
         ram_size,
         trace,
+        reset_for_load: None,
     }
 }
 
@@ -206,6 +210,14 @@ impl Gpu {
         self.wr(0x100c40, (FLUSH_GPA >> 40) as u32);
         self.wr(0x100c10, (FLUSH_GPA >> 8) as u32);
         self.wr(GSP + IRQSCLR, 0x40);
+    }
+
+    /// The falcon reset before a load: [`Gpu::reset_for_load`] or [`Gpu::falcon_reset`].
+    pub fn reset_before_load(&mut self, base: u32) {
+        match self.reset_for_load {
+            Some(f) => f(self, base),
+            None => self.falcon_reset(base),
+        }
     }
 
     /// Facts §5.4 falcon reset (GA102).
@@ -352,7 +364,7 @@ impl Gpu {
         ucode[d + p.cmd_in_offset..d + p.cmd_in_offset + cmd.len()].copy_from_slice(&cmd);
         self.ram.write(UCODE_GPA, &ucode).unwrap();
 
-        self.falcon_reset(base);
+        self.reset_before_load(base);
         let (gpa, imem) = match dev {
             Deviation::UnmappedDma => (RAM_GPA + self.ram_size, p.imem_size),
             Deviation::TruncatedLoad => (UCODE_GPA, p.imem_size / 2),

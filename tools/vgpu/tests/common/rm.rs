@@ -579,6 +579,76 @@ pub const HANDOFF: u32 = 1 << 26;
 /// commandBuffer @40; packed opcode + payload dwords). Returns the register save area, or what
 /// went wrong.
 pub fn run_sequencer(g: &mut Gpu, p: &[u8]) -> Result<[u32; 8], String> {
+    run_sequencer_with(g, p, &mut this_driver_core)
+}
+
+/// The core opcodes (5 CORE_RESET, 6 CORE_START, 7 CORE_WAIT_FOR_HALT, 8 CORE_RESUME) the way
+/// this project's driver runs them: CORE_RESUME resets the GSP into RISC-V (facts §9.5, §7.5).
+pub fn this_driver_core(g: &mut Gpu, op: u32) -> Result<(), String> {
+    match op {
+        // CORE_RESET: the GSP falcon reset into its falcon core; DMA without a context.
+        5 => {
+            g.falcon_reset(GSP);
+            if g.rd(GSP + RISCV_BCR_CTRL) & 0x10 != 0 {
+                g.wr(GSP + RISCV_BCR_CTRL, 0);
+            }
+            let c = g.rd(GSP + FBIF_CTL);
+            g.wr(GSP + FBIF_CTL, c | 0x80);
+            g.wr(GSP + DMACTL, 0);
+        }
+        6 => {
+            if g.rd(GSP + CPUCTL) & 0x40 != 0 {
+                g.wr(GSP + CPUCTL_ALIAS, 2);
+            } else {
+                g.wr(GSP + CPUCTL, 2);
+            }
+        }
+        7 => {
+            if g.poll(GSP + CPUCTL, 1000, |v| v & 0x10 != 0).is_none() {
+                return Err("CORE_WAIT_FOR_HALT: never halted".into());
+            }
+        }
+        // CORE_RESUME: GSP reset into RISC-V with the LIBOS arguments, then the common tail.
+        _ => {
+            g.falcon_reset(GSP);
+            g.wr(GSP + RISCV_BCR_CTRL, 0x111);
+            g.wr(GSP + MAILBOX0, LIBOS_GPA as u32);
+            g.wr(GSP + MAILBOX1, (LIBOS_GPA >> 32) as u32);
+            g.wr(SEC2 + CPUCTL, 2);
+            resume_tail(g)?;
+        }
+    }
+    Ok(())
+}
+
+/// CORE_RESUME after SEC2 was started, as every public driver ends it (facts §9.5): the
+/// handoff bit, SEC2 MAILBOX0 = 0, the OS register, RISC-V active.
+pub fn resume_tail(g: &mut Gpu) -> Result<(), String> {
+    if g.poll(BSI_SECURE_SCRATCH_14, 100, |v| v & HANDOFF != 0)
+        .is_none()
+    {
+        return Err(format!(
+            "CORE_RESUME: no handoff, SEC2 MAILBOX0 {:#x}",
+            g.rd(SEC2 + MAILBOX0)
+        ));
+    }
+    let m = g.rd(SEC2 + MAILBOX0);
+    if m != 0 {
+        return Err(format!("CORE_RESUME: SEC2 MAILBOX0 {m:#x}"));
+    }
+    g.wr(GSP + OS, files().app_version);
+    if g.rd(GSP + RISCV_CPUCTL) & 1 << 7 == 0 {
+        return Err("CORE_RESUME: RISC-V not active".into());
+    }
+    Ok(())
+}
+
+/// [`run_sequencer`] with the core opcodes (5-8) run by `core`.
+pub fn run_sequencer_with(
+    g: &mut Gpu,
+    p: &[u8],
+    core: &mut dyn FnMut(&mut Gpu, u32) -> Result<(), String>,
+) -> Result<[u32; 8], String> {
     let word = |i: usize| -> Result<u32, String> {
         p.get(4 * i..4 * i + 4)
             .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
@@ -628,53 +698,7 @@ pub fn run_sequencer(g: &mut Gpu, p: &[u8]) -> Result<[u32; 8], String> {
                     .get_mut(a[1] as usize)
                     .ok_or(format!("REG_STORE index {}", a[1]))? = v;
             }
-            // CORE_RESET: the GSP falcon reset into its falcon core; DMA without a context.
-            5 => {
-                g.falcon_reset(GSP);
-                if g.rd(GSP + RISCV_BCR_CTRL) & 0x10 != 0 {
-                    g.wr(GSP + RISCV_BCR_CTRL, 0);
-                }
-                let c = g.rd(GSP + FBIF_CTL);
-                g.wr(GSP + FBIF_CTL, c | 0x80);
-                g.wr(GSP + DMACTL, 0);
-            }
-            6 => {
-                if g.rd(GSP + CPUCTL) & 0x40 != 0 {
-                    g.wr(GSP + CPUCTL_ALIAS, 2);
-                } else {
-                    g.wr(GSP + CPUCTL, 2);
-                }
-            }
-            7 => {
-                if g.poll(GSP + CPUCTL, 1000, |v| v & 0x10 != 0).is_none() {
-                    return Err(format!("CORE_WAIT_FOR_HALT at dword {i}"));
-                }
-            }
-            // CORE_RESUME: GSP reset into RISC-V with the LIBOS arguments, SEC2 started, the
-            // handoff bit, SEC2 MAILBOX0 = 0, the OS register, RISC-V active.
-            _ => {
-                g.falcon_reset(GSP);
-                g.wr(GSP + RISCV_BCR_CTRL, 0x111);
-                g.wr(GSP + MAILBOX0, LIBOS_GPA as u32);
-                g.wr(GSP + MAILBOX1, (LIBOS_GPA >> 32) as u32);
-                g.wr(SEC2 + CPUCTL, 2);
-                if g.poll(BSI_SECURE_SCRATCH_14, 100, |v| v & HANDOFF != 0)
-                    .is_none()
-                {
-                    return Err(format!(
-                        "CORE_RESUME at dword {i}: no handoff, SEC2 MAILBOX0 {:#x}",
-                        g.rd(SEC2 + MAILBOX0)
-                    ));
-                }
-                let m = g.rd(SEC2 + MAILBOX0);
-                if m != 0 {
-                    return Err(format!("CORE_RESUME: SEC2 MAILBOX0 {m:#x}"));
-                }
-                g.wr(GSP + OS, files().app_version);
-                if g.rd(GSP + RISCV_CPUCTL) & 1 << 7 == 0 {
-                    return Err("CORE_RESUME: RISC-V not active".into());
-                }
-            }
+            _ => core(g, op).map_err(|e| format!("{e} (opcode {op} at dword {i})"))?,
         }
         i += 1 + n;
     }

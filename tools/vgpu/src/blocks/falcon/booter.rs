@@ -72,6 +72,9 @@ pub const ERR_SIGNATURE_MISMATCH: u32 = 0xbad1_0004;
 pub const ERR_WPR2_NOT_SET: u32 = 0xbad1_0005;
 /// WPR2 is not `[frtsOffset, frtsOffset + frtsSize)`.
 pub const ERR_WPR2_MISMATCH: u32 = 0xbad1_0006;
+/// booter_load was asked to start GSP-RM while the GSP is held in `ENGINE.RESET` (no driver
+/// ordering does this; a core held in reset cannot run; the code is the model's own).
+pub const ERR_GSP_IN_RESET: u32 = 0xbad1_0007;
 /// booter_unload: MAILBOX0/MAILBOX1 are not both 0xFF.
 pub const ERR_UNLOAD_ARGS: u32 = 0xbad1_0010;
 /// A `GspFwWprMeta` field is wrong: this + the field's byte offset (0x00-0xF8).
@@ -327,6 +330,10 @@ struct PortState {
     bsi14: u32,
     /// The GSP's `RISCV_BCR_CTRL.CORE_SELECT` is the RISC-V core.
     riscv_selected: bool,
+    /// The GSP's `ENGINE.RESET` is asserted (held in reset).
+    held: bool,
+    /// The sequencer's HS step ran on the GSP falcon and the GSP was not reset since.
+    hs_on_gsp: bool,
 }
 
 /// A falcon's registers that other engines' firmware reaches: MAILBOX0/1 and the RISC-V core
@@ -387,6 +394,7 @@ impl GspPort {
     pub fn reset(&self) -> bool {
         let mut s = self.lock();
         s.mailbox = [0; 2];
+        s.hs_on_gsp = false;
         let b = s.boot.take();
         if s.seq != SeqPhase::Idle && s.parked.is_none() {
             s.parked = b.clone();
@@ -455,9 +463,30 @@ impl GspPort {
         self.lock().riscv_selected
     }
 
-    /// The GSP falcon's `RISCV_BCR_CTRL.CORE_SELECT` changed.
+    /// The GSP falcon's `RISCV_BCR_CTRL.CORE_SELECT` changed (the CPU wrote it, or the firmware
+    /// that started GSP-RM selected the RISC-V core).
     pub fn set_riscv_selected(&self, riscv: bool) {
         self.lock().riscv_selected = riscv;
+    }
+
+    /// Whether the GSP is held in `ENGINE.RESET`.
+    pub fn held(&self) -> bool {
+        self.lock().held
+    }
+
+    /// The GSP's `ENGINE.RESET` was asserted (true) or released (false).
+    pub fn set_held(&self, held: bool) {
+        self.lock().held = held;
+    }
+
+    /// Whether the sequencer's HS step ran on the GSP falcon and the GSP was not reset since.
+    pub fn hs_on_gsp(&self) -> bool {
+        self.lock().hs_on_gsp
+    }
+
+    /// The sequencer's HS step ran on the GSP falcon.
+    pub fn set_hs_on_gsp(&self) {
+        self.lock().hs_on_gsp = true;
     }
 }
 

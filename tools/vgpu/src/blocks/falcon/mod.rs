@@ -62,7 +62,11 @@
 //!   LIBOS-argument address, facts §7.4 step 9); both engines' mailboxes behave the same.
 //! - `RISCV_BCR_CTRL` (0x1668): CORE_SELECT (4) and BRFETCH (8) read/write, VALID (0) reads 1
 //!   once the register was written; INIT is CORE_SELECT falcon, BRFETCH 1, VALID 0
-//!   (`ga102/dev_riscv_pri.h`).
+//!   (`ga102/dev_riscv_pri.h`). On the GSP it reads RISC-V selected (0x111) from the first
+//!   access after booter_load or SEC2-RTOS started GSP-RM, whatever the CPU selected (model
+//!   choice; facts §7.5, README "Boot orderings").
+//! - A GSP held in `ENGINE.RESET` refuses both: booter_load halts with
+//!   [`booter::ERR_GSP_IN_RESET`], SEC2-RTOS with [`ERR_RTOS_GSP_IN_RESET`].
 //! - DMA: see [`dma`]. A refused transfer halts the falcon with [`brom::ERR_DMA`] in MAILBOX0
 //!   and is remembered until the next reset, so a later STARTCPU halts with the same code (the
 //!   driver writes MAILBOX0 between load and start).
@@ -291,10 +295,18 @@ impl Core {
 
 /// SEC2-RTOS found no suspended GSP-RM to resume (model's own code, as the Booter ones).
 pub const ERR_RTOS_NO_GSP_RM: u32 = 0xbad3_0001;
-/// SEC2-RTOS: the GSP was not reset into its RISC-V core.
-pub const ERR_RTOS_NOT_RISCV: u32 = 0xbad3_0002;
+/// SEC2-RTOS: the GSP was not reset after the sequencer's HS step (its falcon core still holds
+/// the HS ucode; every public driver resets the GSP in CORE_RESUME, facts §9.5).
+pub const ERR_RTOS_GSP_NOT_RESET: u32 = 0xbad3_0002;
 /// SEC2-RTOS: the GSP's MAILBOX0/1 do not hold the LIBOS arguments' address.
 pub const ERR_RTOS_MAILBOX: u32 = 0xbad3_0003;
+/// SEC2-RTOS: the GSP is held in `ENGINE.RESET`, so its RISC-V core cannot run.
+pub const ERR_RTOS_GSP_IN_RESET: u32 = 0xbad3_0004;
+
+/// `RISCV_BCR_CTRL` as the firmware that starts GSP-RM leaves it (Booter, SEC2-RTOS): RISC-V
+/// core selected, VALID. The value the CPU writes when it resets into RISC-V (facts §5.4:
+/// 0x111); real firmware's value is not public.
+const BCR_RISCV_BOOT: u32 = BCR_CORE_SELECT_RISCV | BCR_BRFETCH | BCR_VALID;
 
 /// One falcon engine.
 pub struct Falcon {
@@ -349,6 +361,14 @@ impl Falcon {
     fn rm_tick(&mut self) {
         if self.engine != Engine::Gsp {
             return;
+        }
+        if self.port.riscv_selected() && self.bcr & BCR_CORE_SELECT_RISCV == 0 {
+            // Booter or SEC2-RTOS started GSP-RM on the RISC-V core: whatever core the CPU left
+            // selected, the running core is the RISC-V one (model choice, README).
+            self.bcr = BCR_RISCV_BOOT;
+            self.note(format_args!(
+                "core select RISC-V (set by the firmware that started GSP-RM)"
+            ));
         }
         if !self.port.active() {
             // Suspended for the CPU sequencer (its state kept for the resume), or gone.
@@ -495,6 +515,7 @@ impl Falcon {
             (true, _) => {
                 self.core = Core::new();
                 self.reset = ResetState::Held;
+                self.port.set_held(true);
                 self.note(format_args!("reset"));
                 if self.engine == Engine::Sec2 && self.w.gsp_port.seq() == SeqPhase::Sec2RtosLoaded
                 {
@@ -510,6 +531,7 @@ impl Falcon {
                 }
             }
             (false, ResetState::Held) => {
+                self.port.set_held(false);
                 self.reset = ResetState::Scrubbing {
                     since: Instant::now(),
                     reads: 0,
@@ -564,6 +586,7 @@ impl Falcon {
                 "CPU sequencer HS step (stand-in for the GSP-provided HS ucode): SEC2-RTOS loaded on SEC2"
             ));
             self.port.set_seq(SeqPhase::Sec2RtosLoaded);
+            self.port.set_hs_on_gsp();
             self.halt(Some(0));
             return;
         }
@@ -619,9 +642,11 @@ impl Falcon {
     /// suspended GSP-RM (facts §9.5 CORE_RESUME; OG 570.144 `kernel_gsp_ga102.c`
     /// `kgspExecuteSequencerCommand_GA102`: "Starting SEC2 to resume GSP-RM", then the CPU polls
     /// `NV_PGC6_BSI_SECURE_SCRATCH_14` BOOT_STAGE_3_HANDOFF and wants SEC2 MAILBOX0 = 0). It
-    /// checks what CORE_RESUME must have done on the GSP: reset into RISC-V with the LIBOS
-    /// arguments in MAILBOX0/1. On success GSP-RM runs again, the handoff bit is set, SEC2
-    /// MAILBOX0 = 0 and SEC2-RTOS keeps running; on failure SEC2 halts with the code in
+    /// checks what CORE_RESUME must have done on the GSP: reset after the HS step (and released)
+    /// with the LIBOS arguments in MAILBOX0/1; the core the CPU selected does not matter (facts
+    /// §7.5: OpenRM and nouveau select RISC-V, nova-core 7.3 the falcon core). On success
+    /// GSP-RM runs again on the RISC-V core, the handoff bit is set, SEC2 MAILBOX0 = 0 and
+    /// SEC2-RTOS keeps running; on failure SEC2 halts with the code in
     /// MAILBOX0 and the handoff bit stays clear.
     fn run_sec2_rtos(&mut self) {
         let gp = self.w.gsp_port.clone();
@@ -631,10 +656,14 @@ impl Falcon {
                 ERR_RTOS_NO_GSP_RM,
                 "no suspended GSP-RM to resume".to_string(),
             )),
-            Some(_) if !gp.riscv_selected() => Some((
-                ERR_RTOS_NOT_RISCV,
-                "the GSP's boot core is not its RISC-V core (CORE_RESUME resets it into RISC-V)"
+            Some(_) if gp.held() => Some((
+                ERR_RTOS_GSP_IN_RESET,
+                "the GSP is held in ENGINE.RESET (CORE_RESUME releases it before starting SEC2)"
                     .to_string(),
+            )),
+            Some(_) if gp.hs_on_gsp() => Some((
+                ERR_RTOS_GSP_NOT_RESET,
+                "the GSP was not reset after the HS step (CORE_RESUME resets it first)".to_string(),
             )),
             Some(b) if b.libos_args != args => Some((
                 ERR_RTOS_MAILBOX,
@@ -657,11 +686,20 @@ impl Falcon {
             ));
             return;
         }
+        let core = if gp.riscv_selected() {
+            "RISC-V"
+        } else {
+            "falcon"
+        };
         gp.resume();
+        gp.set_riscv_selected(true);
         gp.set_handoff(true);
         self.port.set_mailbox(0, 0);
         self.note(format_args!(
             "SEC2-RTOS resumed GSP-RM on the GSP RISC-V core (LIBOS args at {args:#x}); NV_PGC6_BSI_SECURE_SCRATCH_14 BOOT_STAGE_3_HANDOFF set, SEC2 MAILBOX0 = 0"
+        ));
+        self.note(format_args!(
+            "SEC2-RTOS: the CPU left the GSP's {core} core selected; GSP-RM runs on RISC-V"
         ));
     }
 
@@ -687,7 +725,18 @@ impl Falcon {
         });
         drop(guest);
         match r {
+            Ok(_) if self.w.gsp_port.held() => {
+                self.note(format_args!(
+                    "booter_load failed: the GSP is held in ENGINE.RESET, GSP-RM cannot start on it"
+                ));
+                booter::ERR_GSP_IN_RESET
+            }
             Ok(l) => {
+                let core = if self.w.gsp_port.riscv_selected() {
+                    "RISC-V"
+                } else {
+                    "falcon"
+                };
                 let libos_args = u64::from(self.w.gsp_port.mailbox(1)) << 32
                     | u64::from(self.w.gsp_port.mailbox(0));
                 self.note(format_args!(
@@ -701,6 +750,10 @@ impl Falcon {
                 self.note(format_args!(
                     "booter_load: GSP-RM started on the GSP RISC-V core, LIBOS args at {libos_args:#x}"
                 ));
+                self.note(format_args!(
+                    "booter_load: the CPU left the GSP's {core} core selected; GSP-RM runs on RISC-V"
+                ));
+                self.w.gsp_port.set_riscv_selected(true);
                 self.w.gsp_port.set_boot(GspBoot {
                     libos_args,
                     wpr_meta_addr: meta_addr,

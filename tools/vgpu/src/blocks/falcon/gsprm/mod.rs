@@ -69,7 +69,8 @@
 //! RISC-V core now suspends GSP-RM (its state would be in WPR2) instead of ending it. The
 //! falcon models do the rest: CORE_START on the GSP falcon (falcon core, after the reset) is
 //! the HS step that loads SEC2-RTOS; starting SEC2 then resumes GSP-RM if the GSP was reset
-//! into RISC-V with the LIBOS arguments in MAILBOX0/1, and sets the handoff bit and SEC2
+//! again (into either core, facts §7.5) with the LIBOS arguments in MAILBOX0/1, and sets the
+//! handoff bit and SEC2
 //! MAILBOX0 = 0. GSP-RM carries on when the CPU writes the GSP's OS register with the
 //! bootloader's appVersion (the last step of CORE_RESUME): it posts GSP_INIT_DONE and serves
 //! the commands that waited. A driver that ignores the sequencer never gets GSP_INIT_DONE.
