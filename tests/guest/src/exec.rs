@@ -48,6 +48,8 @@ pub fn tests() -> Vec<Test> {
         ("ctx_destroy_with_jobs_in_flight", destroy_in_flight),
         ("close_fd_with_jobs_queued", close_with_jobs_queued),
         ("ctx_destroy_races_exec_errnos", destroy_races_exec),
+        ("sched_stress_10000_jobs_8_contexts_4_processes", crate::sched::stress),
+        ("sched_fairness_4_contexts", crate::sched::fairness),
     ]
 }
 
@@ -592,7 +594,7 @@ const STARTED_OFF: u64 = 0x800;
 /// A job that acquires a semaphore word that never reaches its value (until the CPU writes
 /// it). It first releases 1 [`STARTED_OFF`] bytes past the word: once that reads 1, the GPU
 /// is running the job and the channel sits in the acquire ([`wait_started`]).
-fn hang_push(g: &Gpu, engine: Engine, word_va: u64) -> Push {
+pub(crate) fn hang_push(g: &Gpu, engine: Engine, word_va: u64) -> Push {
     let mut p = start(g, engine);
     p.sem_release(word_va + STARTED_OFF, 1, false);
     p.sem_acquire(word_va, 1);
@@ -601,7 +603,7 @@ fn hang_push(g: &Gpu, engine: Engine, word_va: u64) -> Push {
 
 /// Waits (up to [`JOB_WAIT`]) until the [`hang_push`] job whose acquire word is at byte
 /// `word_off` of `map` has started on the GPU.
-fn wait_started(map: &Mapping, word_off: u64, what: &str) -> Result<(), String> {
+pub(crate) fn wait_started(map: &Mapping, word_off: u64, what: &str) -> Result<(), String> {
     let off = (word_off + STARTED_OFF) as usize;
     poll_until(
         format!("{what} starting on the GPU"),
