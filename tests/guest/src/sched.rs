@@ -111,7 +111,9 @@ fn stress_child(g: &Gpu, k: u64) -> Result<Tally, String> {
     ];
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (k + 1));
     let hang_at = (k < 2).then(|| 100 + rng.below(JOBS / 2));
+    // Even, so that the job 7 before it (the blocking one) is on context 1.
     let destroy_at = (k == 2).then_some(JOBS / 2);
+    const _: () = assert!((JOBS / 2) % 2 == 0);
     let mut sig: Vec<Syncobj> = Vec::with_capacity(JOBS as usize);
     let mut last = [None::<usize>; 2];
     for i in 0..JOBS {
@@ -123,7 +125,7 @@ fn stress_child(g: &Gpu, k: u64) -> Result<Tally, String> {
         let p = if Some(i) == hang_at {
             // Acquires a word nothing releases: the job timeout resets this channel.
             hang_push(g, Engine::Copy, data.va + gate)
-        } else if destroy_at.is_some_and(|d| i + 8 == d) && c == 1 {
+        } else if destroy_at.is_some_and(|d| i + 7 == d) && c == 1 {
             // Blocks context 1 until it is destroyed, with the jobs behind it queued.
             hang_push(g, Engine::Copy, data.va + gate + 0x1000)
         } else {
@@ -153,7 +155,7 @@ fn stress_child(g: &Gpu, k: u64) -> Result<Tally, String> {
     let mut tally = Tally::default();
     judge("stress", k, &sig, &data, Duration::from_secs(120), &mut tally)?;
     if k == 3 {
-        closed_file(g, &mut tally)?;
+        closed_file(g, &dev, &mut tally)?;
     }
     if hang_at.is_some() {
         check(tally.errors[0] >= 1, || {
@@ -171,7 +173,7 @@ fn stress_child(g: &Gpu, k: u64) -> Result<Tally, String> {
 /// A second file with a blocked job and jobs queued behind it and waiting on it, closed: every
 /// fence (held as sync files, which outlive the file) signals with an error, and none of those
 /// jobs ran.
-fn closed_file(g: &Gpu, tally: &mut Tally) -> Result<(), String> {
+fn closed_file(g: &Gpu, first_file: &Device, tally: &mut Tally) -> Result<(), String> {
     let dev = Device::open_path(g.dev.path()).ctx("open a second file")?;
     let vm = Vm::new(&dev).ctx("VM_CREATE")?;
     let mut vas = VaAlloc::new(&g.info);
@@ -181,6 +183,13 @@ fn closed_file(g: &Gpu, tally: &mut Tally) -> Result<(), String> {
     let a = Context::new(&vm, Engine::Copy).ctx("CTX_CREATE")?;
     let b = Context::new(&vm, Engine::Copy).ctx("CTX_CREATE")?;
     let gate = 32 * 1024;
+    // The markers are read through the first file (a mapping of the second file's object would
+    // keep the second file open).
+    let exported = data.bo.export().ctx("PRIME export")?;
+    use std::os::fd::AsFd;
+    let imported = libnova::Bo::import(first_file, exported.as_fd()).ctx("PRIME import")?;
+    let markers = imported.map().ctx("mmap the import")?;
+    drop(exported);
     let mut files = Vec::new();
     let first = Syncobj::new(&dev, false).ctx("SYNCOBJ_CREATE")?;
     let r = pb.put(&hang_push(g, Engine::Copy, data.va + gate))?;
@@ -207,8 +216,7 @@ fn closed_file(g: &Gpu, tally: &mut Tally) -> Result<(), String> {
     std::mem::forget(b);
     drop(first);
     drop(pb);
-    let Buf { bo, map: markers, .. } = data;
-    drop(bo);
+    drop(data);
     drop(vm);
     drop(dev);
     for (i, f) in files.iter().enumerate() {
