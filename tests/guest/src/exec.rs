@@ -48,7 +48,10 @@ pub fn tests() -> Vec<Test> {
         ("ctx_destroy_with_jobs_in_flight", destroy_in_flight),
         ("close_fd_with_jobs_queued", close_with_jobs_queued),
         ("ctx_destroy_races_exec_errnos", destroy_races_exec),
-        ("sched_stress_10000_jobs_8_contexts_4_processes", crate::sched::stress),
+        (
+            "sched_stress_10000_jobs_8_contexts_4_processes",
+            crate::sched::stress,
+        ),
         ("sched_fairness_4_contexts", crate::sched::fairness),
     ]
 }

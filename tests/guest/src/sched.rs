@@ -59,7 +59,9 @@ fn judge(
     let t = Instant::now();
     let mut status = Vec::with_capacity(sig.len());
     for (i, s) in sig.iter().enumerate() {
-        let left = wait.saturating_sub(t.elapsed()).max(Duration::from_millis(1));
+        let left = wait
+            .saturating_sub(t.elapsed())
+            .max(Duration::from_millis(1));
         s.wait(left, 0)
             .ctx(format!("{what}: job {i}'s fence within {wait:?}"))?;
         let f = s.export_sync_file().ctx("export a job's fence")?;
@@ -79,11 +81,17 @@ fn judge(
         } else {
             let e = -st;
             let slot = ALLOWED.iter().position(|&a| a == e).ok_or_else(|| {
-                format!("{what}: job {i} fence -{}, not one of the documented errors", errno_str(e))
+                format!(
+                    "{what}: job {i} fence -{}, not one of the documented errors",
+                    errno_str(e)
+                )
             })?;
             tally.errors[slot] += 1;
             check(m == 0, || {
-                format!("{what}: job {i} failed (-{}) but ran: its marker reads {m:#x}", errno_str(e))
+                format!(
+                    "{what}: job {i} failed (-{}) but ran: its marker reads {m:#x}",
+                    errno_str(e)
+                )
             })?;
         }
     }
@@ -105,7 +113,7 @@ fn stress_child(g: &Gpu, k: u64) -> Result<Tally, String> {
         PushBuf::new(&vm, &mut vas, 1024, 128)?,
         PushBuf::new(&vm, &mut vas, 1024, 128)?,
     ];
-    let mut ctxs = vec![
+    let mut ctxs = [
         Some(Context::new(&vm, Engine::Copy).ctx("CTX_CREATE 0")?),
         Some(Context::new(&vm, Engine::Copy).ctx("CTX_CREATE 1")?),
     ];
@@ -113,7 +121,7 @@ fn stress_child(g: &Gpu, k: u64) -> Result<Tally, String> {
     let hang_at = (k < 2).then(|| 100 + rng.below(JOBS / 2));
     // Even, so that the job 7 before it (the blocking one) is on context 1.
     let destroy_at = (k == 2).then_some(JOBS / 2);
-    const _: () = assert!((JOBS / 2) % 2 == 0);
+    const _: () = assert!((JOBS / 2).is_multiple_of(2));
     let mut sig: Vec<Syncobj> = Vec::with_capacity(JOBS as usize);
     let mut last = [None::<usize>; 2];
     for i in 0..JOBS {
@@ -153,7 +161,14 @@ fn stress_child(g: &Gpu, k: u64) -> Result<Tally, String> {
         }
     }
     let mut tally = Tally::default();
-    judge("stress", k, &sig, &data, Duration::from_secs(120), &mut tally)?;
+    judge(
+        "stress",
+        k,
+        &sig,
+        &data,
+        Duration::from_secs(120),
+        &mut tally,
+    )?;
     if k == 3 {
         closed_file(g, &dev, &mut tally)?;
     }
@@ -193,7 +208,8 @@ fn closed_file(g: &Gpu, first_file: &Device, tally: &mut Tally) -> Result<(), St
     let mut files = Vec::new();
     let first = Syncobj::new(&dev, false).ctx("SYNCOBJ_CREATE")?;
     let r = pb.put(&hang_push(g, Engine::Copy, data.va + gate))?;
-    a.exec(&[r], &[], &[first.binary()]).ctx("EXEC the blocking job")?;
+    a.exec(&[r], &[], &[first.binary()])
+        .ctx("EXEC the blocking job")?;
     files.push(first.export_sync_file().ctx("export")?);
     for i in 1..40u64 {
         let mut p = start(g, Engine::Copy);
@@ -234,7 +250,9 @@ fn closed_file(g: &Gpu, first_file: &Device, tally: &mut Tally) -> Result<(), St
     std::thread::sleep(Duration::from_millis(200));
     for i in 1..40usize {
         let m = markers.read_u32(4 * i);
-        check(m == 0, || format!("closed file: job {i} ran after its file was closed ({m:#x})"))?;
+        check(m == 0, || {
+            format!("closed file: job {i} ran after its file was closed ({m:#x})")
+        })?;
     }
     Ok(())
 }
@@ -284,7 +302,9 @@ pub(crate) fn stress() -> Result<(), String> {
         PROCS,
         t.elapsed().as_secs_f64()
     );
-    check(failed == 0, || format!("{failed} of {PROCS} stress processes failed (see above)"))
+    check(failed == 0, || {
+        format!("{failed} of {PROCS} stress processes failed (see above)")
+    })
 }
 
 /// Jobs per context in the fairness test.
@@ -316,9 +336,7 @@ pub(crate) fn fairness() -> Result<(), String> {
             let idx = c as u64 * FAIR_JOBS + i;
             p.sem_release(data.va + 4 * idx, idx as u32 + 1, true);
             let r = pbs[c].put(&p)?;
-            ctxs[c]
-                .exec(&[r], &[], &[tls[c].at(i + 1)])
-                .ctx("EXEC")?;
+            ctxs[c].exec(&[r], &[], &[tls[c].at(i + 1)]).ctx("EXEC")?;
         }
     }
     let mut done = [None::<Duration>; 4];
@@ -334,13 +352,16 @@ pub(crate) fn fairness() -> Result<(), String> {
                 done[c] = Some(t.elapsed());
             }
         }
-        if at_first.is_none() && counts.iter().any(|&n| n == FAIR_JOBS) {
+        if at_first.is_none() && counts.contains(&FAIR_JOBS) {
             at_first = Some(counts);
         }
         std::thread::sleep(Duration::from_millis(2));
     }
     let at_first = at_first.unwrap_or([FAIR_JOBS; 4]);
-    let times: Vec<f64> = done.iter().map(|d| d.unwrap_or_default().as_secs_f64()).collect();
+    let times: Vec<f64> = done
+        .iter()
+        .map(|d| d.unwrap_or_default().as_secs_f64())
+        .collect();
     let (lo, hi) = times
         .iter()
         .fold((f64::MAX, 0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
@@ -352,10 +373,14 @@ pub(crate) fn fairness() -> Result<(), String> {
     );
     let w = data.words();
     for (idx, &v) in w.iter().enumerate().take((4 * FAIR_JOBS) as usize) {
-        check(v == idx as u32 + 1, || format!("fairness: job {idx} wrote {v:#x}"))?;
+        check(v == idx as u32 + 1, || {
+            format!("fairness: job {idx} wrote {v:#x}")
+        })?;
     }
     check(at_first.iter().all(|&n| n >= FAIR_JOBS / 4), || {
-        format!("fairness: when the first context was done the others had {at_first:?} of {FAIR_JOBS}")
+        format!(
+            "fairness: when the first context was done the others had {at_first:?} of {FAIR_JOBS}"
+        )
     })?;
     Ok(())
 }

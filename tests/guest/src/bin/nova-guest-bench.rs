@@ -840,7 +840,8 @@ fn bench_latency() -> Result<(), String> {
         let waits: &[_] = if i == 0 { &[] } else { &wait };
         ctx.exec(&range, waits, &[tl.at(i + 1)]).map_err(e)?;
     }
-    tl.wait_point(CHAINED, Duration::from_secs(600), 0).map_err(e)?;
+    tl.wait_point(CHAINED, Duration::from_secs(600), 0)
+        .map_err(e)?;
     let secs = t.elapsed().as_secs_f64();
     println!(
         "bench: {CHAINED} chained empty jobs (each waits for the previous one's timeline point): \
