@@ -9,8 +9,11 @@ tarball=/usr/src/linux-source-$KVER.tar.xz
 [ -f "$tarball" ] || die "$tarball missing: run 'make setup' (Debian package linux-source-$KVER)"
 [ -x "$TOOLS/bin/bindgen" ] || die "bindgen missing in $TOOLS/bin: run 'make setup'"
 
-patches=("$NOVA_ROOT"/kernel/patches/*.patch)
-[ -e "${patches[0]}" ] || patches=()
+# 0000-cover-letter.patch describes the series and carries no diff.
+patches=()
+for p in "$NOVA_ROOT"/kernel/patches/*.patch; do
+    case "$(basename "$p")" in 0000-*) ;; *) [ -e "$p" ] && patches+=("$p") ;; esac
+done
 tree_id="$KPKG_VERSION $(cat "${patches[@]}" /dev/null | sha256sum | cut -c1-16)"
 
 # 1. source tree with our patches applied. The patched tree is always made afresh in $KSRC.tmp.

@@ -74,8 +74,10 @@ pub struct Channel {
     pub(crate) inst: Coherent<[u32]>,
     pub(crate) userd: Coherent<[u32]>,
     pub(crate) mthdbuf: Coherent<[u32]>,
-    /// RM objects exist (cleared by `channel_free`).
+    /// RM objects exist (cleared by `channel_stop`).
     pub(crate) live: bool,
+    /// The ring area is mapped in the channel's address space (cleared by `channel_free`).
+    pub(crate) ring_mapped: bool,
 }
 
 /// Zeroed coherent memory of `bytes` (a multiple of 4).
@@ -122,6 +124,8 @@ impl Channel {
             userd: mem.userd,
             mthdbuf: mem.mthdbuf,
             live: false,
+            // `channel_new` maps the ring before it assembles the channel.
+            ring_mapped: true,
         }
     }
 

@@ -267,9 +267,10 @@ impl<'bound> GpuLink<'bound> {
         Ok(())
     }
 
-    /// Frees the channel's RM objects (GSP-RM stops it first) and unmaps its ring area. The
-    /// memory goes when `ch` is dropped.
-    pub fn channel_free(&self, space: &mut AddressSpace, ch: &mut Channel) {
+    /// Stops the channel for good: frees its RM objects, and GSP-RM preempts it off the GPU
+    /// first. Touches no address space, so it can run where the VM's lock cannot be taken (a
+    /// scheduler's timeout handler). Its ring stays mapped until [`GpuLink::channel_free`].
+    pub fn channel_stop(&self, ch: &mut Channel) {
         if !ch.live {
             return;
         }
@@ -285,13 +286,22 @@ impl<'bound> GpuLink<'bound> {
                 );
             }
         }
-        if let Err(e) = self.vm_unmap(space, ch.ring_va, RING_BYTES as u64) {
-            dev_err!(
-                self.dev,
-                "unmapping the ring of channel {} failed: {:?}\n",
-                ch.chid(),
-                e
-            );
+    }
+
+    /// Stops the channel (if [`GpuLink::channel_stop`] has not) and unmaps its ring area. The
+    /// memory goes when `ch` is dropped.
+    pub fn channel_free(&self, space: &mut AddressSpace, ch: &mut Channel) {
+        self.channel_stop(ch);
+        if ch.ring_mapped {
+            ch.ring_mapped = false;
+            if let Err(e) = self.vm_unmap(space, ch.ring_va, RING_BYTES as u64) {
+                dev_err!(
+                    self.dev,
+                    "unmapping the ring of channel {} failed: {:?}\n",
+                    ch.chid(),
+                    e
+                );
+            }
         }
     }
 

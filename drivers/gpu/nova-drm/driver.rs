@@ -98,7 +98,7 @@ impl auxiliary::Driver for NovaDrmDriver {
             }),
         )?;
         // Fences of this device's jobs are signalled from nova-core's interrupt thread.
-        link.set_listener(Some(Arc::new(Listener(ctxs.clone()), GFP_KERNEL)?));
+        link.set_listener(Some(Arc::new(Listener { ctxs: ctxs.clone() }, GFP_KERNEL)?));
         // SAFETY: the registration is stored in the binding data, which the driver core drops on
         // unbind; it is never forgotten.
         let reg = unsafe { drm::Registration::new(pdev.as_ref(), drm, link, 0)? };
@@ -130,7 +130,9 @@ impl auxiliary::Driver for NovaDrmDriver {
             link.set_listener(None);
             this.ctxs.shutdown(link);
         }
-        crate::ctx::wait_for_work();
+        // Waits (no polling, no time limit) until every destroyed context's scheduler is
+        // finished, unless a file still holds a context: then its close does.
+        this.ctxs.release_teardown();
     }
 }
 

@@ -82,7 +82,8 @@ impl File {
             None => return Err(ENOSPC),
         };
         let id = u32::try_from(slot + 1)?;
-        let ctx = Ctx::new(&self.dev, link, vm, engine, id)?;
+        let teardown = self.dev.ctxs.teardown()?;
+        let ctx = Ctx::new(&self.dev, link, vm, engine, id, teardown)?;
         if let Err(e) = self.dev.ctxs.add(ctx.clone()) {
             ctx.destroy(Some(link), End::Destroyed);
             return Err(e);

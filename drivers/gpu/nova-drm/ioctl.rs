@@ -469,7 +469,7 @@ fn read_user_array<T>(ptr: u64, n: u32, size: usize, parse: fn(&[u8]) -> T) -> R
 /// it in the signal syncobjs and queues it.
 fn exec(
     _dev: &NovaDevice<drm::Registered>,
-    _link: &GpuLink<'_>,
+    link: &GpuLink<'_>,
     args: &mut uapi::DrmNovaExec,
     file: &drm::File<File>,
 ) -> Result<u32> {
@@ -522,9 +522,7 @@ fn exec(
         outs.push((obj, chain, s.point), GFP_KERNEL)?;
     }
 
-    let job = ctx.new_job(segments, deps)?;
-    let fence = job.fence();
-    ctx.queue(job)?;
+    let fence = ctx.submit(link, segments, deps)?;
     for (obj, chain, point) in outs {
         match chain {
             Some(chain) => obj.add_point(chain, &fence, point),

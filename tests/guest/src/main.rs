@@ -16,6 +16,7 @@ mod exec;
 mod fuzz;
 mod mem;
 mod port;
+mod sched;
 mod suites;
 mod syncobj;
 mod util;

@@ -831,8 +831,31 @@ fn bench_latency() -> Result<(), String> {
          also makes; target <= 3x)",
         fmt_ratio(ratio(job.per_op(), job.resolved, rt.per_op(), rt.resolved))
     );
+    // Throughput: 10,000 empty jobs, each waiting for the one before through a timeline point,
+    // submitted without waiting, then one wait for the last.
+    let tl = Syncobj::new(&dev, true).map_err(e)?;
+    let t = std::time::Instant::now();
+    for i in 0..CHAINED {
+        let wait = [tl.at(i)];
+        let waits: &[_] = if i == 0 { &[] } else { &wait };
+        ctx.exec(&range, waits, &[tl.at(i + 1)]).map_err(e)?;
+    }
+    tl.wait_point(CHAINED, Duration::from_secs(600), 0)
+        .map_err(e)?;
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "bench: {CHAINED} chained empty jobs (each waits for the previous one's timeline point): \
+         {:.2} s, {:.0} jobs/s ({} per job; {} x the syncobj round trip)",
+        secs,
+        CHAINED as f64 / secs,
+        human(secs / CHAINED as f64),
+        fmt_ratio(ratio(secs / CHAINED as f64, true, rt.per_op(), rt.resolved))
+    );
     Ok(())
 }
+
+/// Jobs of the chained-throughput figure.
+const CHAINED: u64 = 10_000;
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
