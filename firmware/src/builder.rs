@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Assembles the image: PCI expansion ROM images in sequence (facts §4.2), the BIT in the PC-AT
-//! image (facts §4.3), the falcon ucode table and the FWSEC ucodes in the last FWSEC image
-//! (facts §4.4, §4.5).
+//! Assembles the image: PCI expansion ROM images in sequence (docs/facts/ga102.md §4.2), the BIT in the PC-AT
+//! image (docs/facts/ga102.md §4.3), the falcon ucode table and the FWSEC ucodes in the last FWSEC image
+//! (docs/facts/ga102.md §4.4, §4.5).
 //!
 //! Layout (with the EFI image; without it every later image moves up by its length):
 //!
@@ -14,7 +14,7 @@
 //!
 //! Last-image flags follow the GA102 example in the Linux 7.3 `Documentation/gpu/nova/core/
 //! vbios.rst`: the PC-AT image's PCIR says "last" (0x80) while its NPDE says "not last"; the NPDE
-//! flag, which overrides the PCIR one (facts §4.2), is set only on the final image.
+//! flag, which overrides the PCIR one (docs/facts/ga102.md §4.2), is set only on the final image.
 
 use crate::format::*;
 use crate::layout::{FwsecLayout, ImageLayout, VbiosLayout};
@@ -88,7 +88,7 @@ const DEBUG: UcodeSpec = UcodeSpec {
 };
 
 /// The production FWSEC: three signatures with a non-contiguous SignatureVersions bitmap so the
-/// index arithmetic of facts §5.5 is exercised.
+/// index arithmetic of docs/facts/ga102.md §5.5 is exercised.
 const PROD: UcodeSpec = UcodeSpec {
     app_id: app_id::FWSEC_PROD,
     tag: b'P',
@@ -136,7 +136,7 @@ fn write_image_headers(rom: &mut [u8], base: usize, s: &ImageSpec, device_id: u1
     };
     put16(rom, p + pcir::MAX_RUNTIME_LEN, runtime);
 
-    // NPDE at align16(PCIR offset + PCIR length) (facts §4.2).
+    // NPDE at align16(PCIR offset + PCIR length) (docs/facts/ga102.md §4.2).
     let n = base + align_up(s.pcir_at + usize::from(PCIR_LEN), 16);
     rom[n..n + 4].copy_from_slice(&NPDE_SIGNATURE);
     put16(rom, n + npde::REV, NPDE_REV);

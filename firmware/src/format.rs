@@ -1,28 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The numbers the VBIOS formats define, each with where it comes from.
 //!
-//! "facts §N" is `docs/facts/ga102.md`; "OD BIT" is open-gpu-doc
+//! "docs/facts/ga102.md §N" is `docs/facts/ga102.md`; "OD BIT" is open-gpu-doc
 //! `BIOS-Information-Table/BIOS-Information-Table.html`; "OG fwsec" is open-gpu-kernel-modules
 //! `src/nvidia/src/kernel/gpu/gsp/kernel_gsp_fwsec.c` (struct and define block at its top);
 //! "OG pci_exp_table.h" is the open-gpu-kernel-modules header guarded by `PCIEXPTBL_H`;
 //! "doc fwsec.rst" / "doc vbios.rst" are `Documentation/gpu/nova/core/` in the Linux 7.3 tree.
 
-/// Size of the PROM window the image is served through: `NV_PROM_DATA__SIZE_1` (facts §4.1).
+/// Size of the PROM window the image is served through: `NV_PROM_DATA__SIZE_1` (docs/facts/ga102.md §4.1).
 pub const PROM_WINDOW: usize = 1 << 20;
 
-/// PCI expansion ROM header signature at image offset 0 (facts §4.2).
+/// PCI expansion ROM header signature at image offset 0 (docs/facts/ga102.md §4.2).
 pub const ROM_SIGNATURE: u16 = 0xAA55;
-/// Offset of the u16 PCIR pointer in the ROM header (facts §4.2).
+/// Offset of the u16 PCIR pointer in the ROM header (docs/facts/ga102.md §4.2).
 pub const ROM_PCIR_PTR: usize = 0x18;
-/// Images are sized and aligned in 512-byte blocks (facts §4.2, §4.1 "Scan limit").
+/// Images are sized and aligned in 512-byte blocks (docs/facts/ga102.md §4.2, §4.1 "Scan limit").
 pub const BLOCK: usize = 512;
 
-/// PCI data structure signature (facts §4.2).
+/// PCI data structure signature (docs/facts/ga102.md §4.2).
 pub const PCIR_SIGNATURE: [u8; 4] = *b"PCIR";
-/// PCIR length we emit: the fields facts §4.2 lists end at 0x18 (OG pci_exp_table.h
+/// PCIR length we emit: the fields docs/facts/ga102.md §4.2 lists end at 0x18 (OG pci_exp_table.h
 /// `PCI_DATA_STRUCT` is the same 0x18 bytes).
 pub const PCIR_LEN: u16 = 0x18;
-/// PCIR field offsets (facts §4.2).
+/// PCIR field offsets (docs/facts/ga102.md §4.2).
 pub mod pcir {
     /// u16 vendor ID.
     pub const VENDOR: usize = 0x04;
@@ -46,14 +46,14 @@ pub mod pcir {
     pub const MAX_RUNTIME_LEN: usize = 0x16;
 }
 
-/// NVIDIA PCI data extension signature (facts §4.2).
+/// NVIDIA PCI data extension signature (docs/facts/ga102.md §4.2).
 pub const NPDE_SIGNATURE: [u8; 4] = *b"NPDE";
 /// NPDE revision 1.1 (OG pci_exp_table.h `NV_PCI_DATA_EXT_REV_11`).
 pub const NPDE_REV: u16 = 0x0101;
 /// NPDE length: fields up to and including the flags byte at 0x0B (OG pci_exp_table.h
 /// `NV_PCI_DATA_EXT_STRUCT`).
 pub const NPDE_LEN: u16 = 0x0C;
-/// NPDE field offsets (facts §4.2; flags at 0x0B from OG pci_exp_table.h).
+/// NPDE field offsets (docs/facts/ga102.md §4.2; flags at 0x0B from OG pci_exp_table.h).
 pub mod npde {
     /// u16 revision.
     pub const REV: usize = 0x04;
@@ -66,10 +66,10 @@ pub mod npde {
     /// u8 flags; bit 0 = private images enabled (OG pci_exp_table.h).
     pub const FLAGS: usize = 0x0B;
 }
-/// Last-image bit in the PCIR and NPDE indicator bytes (facts §4.2).
+/// Last-image bit in the PCIR and NPDE indicator bytes (docs/facts/ga102.md §4.2).
 pub const LAST_IMAGE: u8 = 0x80;
 
-/// Code types (facts §4.2).
+/// Code types (docs/facts/ga102.md §4.2).
 pub mod code_type {
     /// PC-AT (legacy x86) image; carries the BIT.
     pub const PCAT: u8 = 0x00;
@@ -81,25 +81,25 @@ pub mod code_type {
 
 /// NVIDIA's PCI vendor ID.
 pub const VENDOR_NVIDIA: u16 = 0x10DE;
-/// VGA display controller class code 0x030000 (facts §1.1).
+/// VGA display controller class code 0x030000 (docs/facts/ga102.md §1.1).
 pub const CLASS_VGA: [u8; 3] = [0x00, 0x00, 0x03];
 
-/// BIT header identifier, u16 at BIT offset 0 (facts §4.3; OD BIT "BIT Header").
+/// BIT header identifier, u16 at BIT offset 0 (docs/facts/ga102.md §4.3; OD BIT "BIT Header").
 pub const BIT_ID: u16 = 0xB8FF;
-/// BIT signature "BIT\0" at BIT offset 2 (facts §4.3).
+/// BIT signature "BIT\0" at BIT offset 2 (docs/facts/ga102.md §4.3).
 pub const BIT_SIGNATURE: [u8; 4] = *b"BIT\0";
 /// BIT BCD version 1.00 (OD BIT "BIT Header").
 pub const BIT_VERSION: u16 = 0x0100;
-/// BIT header size (OD BIT; facts §4.3 "BIT header (12 B)").
+/// BIT header size (OD BIT; docs/facts/ga102.md §4.3 "BIT header (12 B)").
 pub const BIT_HEADER_SIZE: u8 = 12;
 /// BIT token size: the 6-byte form with a u16 data pointer (OD BIT "BIT Token Structure";
-/// facts §4.3). Which form a real GA102 uses is unconfirmed (facts §13 item 5).
+/// docs/facts/ga102.md §4.3). Which form a real GA102 uses is unconfirmed (docs/facts/ga102.md §13 item 5).
 pub const BIT_TOKEN_SIZE: u8 = 6;
 /// BIT header checksum byte offset; the header's `HeaderSize` bytes sum to 0 (OD BIT "Parsing
 /// Rules"; OG fwsec `s_vbiosFindBitHeader`).
 pub const BIT_CHECKSUM: usize = 0x0B;
 
-/// BIT token IDs (facts §4.3; OD BIT "BIT Tokens").
+/// BIT token IDs (docs/facts/ga102.md §4.3; OD BIT "BIT Tokens").
 pub mod token {
     /// BIOSDATA ('B').
     pub const BIOSDATA: u8 = 0x42;
@@ -115,13 +115,13 @@ pub const BIOSDATA_SIZE: u16 = 33;
 /// Offset of "BIOS Checksum" in BIOSDATA v2: the byte that makes image 0 sum to zero (OD BIT
 /// "BIOS 0 Checksum inserted during the build").
 pub const BIOSDATA_CHECKSUM: usize = 5;
-/// Falcon data version 2, one u32 `FalconUcodeTablePtr` (facts §4.3; OD BIT
+/// Falcon data version 2, one u32 `FalconUcodeTablePtr` (docs/facts/ga102.md §4.3; OD BIT
 /// "BIT_FALCON_DATA (Version 2)"; OG fwsec requires `DataVersion == 2`, `DataSize >= 4`).
 pub const FALCON_DATA_VERSION: u8 = 2;
 /// Falcon data size.
 pub const FALCON_DATA_SIZE: u16 = 4;
 
-/// Falcon ucode table header v1 (facts §4.4).
+/// Falcon ucode table header v1 (docs/facts/ga102.md §4.4).
 pub mod table {
     /// Header version.
     pub const VERSION: u8 = 1;
@@ -130,7 +130,7 @@ pub mod table {
     /// Entry size (u8 app id, u8 target id, u32 descriptor pointer).
     pub const ENTRY_SIZE: u8 = 6;
 }
-/// Application IDs (facts §4.4).
+/// Application IDs (docs/facts/ga102.md §4.4).
 pub mod app_id {
     /// FWSEC, debug-signed.
     pub const FWSEC_DBG: u8 = 0x45;
@@ -141,7 +141,7 @@ pub mod app_id {
 /// ("target_id: 0x01 (PMU)"); the facts sheet gives no value.
 pub const TARGET_ID: u8 = 0x01;
 
-/// `FalconUCodeDescV3` (facts §4.4).
+/// `FalconUCodeDescV3` (docs/facts/ga102.md §4.4).
 pub mod desc {
     /// Descriptor size in bytes.
     pub const V3_SIZE: usize = 44;
@@ -178,12 +178,12 @@ pub mod desc {
     /// u16 signature versions bitmap.
     pub const SIGNATURE_VERSIONS: usize = 0x28;
 }
-/// Size of one RSA-3K signature (facts §4.4, §5.5; OG fwsec `BCRT30_RSA3K_SIG_SIZE`).
+/// Size of one RSA-3K signature (docs/facts/ga102.md §4.4, §5.5; OG fwsec `BCRT30_RSA3K_SIG_SIZE`).
 pub const SIGNATURE_SIZE: usize = 384;
-/// EngineIdMask bit of the GSP, the only one nouveau accepts for FWSEC on GA102 (facts §5.5).
+/// EngineIdMask bit of the GSP, the only one nouveau accepts for FWSEC on GA102 (docs/facts/ga102.md §5.5).
 pub const ENGINE_ID_MASK_GSP: u16 = 0x0400;
 
-/// Application interface table v1 (facts §4.5).
+/// Application interface table v1 (docs/facts/ga102.md §4.5).
 pub mod appif {
     /// Header version.
     pub const VERSION: u8 = 1;
@@ -193,11 +193,11 @@ pub mod appif {
     pub const ENTRY_SIZE: u8 = 8;
     /// DEVINIT engine interface ID (doc fwsec.rst, "DEVINIT (ID 1)").
     pub const ID_DEVINIT: u32 = 0x1;
-    /// DMEM mapper ID (facts §4.5).
+    /// DMEM mapper ID (docs/facts/ga102.md §4.5).
     pub const ID_DMEMMAPPER: u32 = 0x4;
 }
 
-/// DMEM mapper v3 (facts §4.5).
+/// DMEM mapper v3 (docs/facts/ga102.md §4.5).
 pub mod dmap {
     /// Signature "DMAP" (doc fwsec.rst "signature: \"DMAP\""); stored as those four bytes.
     pub const SIGNATURE: [u8; 4] = *b"DMAP";
@@ -205,7 +205,7 @@ pub mod dmap {
     pub const VERSION: u16 = 3;
     /// Structure size.
     pub const SIZE: u16 = 64;
-    /// Field offsets (facts §4.5).
+    /// Field offsets (docs/facts/ga102.md §4.5).
     pub const CMD_IN_BUFFER_OFFSET: usize = 0x08;
     /// Command input buffer size.
     pub const CMD_IN_BUFFER_SIZE: usize = 0x0C;
@@ -233,10 +233,10 @@ pub mod dmap {
     pub const UCODE_CMD_MASK1: usize = 0x38;
     /// Multi-target table.
     pub const MULTI_TGT_TBL: usize = 0x3C;
-    /// FRTS command (facts §4.5).
+    /// FRTS command (docs/facts/ga102.md §4.5).
     pub const CMD_FRTS: u32 = 0x15;
-    /// SB command (facts §4.5).
+    /// SB command (docs/facts/ga102.md §4.5).
     pub const CMD_SB: u32 = 0x19;
 }
-/// Size of the FRTS command a driver writes into the command-in buffer (facts §4.5).
+/// Size of the FRTS command a driver writes into the command-in buffer (docs/facts/ga102.md §4.5).
 pub const FRTS_CMD_SIZE: usize = 44;

@@ -20,7 +20,7 @@ pub struct ImageLayout {
     pub npde: usize,
     /// Last-image bit as written in the PCIR.
     pub pcir_last: bool,
-    /// Last-image bit as written in the NPDE (the one that counts, facts §4.2).
+    /// Last-image bit as written in the NPDE (the one that counts, docs/facts/ga102.md §4.2).
     pub npde_last: bool,
 }
 
@@ -96,7 +96,7 @@ impl FwsecLayout {
         self.imem..self.dmem + self.dmem_size
     }
 
-    /// Where the chosen signature goes, as an offset into the ucode (facts §5.5:
+    /// Where the chosen signature goes, as an offset into the ucode (docs/facts/ga102.md §5.5:
     /// IMEMLoadSize + PKCDataOffset).
     pub fn signature_patch_offset(&self) -> usize {
         self.imem_size + self.pkc_data_offset
@@ -164,7 +164,7 @@ impl VbiosLayout {
     }
 
     /// Turns a stored falcon-table or descriptor pointer into an absolute ROM offset, the way
-    /// this image was laid out (facts §4.3 "Pointer rebasing"): the pointer counts as if the
+    /// this image was laid out (docs/facts/ga102.md §4.3 "Pointer rebasing"): the pointer counts as if the
     /// PC-AT image were followed directly by the FWSEC section, so
     /// `absolute = fwsec_section + (ptr - pcat_len)`. With the images contiguous this is the
     /// same as open-gpu-doc's rule `ptr + EFI image length`. `None` below the PC-AT length.

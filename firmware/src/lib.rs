@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! A synthetic but correctly structured GA102 VBIOS image, as the vGPU serves it through the PROM
-//! window (BAR0 0x300000, facts §4.1), plus deliberately broken variants for tests.
+//! window (BAR0 0x300000, docs/facts/ga102.md §4.1), plus deliberately broken variants for tests.
 //!
 //! The image follows the formats in `docs/facts/ga102.md` §4 (cross-checked against
 //! open-gpu-doc's BIOS Information Table specification and NVIDIA's published structure
@@ -19,7 +19,7 @@
 //!   DMEMMAPPER entry, and the DMEM mapper v3 with its command buffers, so a driver can patch
 //!   the FRTS command the documented way.
 //!
-//! Pointer rebasing (facts §4.3), as this image lays it out: the table and descriptor pointers
+//! Pointer rebasing (docs/facts/ga102.md §4.3), as this image lays it out: the table and descriptor pointers
 //! count bytes as if the FWSEC section (the first FWSEC image onward) followed the PC-AT image
 //! directly; the EFI image in between is not counted. See [`VbiosLayout::rebase`].
 //!

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! One falcon ucode as the FWSEC image stores it (facts §4.4, §4.5): `FalconUCodeDescV3`, the
+//! One falcon ucode as the FWSEC image stores it (docs/facts/ga102.md §4.4, §4.5): `FalconUCodeDescV3`, the
 //! signatures, then the IMEM image and the DMEM image. The code and data bytes are synthetic;
 //! the DMEM carries the real application-interface table and DMEM mapper layout.
 
@@ -49,7 +49,7 @@ impl UcodeSpec {
         self.signature_versions.count_ones() as usize
     }
 
-    /// vDesc SIZE: the descriptor and its signatures (facts §4.4; OG fwsec takes
+    /// vDesc SIZE: the descriptor and its signatures (docs/facts/ga102.md §4.4; OG fwsec takes
     /// `descSize - 44` as the signatures' total size).
     fn desc_size(&self) -> usize {
         desc::V3_SIZE + self.signature_count() * SIGNATURE_SIZE
@@ -82,7 +82,7 @@ pub(crate) fn write(rom: &mut [u8], at: usize, spec: &UcodeSpec) -> FwsecLayout 
     let imem = at + desc_size;
     let dmem = imem + spec.imem_size;
 
-    // FalconUCodeDescV3 (facts §4.4).
+    // FalconUCodeDescV3 (docs/facts/ga102.md §4.4).
     let d = &mut rom[at..at + desc::V3_SIZE];
     d.fill(0);
     let vdesc = desc::FLAGS_VERSION_AVAILABLE
@@ -123,9 +123,9 @@ pub(crate) fn write(rom: &mut [u8], at: usize, spec: &UcodeSpec) -> FwsecLayout 
     let data = &mut rom[dmem..dmem + spec.dmem_size];
     Prng::new(spec.seed ^ 0xDA7A).fill(data);
     data[..16].copy_from_slice(&banner(b"DMEM", spec.tag));
-    // The signature slot a driver patches (facts §5.5); empty in the image.
+    // The signature slot a driver patches (docs/facts/ga102.md §5.5); empty in the image.
     data[DMEM_PKC..DMEM_PKC + SIGNATURE_SIZE].fill(0);
-    // Application-interface table v1 (facts §4.5): header, then DEVINIT and DMEMMAPPER entries.
+    // Application-interface table v1 (docs/facts/ga102.md §4.5): header, then DEVINIT and DMEMMAPPER entries.
     let t = DMEM_INTERFACE;
     data[t..t + 4].copy_from_slice(&[appif::VERSION, appif::HEADER_SIZE, appif::ENTRY_SIZE, 2]);
     let e = t + usize::from(appif::HEADER_SIZE);
@@ -134,7 +134,7 @@ pub(crate) fn write(rom: &mut [u8], at: usize, spec: &UcodeSpec) -> FwsecLayout 
     put32(data, e + 8, appif::ID_DMEMMAPPER);
     put32(data, e + 12, DMEM_MAPPER as u32);
     // The DEVINIT engine interface's layout is not documented: its bytes stay synthetic.
-    // DMEM mapper v3 (facts §4.5).
+    // DMEM mapper v3 (docs/facts/ga102.md §4.5).
     let m = &mut data[DMEM_MAPPER..DMEM_MAPPER + usize::from(dmap::SIZE)];
     m.fill(0);
     m[..4].copy_from_slice(&dmap::SIGNATURE);

@@ -159,7 +159,7 @@ struct Parsed {
 
 const BIT_PATTERN: [u8; 6] = [0xFF, 0xB8, b'B', b'I', b'T', 0];
 
-/// Rebases a table/descriptor pointer (facts §4.3): offset into the FWSEC section =
+/// Rebases a table/descriptor pointer (docs/facts/ga102.md §4.3): offset into the FWSEC section =
 /// pointer - PC-AT length.
 fn rebase(images: &[Image], ptr: u32) -> Option<usize> {
     let fwsec = images.iter().find(|i| i.code_type == 0xE0)?.off;
@@ -276,7 +276,7 @@ fn audit(rom: &[u8]) -> (Vec<Finding>, Option<Parsed>) {
             return (f, None);
         }
     }
-    // Application interface (facts §4.5), relative to the DMEM image.
+    // Application interface (docs/facts/ga102.md §4.5), relative to the DMEM image.
     let dm = p.prod.data;
     let t = dm + p.prod.interface;
     let hdr = bytes(rom, t, 4).unwrap_or(&[0; 4]);
@@ -553,7 +553,7 @@ fn dmem_interface_table_and_mapper() {
         .all(|&b| b == 0));
 }
 
-/// A driver patches the FRTS command the documented way (facts §4.5); only the command-in
+/// A driver patches the FRTS command the documented way (docs/facts/ga102.md §4.5); only the command-in
 /// buffer and init_cmd change, and both are inside the DMEM image.
 #[test]
 fn frts_patch_touches_only_dmem() {

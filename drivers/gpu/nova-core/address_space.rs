@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! A GPU virtual address space: GMMU version-2 page tables in system memory and the instance
-//! block that points an engine at them (facts §12.1–§12.3).
+//! block that points an engine at them (docs/facts/ga102.md §12.1–§12.3).
 //!
 //! The tables are kept by [`crate::mm::pagetable`]; this file only supplies their memory
 //! ([`crate::page_tables`]) and turns a mapping request into runs of one page size. Hardware
@@ -26,7 +26,7 @@ use crate::{
     page_tables::{SysTables, TableCtx},
 };
 
-/// Word index of `PAGE_DIR_BASE_LO` in the instance block (facts §12.3: word 128).
+/// Word index of `PAGE_DIR_BASE_LO` in the instance block (docs/facts/ga102.md §12.3: word 128).
 const INST_PAGE_DIR_BASE: usize = 128;
 
 /// What backs a mapping.
@@ -202,7 +202,7 @@ pub(crate) fn map_runs(
             Some(ap) => {
                 let pte = PteFlags {
                     // System memory is mapped volatile: the GPU L2 keeps no copy the CPU
-                    // cannot see (coherent aperture, facts §12.2 VOL).
+                    // cannot see (coherent aperture, docs/facts/ga102.md §12.2 VOL).
                     volatile: ap.is_system(),
                     read_only: flags.read_only,
                     kind: flags.kind,

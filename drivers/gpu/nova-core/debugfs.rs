@@ -47,7 +47,7 @@ pub(crate) struct DebugDir {
 impl DebugDir {
     /// Creates `nova-core-<pci_name>/boot` and, when GSP-RM runs, `gsp_queues` (live queue
     /// pointers and counters) and the raw LIBOS log buffers `loginit`, `logintr`, `logrm`
-    /// (word 0 is GSP-RM's write pointer, facts §7.3).
+    /// (word 0 is GSP-RM's write pointer, docs/facts/ga102.md §7.3).
     pub(crate) fn new(
         pci_name: &CStr,
         report: BootReport,

@@ -476,7 +476,7 @@ impl pci::Driver for NovaCoreDriver {
 }
 
 /// The interrupt vectors GSP-RM assigns to GSP and to the non-stall interrupts of copy engine 0
-/// and the graphics engine (`NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE`, facts §2.3).
+/// and the graphics engine (`NV2080_CTRL_CMD_INTERNAL_INTR_GET_KERNEL_TABLE`, docs/facts/ga102.md §2.3).
 fn interrupt_vectors(
     pdev: &pci::Device<Core<'_>>,
     bar: &Bar0<'_>,

@@ -35,7 +35,7 @@ impl FbRange {
 /// The VBIOS VGA workspace at the top of VRAM.
 ///
 /// `vga_workspace_reg` is `NV_PDISP_VGA_WORKSPACE_BASE` (STATUS_VALID bit 3, ADDR 31:8 holding
-/// the base shifted right by 16); `display_present` is false when the display engine is fused off. Rule (facts §7.2):
+/// the base shifted right by 16); `display_present` is false when the display engine is fused off. Rule (docs/facts/ga102.md §7.2):
 /// a valid base is used unless it lies more than 1 MiB below the end of VRAM, in which case the
 /// workspace is the last 128 KiB; without a valid base (or a display) it is the last 1 MiB.
 pub fn vga_workspace(fb_size: u64, vga_workspace_reg: u32, display_present: bool) -> FbRange {
@@ -57,7 +57,7 @@ pub fn vga_workspace(fb_size: u64, vga_workspace_reg: u32, display_present: bool
 }
 
 /// The FRTS region: [`FRTS_SIZE`] bytes ending at the VGA workspace base rounded down to
-/// 128 KiB (facts §7.2). `None` when VRAM is too small to hold it.
+/// 128 KiB (docs/facts/ga102.md §7.2). `None` when VRAM is too small to hold it.
 pub fn frts(fb_size: u64, vga_workspace_reg: u32, display_present: bool) -> Option<FbRange> {
     let vga = vga_workspace(fb_size, vga_workspace_reg, display_present);
     let end = vga.start & !(SZ_128K - 1);
@@ -65,7 +65,7 @@ pub fn frts(fb_size: u64, vga_workspace_reg: u32, display_present: bool) -> Opti
     Some(FbRange { start, end })
 }
 
-/// WPR2 as the `NV_PFB_PRI_MMU_WPR2_ADDR_LO/HI` pair encodes it (facts §3): address bits 39:12 in
+/// WPR2 as the `NV_PFB_PRI_MMU_WPR2_ADDR_LO/HI` pair encodes it (docs/facts/ga102.md §3): address bits 39:12 in
 /// bits 31:4; LO is inclusive, HI exclusive, HI == 0 means not set.
 pub fn wpr2_from_regs(lo: u32, hi: u32) -> Option<FbRange> {
     if hi == 0 {
@@ -84,14 +84,14 @@ const SZ_4K: u64 = 4 << 10;
 const SZ_64K: u64 = 64 << 10;
 /// 1 GiB.
 const SZ_1G: u64 = 1 << 30;
-/// Size of the non-WPR heap below WPR2 (facts §7.1 `nonWprHeapSize`, GA102).
+/// Size of the non-WPR heap below WPR2 (docs/facts/ga102.md §7.1 `nonWprHeapSize`, GA102).
 pub const NON_WPR_HEAP_SIZE: u64 = SZ_1M;
 
 const fn align_down(v: u64, a: u64) -> u64 {
     v & !(a - 1)
 }
 
-/// GSP-RM's WPR2 heap size for `fb_size` bytes of VRAM with LIBOS3 (GA102 and later; facts §7.2):
+/// GSP-RM's WPR2 heap size for `fb_size` bytes of VRAM with LIBOS3 (GA102 and later; docs/facts/ga102.md §7.2):
 /// the 22 MiB OS carve-out, 8 MiB of base RM, 96 MiB for one client and 96 KiB per started GiB
 /// of VRAM rounded up to 1 MiB, at least 88 MiB and below 280 MiB.
 pub fn wpr_heap_size(fb_size: u64) -> u64 {
@@ -100,7 +100,7 @@ pub fn wpr_heap_size(fb_size: u64) -> u64 {
     size.clamp(88 << 20, (280 << 20) - SZ_1M)
 }
 
-/// Where everything GSP-RM needs goes at the top of VRAM (facts §7.2), from the top down.
+/// Where everything GSP-RM needs goes at the top of VRAM (docs/facts/ga102.md §7.2), from the top down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GspFbLayout {
     /// All usable VRAM.
@@ -220,7 +220,7 @@ mod tests {
 
     #[test]
     fn heap_size_of_a_24_gib_board() {
-        // 22 + 8 + 96 + 24 x 96 KiB (2.25 MiB, rounded up to 3) = 129 MiB (facts §7.2 example).
+        // 22 + 8 + 96 + 24 x 96 KiB (2.25 MiB, rounded up to 3) = 129 MiB (docs/facts/ga102.md §7.2 example).
         assert_eq!(wpr_heap_size(GIB24), 129 << 20);
         assert_eq!(wpr_heap_size(0), 126 << 20);
         assert_eq!(wpr_heap_size(4096 << 30), (280 << 20) - SZ_1M);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! GPFIFO channels: a channel of one engine in one of our address spaces, allocated through
-//! GSP-RM (facts §10), fed through its ring and the usermode doorbell (facts §10.3, §11.1).
+//! GSP-RM (docs/facts/ga102.md §10), fed through its ring and the usermode doorbell (docs/facts/ga102.md §10.3, §11.1).
 //!
 //! A [`Channel`] owns every piece of memory GSP-RM and the GPU use for it, all in coherent
 //! system memory:
@@ -51,7 +51,7 @@ const _: () = assert!(TAIL_OFFSET + TAIL_SLOT_BYTES * TAIL_SLOTS as u64 <= RING_
 const _: () = assert!(FENCE_TAIL_WORDS as u64 * 4 <= TAIL_SLOT_BYTES);
 const _: () = assert!(GPFIFO_ENTRIES as usize * GPFIFO_ENTRY_BYTES <= FENCE_OFFSET as usize);
 
-/// USERD word of GP_GET (byte 0x88) and GP_PUT (0x8C) (facts §10.3).
+/// USERD word of GP_GET (byte 0x88) and GP_PUT (0x8C) (docs/facts/ga102.md §10.3).
 const USERD_GP_GET: usize = 0x88 / 4;
 const USERD_GP_PUT: usize = 0x8c / 4;
 

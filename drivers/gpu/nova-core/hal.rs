@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! What differs per chip in bringing GSP-RM up: the firmware files (facts §6.1 names them for
+//! What differs per chip in bringing GSP-RM up: the firmware files (docs/facts/ga102.md §6.1 names them for
 //! GA102; the same four files exist per chip directory in linux-firmware), which signature
-//! section of the GSP ELF the chip's Booter checks (facts §6.6), and whether the path has run
+//! section of the GSP ELF the chip's Booter checks (docs/facts/ga102.md §6.6), and whether the path has run
 //! on hardware we test on. Everything else in the boot (falcon bases, FWSEC, WPR2 layout,
 //! queues) is common to Turing, Ampere and Ada as implemented here.
 
@@ -54,7 +54,7 @@ pub struct EngineClasses {
     pub compute: u32,
 }
 
-/// GA102's classes (facts §10.1: AMPERE_CHANNEL_GPFIFO_A, AMPERE_DMA_COPY_B, FERMI_TWOD_A,
+/// GA102's classes (docs/facts/ga102.md §10.1: AMPERE_CHANNEL_GPFIFO_A, AMPERE_DMA_COPY_B, FERMI_TWOD_A,
 /// AMPERE_B, AMPERE_COMPUTE_B). The other chips' classes were not checked against a source
 /// and are left unknown.
 const GA102_CLASSES: EngineClasses = EngineClasses {
@@ -93,7 +93,7 @@ macro_rules! gsp_hal {
     };
 }
 
-/// One entry per chip with a GSP boot description. Chipsets: facts §2.1 (GA102 0x172); TU102
+/// One entry per chip with a GSP boot description. Chipsets: docs/facts/ga102.md §2.1 (GA102 0x172); TU102
 /// 0x162 and AD102 0x192 from the same arch << 4 | impl rule (architectures 0x16 and 0x19).
 static TABLE: [GspHal; 3] = [
     gsp_hal!(

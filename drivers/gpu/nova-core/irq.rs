@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! GPU interrupts: the Ampere CPU interrupt tree (facts §2.3) behind one MSI (or INTx), and
+//! GPU interrupts: the Ampere CPU interrupt tree (docs/facts/ga102.md §2.3) behind one MSI (or INTx), and
 //! the servicing of GSP-RM's events.
 //!
 //! GSP-RM says which tree vectors belong to which engine
@@ -70,7 +70,7 @@ use crate::{
     mmu_fault,
 };
 
-/// `..._CPU_INTR_LEAF(i)` (write 1 to clear), facts §2.3.
+/// `..._CPU_INTR_LEAF(i)` (write 1 to clear), docs/facts/ga102.md §2.3.
 const LEAF: usize = 0xb8_1000;
 /// `..._CPU_INTR_LEAF_EN_SET(i)`.
 const LEAF_EN_SET: usize = 0xb8_1200;
@@ -84,7 +84,7 @@ const TOP_EN_CLEAR: usize = 0xb8_1610;
 /// Vectors the 8 leaves hold.
 pub(crate) const VECTORS: u32 = 256;
 /// GSP falcon `IRQSCLR` (PFALCON base 0x110000 + 0x004) and its SWGEN0 bit, the interrupt
-/// GSP-RM raises when it posts a message (facts §5.2, §7.4).
+/// GSP-RM raises when it posts a message (docs/facts/ga102.md §5.2, §7.4).
 const GSP_IRQSCLR: usize = 0x11_0004;
 const GSP_SWGEN0: u32 = 1 << 6;
 /// GSP rounds in a row with no message after which the GSP vector is closed.
@@ -354,7 +354,7 @@ impl ThreadedHandler for Handler<'_> {
         match self.bar.try_read32(TOP) {
             Ok(top) if top & mask != 0 => {
                 // Masked until the thread has served it (a new edge follows the unmask if
-                // anything is still pending, facts §2.3).
+                // anything is still pending, docs/facts/ga102.md §2.3).
                 let _ = self.bar.try_write32(mask, TOP_EN_CLEAR);
                 ThreadedIrqReturn::WakeThread
             }

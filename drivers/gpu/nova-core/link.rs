@@ -46,7 +46,7 @@ use crate::{
     page_tables::{TableCtx, VramTables},
 };
 
-/// How long a TLB invalidate may take (nouveau's choice, facts §12.4 and §13 item 17).
+/// How long a TLB invalidate may take (nouveau's choice, docs/facts/ga102.md §12.4 and §13 item 17).
 const INVALIDATE_TIMEOUT: Delta = Delta::from_secs(2);
 
 /// What nova-drm gets from nova-core for one GPU.
@@ -66,10 +66,10 @@ pub struct GpuLink<'bound> {
 /// objects use "NV", [`crate::gsp::rm`]).
 const HANDLE_BASE: u32 = 0x4e57_0000;
 
-/// Entries of our root page directory (PD3, VA bits 48:47, facts §12.1).
+/// Entries of our root page directory (PD3, VA bits 48:47, docs/facts/ga102.md §12.1).
 const ROOT_ENTRIES: u32 = 4;
 
-/// The usermode doorbell `NOTIFY_CHANNEL_PENDING` (facts §10.3: PF BAR0 0xBB0090).
+/// The usermode doorbell `NOTIFY_CHANNEL_PENDING` (docs/facts/ga102.md §10.3: PF BAR0 0xBB0090).
 const DOORBELL: usize = 0xbb_0090;
 
 impl<'bound> GpuLink<'bound> {
@@ -306,7 +306,7 @@ impl<'bound> GpuLink<'bound> {
     }
 
     /// Tells the GPU that the channel's GPFIFO entries up to `put` (exclusive, mod the ring
-    /// size) are ready: GP_PUT in USERD, then the doorbell (facts §10.3).
+    /// size) are ready: GP_PUT in USERD, then the doorbell (docs/facts/ga102.md §10.3).
     pub fn channel_kick(&self, ch: &Channel, put: u32) -> Result {
         if !ch.live {
             return Err(ENODEV);
@@ -474,7 +474,7 @@ impl<'bound> GpuLink<'bound> {
         Ok((block.addr(), va))
     }
 
-    /// Invalidates the TLB entries of the address space rooted at `root` (facts §12.4:
+    /// Invalidates the TLB entries of the address space rooted at `root` (docs/facts/ga102.md §12.4:
     /// PDB, UPPER_PDB, then INVALIDATE with TRIGGER; TRIGGER clears when done).
     fn invalidate(&self, root: TableAddr, req: Invalidate) -> Result {
         // The table writes must reach memory before the GPU is told to re-walk.
@@ -495,7 +495,7 @@ impl<'bound> GpuLink<'bound> {
     }
 }
 
-/// BAR1's invalidate: every PDB, hub TLB only (nouveau's BAR flush, facts §12.4).
+/// BAR1's invalidate: every PDB, hub TLB only (nouveau's BAR flush, docs/facts/ga102.md §12.4).
 fn bar1_invalidate() -> Invalidate {
     Invalidate {
         all_pdb: true,

@@ -8,7 +8,7 @@
 //! [`crate::link`].
 //!
 //! BAR1: GSP-RM owns BAR1's instance block and root page directory (PD3) at `bar1PdeBase`
-//! (facts §9.6, §13 item 16); like nouveau's r535 BAR1 code, nova-core adopts that root and
+//! (docs/facts/ga102.md §9.6, §13 item 16); like nouveau's r535 BAR1 code, nova-core adopts that root and
 //! hangs its own lower tables (in system memory) under it. A BAR1 offset is a BAR1 virtual
 //! address: the window's VA range is `[0, BAR1 size)`.
 

@@ -2,12 +2,12 @@
 //! MMU faults: reading the fault snapshot registers and reporting what they hold.
 //!
 //! Under GSP-RM the non-replayable fault buffer belongs to GSP-RM, which tells the CPU driver
-//! about a fault with the `MMU_FAULT_QUEUED` event (facts §12.5, §9.2). The CPU side then
-//! reads the fault snapshot registers of the PF window (facts §12.5: `MMU_FAULT_ADDR_LO/HI`
+//! about a fault with the `MMU_FAULT_QUEUED` event (docs/facts/ga102.md §12.5, §9.2). The CPU side then
+//! reads the fault snapshot registers of the PF window (docs/facts/ga102.md §12.5: `MMU_FAULT_ADDR_LO/HI`
 //! 0xB83080/84, `_INST_LO/HI` 0xB83088/8C, `_INFO` 0xB83090, `_STATUS` 0xB83094; OG
 //! `kern_gmmu_tu102.c` reads the same registers in `kgmmuReadMmuFault*_TU102`) and clears
 //! `STATUS.VALID` by writing it back. The field positions are those of the fault packet
-//! (facts §12.5, OG:cls `clc369.h`): INFO holds word 7's fields, ADDR/INST words 0–3's.
+//! (docs/facts/ga102.md §12.5, OG:cls `clc369.h`): INFO holds word 7's fields, ADDR/INST words 0–3's.
 
 use kernel::{device, io::Io, prelude::*};
 
@@ -22,7 +22,7 @@ const FAULT_STATUS: usize = 0xb8_3094;
 /// `STATUS.VALID` / `INFO.VALID`: bit 31.
 const VALID: u32 = 1 << 31;
 
-/// `NV_PFAULT_FAULT_TYPE_*` names (facts §12.5).
+/// `NV_PFAULT_FAULT_TYPE_*` names (docs/facts/ga102.md §12.5).
 fn fault_type(t: u32) -> &'static str {
     match t {
         0x0 => "PDE",
@@ -45,7 +45,7 @@ fn fault_type(t: u32) -> &'static str {
     }
 }
 
-/// `NV_PFAULT_ACCESS_TYPE_*` names for virtual accesses (facts §12.5).
+/// `NV_PFAULT_ACCESS_TYPE_*` names for virtual accesses (docs/facts/ga102.md §12.5).
 fn access_type(t: u32) -> &'static str {
     match t {
         0 => "read",

@@ -4,7 +4,7 @@
 //!
 //! Every table the engine asks for is one 4 KiB page of DMA-coherent memory (a 256-byte
 //! 64 KiB-page table too: the DMA allocator hands out whole pages anyway). The GPU reaches
-//! them through the SYSTEM_COHERENT aperture (facts §12.2); directory entries pointing at them
+//! them through the SYSTEM_COHERENT aperture (docs/facts/ga102.md §12.2); directory entries pointing at them
 //! are marked volatile by the engine's default rule, so the GPU L2 does not keep stale copies.
 //!
 //! A table the engine frees may still sit in the GPU's TLBs until the next invalidate, so it

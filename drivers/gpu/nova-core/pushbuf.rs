@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Encodings the kernel writes for a channel: GPFIFO entries (facts §11.1), method headers
+//! Encodings the kernel writes for a channel: GPFIFO entries (docs/facts/ga102.md §11.1), method headers
 //! (§11.2) and the host-class methods of a job's tail (§11.3, OG 570.144 `clc56f.h`).
 //! Pure; compiled into the module and into the host crate for tests.
 
@@ -25,7 +25,7 @@ pub const fn inc_header(subchannel: u32, method: u32, count: u32) -> u32 {
     (1 << 29) | ((count & 0x1fff) << 16) | ((subchannel & 7) << 13) | ((method >> 2) & 0xfff)
 }
 
-/// Host method offsets (facts §11.3).
+/// Host method offsets (docs/facts/ga102.md §11.3).
 pub mod host {
     /// `NON_STALL_INTERRUPT`.
     pub const NON_STALL_INTERRUPT: u32 = 0x0020;

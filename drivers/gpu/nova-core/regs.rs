@@ -43,7 +43,7 @@ register! {
     }
 
     /// `NV_PGC6_BSI_SECURE_SCRATCH_14` (OG 570.144 `ampere/ga102/dev_gc6_island.h` L35,
-    /// `dev_gc6_island_addendum.h` L36-38; facts §3).
+    /// `dev_gc6_island_addendum.h` L36-38; docs/facts/ga102.md §3).
     pub(crate) NV_PGC6_BSI_SECURE_SCRATCH_14(u32) @ 0x0011_80f8 {
         /// BOOT_STAGE_3_HANDOFF: SEC2-RTOS finished resuming GSP-RM (CPU sequencer CORE_RESUME).
         26:26 boot_stage_3_handoff => bool;
@@ -115,7 +115,7 @@ register! {
     }
 }
 
-// GSP message-queue doorbell: open-gpu-kernel-modules `ampere/ga102/dev_gsp.h` (facts §5.1, §7.4).
+// GSP message-queue doorbell: open-gpu-kernel-modules `ampere/ga102/dev_gsp.h` (docs/facts/ga102.md §5.1, §7.4).
 register! {
     /// `NV_PGSP_QUEUE_HEAD(0)`: the CPU writes it after posting commands.
     pub(crate) NV_PGSP_QUEUE_HEAD0(u32) @ 0x0011_0c00 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The VRAM allocator: the kernel's GPU buddy allocator over the frame-buffer region GSP-RM
-//! reports as free for the CPU driver (`GspStaticConfigInfo` FB regions, facts §9.6; the
+//! reports as free for the CPU driver (`GspStaticConfigInfo` FB regions, docs/facts/ga102.md §9.6; the
 //! usable rule is [`FbRegion::usable`]). Everything else (WPR2, the GSP-RM heap, its BAR1 page
 //! directory) is never handed out.
 

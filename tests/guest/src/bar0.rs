@@ -12,22 +12,22 @@ use crate::port;
 use std::fs::OpenOptions;
 use std::os::fd::AsRawFd;
 
-/// `NV_PFB_PRI_MMU_WPR2_ADDR_LO`: VAL 31:4 = WPR2 start address bits 39:12 (facts §3;
+/// `NV_PFB_PRI_MMU_WPR2_ADDR_LO`: VAL 31:4 = WPR2 start address bits 39:12 (docs/facts/ga102.md §3;
 /// open-gpu-kernel-modules `turing/tu102/dev_fb.h`, which GA102 keeps).
 pub const WPR2_ADDR_LO: usize = 0x001f_a824;
 /// `NV_PFB_PRI_MMU_WPR2_ADDR_HI`: VAL 31:4 = WPR2 end address bits 39:12, 0 when no WPR2 is
 /// set (same sources).
 pub const WPR2_ADDR_HI: usize = 0x001f_a828;
 /// `NV_PDISP_VGA_WORKSPACE_BASE`: STATUS_VALID bit 3, ADDR 31:8 = workspace base >> 16
-/// (facts §3 and §7.2; nouveau reads it in `nvkm/subdev/gsp/tu102.c`,
+/// (docs/facts/ga102.md §3 and §7.2; nouveau reads it in `nvkm/subdev/gsp/tu102.c`,
 /// `tu102_gsp_vga_workspace_addr`).
 pub const VGA_WORKSPACE_BASE: usize = 0x0062_5f04;
 /// `NV_PGC6_AON_SECURE_SCRATCH_GROUP_42`, which GA102's GFW boot fills with the usable VRAM
-/// size in MiB (`NV_USABLE_FB_SIZE_IN_MB`; facts §3; open-gpu-kernel-modules
+/// size in MiB (`NV_USABLE_FB_SIZE_IN_MB`; docs/facts/ga102.md §3; open-gpu-kernel-modules
 /// `ampere/ga102/dev_gc6_island_addendum.h`).
 pub const USABLE_FB_SIZE_IN_MB: usize = 0x0011_83a4;
 
-/// The size of the FRTS region FWSEC-FRTS carves as WPR2: 1 MiB (facts §7.2; nouveau
+/// The size of the FRTS region FWSEC-FRTS carves as WPR2: 1 MiB (docs/facts/ga102.md §7.2; nouveau
 /// `r535_gsp_oneinit`, "Calculate FB layout").
 pub const FRTS_SIZE: u64 = 1 << 20;
 
@@ -96,7 +96,7 @@ impl Bar0 {
     }
 
     /// The WPR2 FWSEC-FRTS must carve, computed from the registers by the published FB
-    /// layout rule (facts §7.2; nouveau `tu102_gsp_vga_workspace_addr` and
+    /// layout rule (docs/facts/ga102.md §7.2; nouveau `tu102_gsp_vga_workspace_addr` and
     /// `r535_gsp_oneinit`): the VGA workspace starts at `VGA_WORKSPACE_BASE` when its
     /// STATUS_VALID bit is set and that is not below the last MiB of VRAM (else at the last
     /// 128 KiB), and at the last MiB when the bit is clear; the 1 MiB FRTS region ends at the

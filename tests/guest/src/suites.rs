@@ -273,7 +273,7 @@ fn probe_gsp_queues_and_logs() -> Result<(), String> {
     check(field(&text, "events:", "events:")? >= 2, || {
         format!("GSP_RUN_CPU_SEQUENCER and GSP_INIT_DONE not counted: {text}")
     })?;
-    // The cold boot ran GSP-RM's CPU sequencer (facts §7.4 step 15) to its CORE_RESUME.
+    // The cold boot ran GSP-RM's CPU sequencer (docs/facts/ga102.md §7.4 step 15) to its CORE_RESUME.
     check(dmesg()?.contains("commands; GSP-RM resumed"), || {
         "no 'boot: CPU sequencer ran N commands; GSP-RM resumed' line".into()
     })?;
@@ -301,7 +301,7 @@ fn probe_gsp_queues_and_logs() -> Result<(), String> {
 
 /// The counters of debugfs `gsp_queues` (`text`) agree with the queue pointers GSP-RM keeps:
 /// the command queue's read pointer is written by GSP-RM and the status queue's write pointer
-/// too (facts §8.1), so they count, independently of nova-core's counters, the elements
+/// too (docs/facts/ga102.md §8.1), so they count, independently of nova-core's counters, the elements
 /// GSP-RM consumed and posted. Every boot command and message fits one 4 KiB element (the
 /// largest, GET_GSP_STATIC_INFO's reply, is 1656 bytes of payload), so after a boot
 /// commands == elements consumed and messages == elements posted, modulo the ring size.
@@ -334,7 +334,7 @@ fn queue_counters_agree(text: &str) -> Result<(), String> {
     check(msg_n > 0 && messages % msg_n == msg_w, || {
         format!("{messages} messages counted, GSP-RM's write pointer is {msg_w}: {text}")
     })?;
-    // GSP_INIT_DONE is an event (facts §9.3), and at least one reply came.
+    // GSP_INIT_DONE is an event (docs/facts/ga102.md §9.3), and at least one reply came.
     check(events >= 1 && messages > events, || {
         format!("{events} events among {messages} messages: {text}")
     })

@@ -24,9 +24,9 @@ pub struct ChipProfile {
     pub bar3_size: u64,
     /// Usable VRAM in bytes, as `NV_USABLE_FB_SIZE_IN_MB` reports it (BAR0 0x1183A4, in MiB).
     pub vram_size: u64,
-    /// The HS-ucode revision fuses (`NV_FUSE_OPT_FPF_*_UCODE1_VERSION(i)`, facts §5.3).
+    /// The HS-ucode revision fuses (`NV_FUSE_OPT_FPF_*_UCODE1_VERSION(i)`, docs/facts/ga102.md §5.3).
     pub fuses: UcodeFuses,
-    /// The ELF section of `gsp-570.144.bin` holding this chip's GSP-RM signature (facts §6.6).
+    /// The ELF section of `gsp-570.144.bin` holding this chip's GSP-RM signature (docs/facts/ga102.md §6.6).
     pub gsp_signature_section: &'static str,
     /// The marketing name GSP-RM reports (`GspStaticConfigInfo.gpuNameString`).
     pub gpu_name: &'static str,
@@ -39,8 +39,8 @@ pub struct ChipProfile {
 }
 
 /// The fuse registers that hold the current HS-ucode revision of each engine, one per ucode id
-/// 1..16 (index = ucode id - 1; facts §5.3). The boot ROM model picks the FWSEC signature from
-/// them (facts §5.5).
+/// 1..16 (index = ucode id - 1; docs/facts/ga102.md §5.3). The boot ROM model picks the FWSEC signature from
+/// them (docs/facts/ga102.md §5.5).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UcodeFuses {
     /// `NV_FUSE_OPT_FPF_NVDEC_UCODE1_VERSION(i)`, BAR0 0x824100 + 4i.
@@ -52,12 +52,12 @@ pub struct UcodeFuses {
 }
 
 /// GA102's fuses: all 0 except two that read 1. No board value is in the facts; both are
-/// chosen so that only a driver that applies the fuse rule of facts §5.5 picks the signature
+/// chosen so that only a driver that applies the fuse rule of docs/facts/ga102.md §5.5 picks the signature
 /// the boot ROM accepts:
 /// - the GSP's for ucode id 9 (the VBIOS FWSEC's UcodeId in `nova-firmware`): v = 1 with
 ///   SignatureVersions 0xB selects signature 1 of 3, neither the first nor the last;
 /// - SEC2's for ucode id 3 (Booter load and unload: engine_id 0x1, ucode_id 3, fuse_ver 1,
-///   facts §6.3), `NV_FUSE_OPT_FPF_SEC2_UCODE1_VERSION(2)` at 0x824148: v = 1, index =
+///   docs/facts/ga102.md §6.3), `NV_FUSE_OPT_FPF_SEC2_UCODE1_VERSION(2)` at 0x824148: v = 1, index =
 ///   fuse_ver - v = 0, the first of 2. In every GA10x Booter file signature 1 is all zeros;
 ///   a fuse of 0 would select it ("reg = 0 → last"), and a driver that always takes the last
 ///   signature would load zeros, which the boot ROM model refuses.
@@ -75,25 +75,25 @@ pub const GA102_FUSES: UcodeFuses = {
 
 /// BAR0, the register window: 16 MiB on every chip here (facts sheet §1.3, `NV_XVE_BAR0`).
 pub const BAR0_SIZE: u64 = 16 << 20;
-/// BAR5 (NVIDIA `NV_XVE_BAR3`, I/O space) size: 128 bytes (facts §1.3; OD
+/// BAR5 (NVIDIA `NV_XVE_BAR3`, I/O space) size: 128 bytes (docs/facts/ga102.md §1.3; OD
 /// `ampere/ga100/dev_bus.ref.txt` L29 `NV_IOBAR` 0x7F:0x00).
 pub const BAR5_SIZE: u64 = 128;
 
 /// GA102 as on a GeForce RTX 3090.
 ///
 /// - device 0x2204, subsystem 10de:147d (Founders Edition), revision 0xa1: pci.ids; lspci of an
-///   RTX 3090 (facts §1.1, §1.2).
-/// - class 0x030000 (VGA): `NV_XVE_REV_ID_CLASS_CODE` reset value (facts §1.1).
+///   RTX 3090 (docs/facts/ga102.md §1.1, §1.2).
+/// - class 0x030000 (VGA): `NV_XVE_REV_ID_CLASS_CODE` reset value (docs/facts/ga102.md §1.1).
 /// - BOOT_0 0x172000a1 and BOOT_42 0x172a1000: arithmetic from the open-gpu-doc field layouts
 ///   (architecture 0x17, implementation 2, revision A1); no dump of a 3090 was available (facts
 ///   §2.1 and §13 items 1-2).
-/// - BAR1 256 MiB (`NV_XVE_RESIZE_BAR1_CTRL` reset size), BAR3 32 MiB (facts §1.3).
-/// - VRAM 24 GiB, the RTX 3090's, i.e. `NV_USABLE_FB_SIZE_IN_MB` = 24576 = 0x6000 (facts §3
-///   "VRAM size (GA102)"; the value is arithmetic, facts §13 item 18).
+/// - BAR1 256 MiB (`NV_XVE_RESIZE_BAR1_CTRL` reset size), BAR3 32 MiB (docs/facts/ga102.md §1.3).
+/// - VRAM 24 GiB, the RTX 3090's, i.e. `NV_USABLE_FB_SIZE_IN_MB` = 24576 = 0x6000 (docs/facts/ga102.md §3
+///   "VRAM size (GA102)"; the value is arithmetic, docs/facts/ga102.md §13 item 18).
 /// - HS-ucode fuses: [`GA102_FUSES`] (a model choice).
-/// - GSP-RM signature section `.fwsignature_ga10x` (facts §6.6: the one used for GA102).
+/// - GSP-RM signature section `.fwsignature_ga10x` (docs/facts/ga102.md §6.6: the one used for GA102).
 /// - Names GSP-RM reports: "NVIDIA GeForce RTX 3090" (pci.ids: 0x2204 is "GA102 [GeForce RTX
-///   3090]", facts §1.1, with NVIDIA's vendor prefix: model choice) and "GA102".
+///   3090]", docs/facts/ga102.md §1.1, with NVIDIA's vendor prefix: model choice) and "GA102".
 pub const GA102: ChipProfile = ChipProfile {
     name: "ga102",
     device_id: 0x2204,
@@ -117,8 +117,8 @@ pub const GA102: ChipProfile = ChipProfile {
 /// - device 0x1E04: OG 570.144 `README.md` L200 ("NVIDIA GeForce RTX 2080 Ti | 1E04"; TITAN
 ///   RTX 0x1E02 L199, 2080 Ti 0x1E07 L201).
 /// - BOOT_0 0x162000a1, BOOT_42 0x162a1000: chipset 0x162 = TU102 (nouveau
-///   `engine/device/base.c` L2338-2339, L3340; architecture 0x16 = Turing, facts §2.1) in the
-///   field layouts of facts §2.1, revision A1 as GA102's; arithmetic, not a board dump.
+///   `engine/device/base.c` L2338-2339, L3340; architecture 0x16 = Turing, docs/facts/ga102.md §2.1) in the
+///   field layouts of docs/facts/ga102.md §2.1, revision A1 as GA102's; arithmetic, not a board dump.
 /// - Model choices (no source available here): revision 0xa1, subsystem 10de:0000, BAR sizes
 ///   as GA102, VRAM 11 GiB (the 2080 Ti's capacity), fuses all 0, the GA102 signature section
 ///   name (unused: no firmware is loaded).
@@ -148,7 +148,7 @@ pub const TU102: ChipProfile = ChipProfile {
 ///
 /// - device 0x2684: OG 570.144 `README.md` L864 ("NVIDIA GeForce RTX 4090 | 2684").
 /// - BOOT_0 0x192000a1, BOOT_42 0x192a1000: chipset 0x192 = AD102 (nouveau
-///   `engine/device/base.c` L2703-2704, L3352; architecture 0x19 = Ada, facts §2.1), revision
+///   `engine/device/base.c` L2703-2704, L3352; architecture 0x19 = Ada, docs/facts/ga102.md §2.1), revision
 ///   A1; arithmetic, not a board dump.
 /// - Model choices: revision 0xa1, subsystem 10de:0000, BAR sizes as GA102, VRAM 24 GiB (the
 ///   4090's capacity), fuses all 0; `.fwsignature_ad10x` is the section of `gsp-570.144.bin`
@@ -207,7 +207,7 @@ mod tests {
             (&TU102, 0x162, 0x1e04),
             (&AD102, 0x192, 0x2684),
         ] {
-            // nova-core's rule (facts §2.1): chipset = BOOT_42[29:24] << 4 | BOOT_42[23:20].
+            // nova-core's rule (docs/facts/ga102.md §2.1): chipset = BOOT_42[29:24] << 4 | BOOT_42[23:20].
             assert_eq!(
                 (p.boot42 >> 24 & 0x3f) << 4 | (p.boot42 >> 20 & 0xf),
                 chipset

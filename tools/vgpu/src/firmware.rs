@@ -1,28 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The GSP boot firmware files as the device sees them: what SEC2's boot ROM accepts (Booter) and
 //! what Booter-load compares guest memory against (the RISC-V bootloader, GSP-RM's `.fwimage` and
-//! its signature). These are the device's own readers, written from the fact sheet (facts §6);
+//! its signature). These are the device's own readers, written from the fact sheet (docs/facts/ga102.md §6);
 //! nothing is shared with the driver.
 //!
-//! Files, under `DIR/nvidia/<chip>/gsp/` (facts §6.1): `booter_load-570.144.bin`,
+//! Files, under `DIR/nvidia/<chip>/gsp/` (docs/facts/ga102.md §6.1): `booter_load-570.144.bin`,
 //! `booter_unload-570.144.bin`, `bootloader-570.144.bin`, `gsp-570.144.bin`. `DIR` is
 //! `--firmware-dir` / `VGPU_FIRMWARE_DIR`, by default [`default_dir`].
 //!
 //! Formats (all little-endian):
-//! - `nvfw_bin_hdr` (facts §6.2; nouveau `include/nvfw/fw.h`): six u32 at 0: bin_magic
+//! - `nvfw_bin_hdr` (docs/facts/ga102.md §6.2; nouveau `include/nvfw/fw.h`): six u32 at 0: bin_magic
 //!   (0x10DE), bin_ver, bin_size (not a file length), header_offset, data_offset, data_size.
 //!   The ucode blob is `file[data_offset .. data_offset + data_size]`.
-//! - HS header v2 (facts §6.3; `include/nvfw/hs.h` `nvfw_hs_header_v2`): nine u32 at
+//! - HS header v2 (docs/facts/ga102.md §6.3; `include/nvfw/hs.h` `nvfw_hs_header_v2`): nine u32 at
 //!   header_offset: sig_prod_offset, sig_prod_size, patch_loc, patch_sig, meta_data_offset,
 //!   meta_data_size, num_sig, header_offset, header_size. patch_loc, patch_sig and num_sig are
 //!   *file offsets of a u32* holding the value; meta_data_offset points at three u32 fuse_ver,
 //!   engine_id, ucode_id; header_offset points at the load header.
-//! - HS load header v2 (facts §6.4; `nvfw_hs_load_header_v2`): os_code_offset, os_code_size,
+//! - HS load header v2 (docs/facts/ga102.md §6.4; `nvfw_hs_load_header_v2`): os_code_offset, os_code_size,
 //!   os_data_offset, os_data_size, num_apps, then num_apps entries of four u32 {offset, size,
 //!   data_offset, data_size}. Offsets are relative to the ucode blob.
-//! - `RM_RISCV_UCODE_DESC` (facts §6.5): 21 u32 at the bin header's header_offset; the payload
+//! - `RM_RISCV_UCODE_DESC` (docs/facts/ga102.md §6.5): 21 u32 at the bin header's header_offset; the payload
 //!   is the whole blob.
-//! - `gsp-570.144.bin` (facts §6.6): an ELF64 little-endian relocatable file; only its section
+//! - `gsp-570.144.bin` (docs/facts/ga102.md §6.6): an ELF64 little-endian relocatable file; only its section
 //!   headers are read (the ELF header's e_shoff at 0x28, e_shentsize 0x3A, e_shnum 0x3C,
 //!   e_shstrndx 0x3E; each section header's sh_name at +0, sh_offset +0x18, sh_size +0x20, as
 //!   in Linux `include/uapi/linux/elf.h` `Elf64_Ehdr`/`Elf64_Shdr`) to find `.fwimage` and the
@@ -30,11 +30,11 @@
 //!
 //! My reading of the HS fields where the facts leave a choice:
 //! - Signatures: `num_sig` signatures of `sig_prod_size / num_sig` bytes, which must be 384
-//!   (RSA-3K, facts §5.5), starting at `sig_prod_offset + *patch_sig` ("signature base adjust",
+//!   (RSA-3K, docs/facts/ga102.md §5.5), starting at `sig_prod_offset + *patch_sig` ("signature base adjust",
 //!   0 in the 570.144 files, so either reading gives the same bytes).
 //! - The signature slot is `blob[*patch_loc .. + 384]`; it must lie inside the OS data segment,
 //!   which is where a GA102 loader puts it in DMEM: DMEM offset `*patch_loc - os_data_offset`
-//!   (facts §5.5, §6.3 "PKC DMEM offset 0x10").
+//!   (docs/facts/ga102.md §5.5, §6.3 "PKC DMEM offset 0x10").
 //!
 //! Every reader checks bounds and returns a [`ParseError`] rather than panicking.
 
@@ -42,13 +42,13 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// The GSP-RM release whose files the device reads (facts §6.1).
+/// The GSP-RM release whose files the device reads (docs/facts/ga102.md §6.1).
 pub const GSP_FW_VERSION: &str = "570.144";
-/// Bytes of one HS signature (RSA-3K, facts §5.5).
+/// Bytes of one HS signature (RSA-3K, docs/facts/ga102.md §5.5).
 pub const SIGNATURE_SIZE: usize = 384;
-/// `nvfw_bin_hdr.bin_magic` (facts §6.2).
+/// `nvfw_bin_hdr.bin_magic` (docs/facts/ga102.md §6.2).
 pub const BIN_MAGIC: u32 = 0x10de;
-/// Size of `RM_RISCV_UCODE_DESC` (facts §6.5).
+/// Size of `RM_RISCV_UCODE_DESC` (docs/facts/ga102.md §6.5).
 pub const RISCV_DESC_SIZE: usize = 84;
 
 /// A file that does not have the expected format.
@@ -110,14 +110,14 @@ fn range(start: u64, len: u64, total: usize, what: &str) -> Result<Range<usize>,
     }
 }
 
-/// `nvfw_bin_hdr` (facts §6.2).
+/// `nvfw_bin_hdr` (docs/facts/ga102.md §6.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BinHdr {
     /// bin_magic (0x10DE).
     pub magic: u32,
     /// bin_ver.
     pub version: u32,
-    /// bin_size (rounded; not a file length, facts §6.2).
+    /// bin_size (rounded; not a file length, docs/facts/ga102.md §6.2).
     pub size: u32,
     /// File offset of the next header.
     pub header_offset: u32,
@@ -171,7 +171,7 @@ pub struct HsApp {
 }
 
 /// A Booter file (`booter_load` or `booter_unload`): bin header + HS header v2 + load header v2
-/// (facts §6.2-6.4).
+/// (docs/facts/ga102.md §6.2-6.4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BooterFile {
     /// The ucode blob, `file[data_offset .. + data_size]`, as shipped (signature slot unpatched).
@@ -194,7 +194,7 @@ pub struct BooterFile {
     pub patch_sig: u32,
     /// Metadata: the ucode's fuse version.
     pub fuse_ver: u32,
-    /// Metadata: EngineIdMask (SEC2 = 0x1, facts §5.3).
+    /// Metadata: EngineIdMask (SEC2 = 0x1, docs/facts/ga102.md §5.3).
     pub engine_id: u32,
     /// Metadata: ucode id (1..16; selects the fuse register).
     pub ucode_id: u32,
@@ -299,7 +299,7 @@ impl BooterFile {
         Ok(BooterFile { signatures, ..b })
     }
 
-    /// The blob range a GA102 loader puts in secure IMEM at 0: application 0's code (facts §6.4).
+    /// The blob range a GA102 loader puts in secure IMEM at 0: application 0's code (docs/facts/ga102.md §6.4).
     pub fn imem_range(&self) -> Result<Range<usize>, ParseError> {
         let a = self
             .apps
@@ -313,7 +313,7 @@ impl BooterFile {
         )
     }
 
-    /// The blob range a GA102 loader puts in DMEM at 0: the OS data segment (facts §6.4).
+    /// The blob range a GA102 loader puts in DMEM at 0: the OS data segment (docs/facts/ga102.md §6.4).
     pub fn dmem_range(&self) -> Result<Range<usize>, ParseError> {
         range(
             self.os_data_offset.into(),
@@ -340,19 +340,19 @@ impl BooterFile {
             .unwrap_or(&[])
     }
 
-    /// DMEM offset of the signature slot: `*patch_loc - os_data_offset` (facts §5.5), the value
+    /// DMEM offset of the signature slot: `*patch_loc - os_data_offset` (docs/facts/ga102.md §5.5), the value
     /// for `BROM_PARAADDR(0)`.
     pub fn signature_dmem_offset(&self) -> u32 {
         self.patch_loc.saturating_sub(self.os_data_offset)
     }
 
-    /// The boot vector: application 0's offset (facts §6.4, §7.4 step 10).
+    /// The boot vector: application 0's offset (docs/facts/ga102.md §6.4, §7.4 step 10).
     pub fn boot_vector(&self) -> u32 {
         self.apps.first().map_or(0, |a| a.offset)
     }
 }
 
-/// `RM_RISCV_UCODE_DESC` (facts §6.5), 21 u32.
+/// `RM_RISCV_UCODE_DESC` (docs/facts/ga102.md §6.5), 21 u32.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RiscvUcodeDesc {
     /// version.
@@ -399,7 +399,7 @@ pub struct RiscvUcodeDesc {
     pub signed_as_code: u32,
 }
 
-/// `bootloader-570.144.bin`: bin header, `RM_RISCV_UCODE_DESC`, payload (facts §6.5).
+/// `bootloader-570.144.bin`: bin header, `RM_RISCV_UCODE_DESC`, payload (docs/facts/ga102.md §6.5).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BootloaderFile {
     /// The descriptor.
@@ -562,7 +562,7 @@ impl GspElf {
         })
     }
 
-    /// `.fwimage`: the LIBOS image the radix3 table maps (facts §6.6, §6.7).
+    /// `.fwimage`: the LIBOS image the radix3 table maps (docs/facts/ga102.md §6.6, §6.7).
     pub fn fwimage(&self) -> &[u8] {
         self.file.get(self.fwimage.clone()).unwrap_or(&[])
     }
@@ -696,7 +696,7 @@ mod tests {
     use super::*;
 
     /// A real 570.144 GA102 file (from `VGPU_FIRMWARE_DIR` if set, as the binary would);
-    /// its size must be the fact sheet's (facts §6.1).
+    /// its size must be the fact sheet's (docs/facts/ga102.md §6.1).
     fn real(name: &str) -> Vec<u8> {
         let dir = match std::env::var_os("VGPU_FIRMWARE_DIR") {
             Some(d) if !d.is_empty() => PathBuf::from(d),
@@ -718,7 +718,7 @@ mod tests {
         assert_eq!(
             f.len(),
             want,
-            "{} is not the file of facts §6.1 (damaged?): run `make setup`",
+            "{} is not the file of docs/facts/ga102.md §6.1 (damaged?): run `make setup`",
             p.display()
         );
         f

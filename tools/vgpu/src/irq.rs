@@ -6,7 +6,7 @@
 //! Blocks do not own the eventfds: a block that interrupts the host asserts an [`IrqLine`]
 //! from inside a register access, and the [`crate::server::Device`] delivers it right after
 //! that access returns, after passing it through the CPU interrupt tree
-//! ([`crate::blocks::intr`]): the GSP's interrupt (GSP-RM's SWGEN0 notification, facts §7.4)
+//! ([`crate::blocks::intr`]): the GSP's interrupt (GSP-RM's SWGEN0 notification, docs/facts/ga102.md §7.4)
 //! becomes GPU vector [`crate::blocks::intr::GSP_VECTOR`], and a newly asserted subtree s of the
 //! tree becomes MSI-X vector s (or the MSI / INTx message).
 //!

@@ -6,7 +6,7 @@
 //! QEMU still forwards every configuration write, so the BAR registers here are writable with
 //! the address bits their sizes allow (as on hardware): [`PciConfig::bar_bases`] is the
 //! device's own record of where the guest placed BAR0, BAR1 and BAR3 (GSP-RM compares it with
-//! what the driver reports in `GSP_SET_SYSTEM_INFO`, facts §9.4).
+//! what the driver reports in `GSP_SET_SYSTEM_INFO`, docs/facts/ga102.md §9.4).
 //!
 //! Layout (facts sheet §1.4, from open-gpu-doc `dev_nv_xve3g_fn0.ref.txt` and the lspci of an
 //! RTX 3090): PM at 0x60, MSI at 0x68 (1 vector, 64-bit, not maskable), PCI Express at 0x78,
@@ -83,7 +83,7 @@ impl PciConfig {
         put8(&mut c, 0x34, cap::PM as u8);
         put8(&mut c, 0x3d, 0x01); // interrupt pin INTA
 
-        // BAR address bits: those above the BAR's size (facts §1.3: BAR0 16 MiB, base field
+        // BAR address bits: those above the BAR's size (docs/facts/ga102.md §1.3: BAR0 16 MiB, base field
         // 31:24; BAR1/BAR3 64-bit with their sizes from the profile).
         put32(&mut w, 0x10, bar_mask(BAR0_SIZE));
         put32(&mut w, 0x14, bar_mask(chip.bar1_size));

@@ -1043,7 +1043,7 @@ mod tests {
 
     #[test]
     fn the_falcons_own_their_engine_ranges() {
-        // GSP 0x110000-0x113fff and SEC2 0x840000-0x843fff (facts §5.1) belong to the falcon
+        // GSP 0x110000-0x113fff and SEC2 0x840000-0x843fff (docs/facts/ga102.md §5.1) belong to the falcon
         // blocks and to nothing else.
         let guest = Arc::new(Mutex::new(GuestMemory::new()));
         let t = Arc::new(Tracer::off());

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The engine access port: a **test instrument, not hardware**, in the BAR5 I/O region (NVIDIA
-//! BAR3, 128 bytes; facts §1.3). It lets a driver's tests make a GPU engine access memory
+//! BAR3, 128 bytes; docs/facts/ga102.md §1.3). It lets a driver's tests make a GPU engine access memory
 //! through a GPU virtual address space before channels and the copy engine exist. Off by
 //! default (`--test-port`, `VGPU_TEST_PORT=1`); disabled, BAR5 stays unmodelled (reads 0,
 //! writes ignored). The register map is a contract with the driver's tests:
@@ -13,7 +13,7 @@
 //! | 0x0C / 0x10 | VA_LO / VA_HI | RW | GPU virtual address of the access |
 //! | 0x14 | DATA | RW | value to write, or the value read |
 //! | 0x18 | CMD | WO (reads 0) | 1: read 32 bits at VA into DATA; 2: write DATA (32 bits) at VA; done before the write returns. Other values: nothing, STATUS 0 |
-//! | 0x1C | STATUS | RO | 0 DONE (a command completed, faulted or not), 1 FAULT, 8:4 fault type (`NV_PFAULT_FAULT_TYPE_*`, facts §12.5), 12 SPARSE (the access hit a sparse PTE: read 0 / write dropped, no fault) |
+//! | 0x1C | STATUS | RO | 0 DONE (a command completed, faulted or not), 1 FAULT, 8:4 fault type (`NV_PFAULT_FAULT_TYPE_*`, docs/facts/ga102.md §12.5), 12 SPARSE (the access hit a sparse PTE: read 0 / write dropped, no fault) |
 //! | 0x20 / 0x24 | PA_LO / PA_HI | RO | physical address the VA translated to (0 on fault or sparse) |
 //! | 0x28 | XLATE | RO | 1:0 the page's PTE aperture (0 VRAM, 2 sys coh, 3 sys non-coh), 15:8 log2 of the page size (12, 16, 21, 29); 0 on fault or sparse |
 //!

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The board's video memory (VRAM, "FB"): what page tables, instance blocks and BAR1/PRAMIN
-//! accesses read and write. The chip profile gives its size (24 GiB on GA102, facts §3); the
+//! accesses read and write. The chip profile gives its size (24 GiB on GA102, docs/facts/ga102.md §3); the
 //! model keeps it sparse, in 64 KiB chunks allocated on the first write of non-zero data, so a
 //! fresh board reads 0 everywhere and costs nothing until the guest fills it. Contents survive a
 //! function-level reset (DRAM is not cleared by it) and are lost when the process ends.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The cold-boot orderings of the public GA102 drivers, each driven against the model register
-//! by register as facts §7.5 records it: how the GSP is reset before Booter-load and in the
+//! by register as docs/facts/ga102.md §7.5 records it: how the GSP is reset before Booter-load and in the
 //! sequencer's CORE_RESUME (OpenRM and nouveau select the RISC-V core, nova-core 7.3 leaves
 //! the falcon core selected), and whether SET_SYSTEM_INFO/SET_REGISTRY are queued before
 //! GSP-RM runs (OpenRM, nouveau) or sent after it started (nova-core 7.3, this project's
@@ -15,7 +15,7 @@ use common::*;
 use vgpu::blocks::falcon::booter::ERR_GSP_IN_RESET;
 use vgpu::blocks::falcon::ERR_RTOS_GSP_IN_RESET;
 
-/// A public driver's way of resetting the falcons (facts §7.5).
+/// A public driver's way of resetting the falcons (docs/facts/ga102.md §7.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Driver {
     /// NVIDIA's open-gpu-kernel-modules 570.144.
@@ -28,7 +28,7 @@ enum Driver {
     ThisProject,
 }
 
-/// Where the driver puts SET_SYSTEM_INFO and SET_REGISTRY (facts §7.5).
+/// Where the driver puts SET_SYSTEM_INFO and SET_REGISTRY (docs/facts/ga102.md §7.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum InitRpcs {
     /// Queued (doorbell after each) before FWSEC, the GSP reset and Booter.
@@ -78,7 +78,7 @@ fn libos_mailboxes(g: &mut Gpu) {
     g.wr(GSP + MAILBOX1, (LIBOS_GPA >> 32) as u32);
 }
 
-// OpenRM 570.144 (facts §7.5).
+// OpenRM 570.144 (docs/facts/ga102.md §7.5).
 
 /// `kgspResetHw_TU102` / `ksec2ResetHw_TU102`: RESET by read-modify-write, 10 reads, cleared,
 /// 10 reads.
@@ -138,7 +138,7 @@ fn openrm_core(g: &mut Gpu, op: u32) -> Result<(), String> {
     Ok(())
 }
 
-// nouveau, Linux 7.3 (facts §7.5).
+// nouveau, Linux 7.3 (docs/facts/ga102.md §7.5).
 
 /// `gp102_flcn_reset_eng` with the GA102 prep and scrub wait (which rewrites MAILBOX0).
 fn nouveau_reset_eng(g: &mut Gpu, base: u32) {
@@ -201,7 +201,7 @@ fn nouveau_core(g: &mut Gpu, op: u32) -> Result<(), String> {
     Ok(())
 }
 
-// nova-core, Linux 7.3 (facts §7.5).
+// nova-core, Linux 7.3 (docs/facts/ga102.md §7.5).
 
 /// `Falcon::reset`: engine reset, falcon core selected, scrub wait, RM = BOOT_0.
 fn nova73_reset(g: &mut Gpu, base: u32) {
@@ -452,7 +452,7 @@ fn init_rpcs_sent_after_gsp_rm_starts() {
 
 #[test]
 fn init_rpcs_never_sent_no_init_done() {
-    // GSP-RM cannot finish its init without SET_SYSTEM_INFO (facts §7.5): a driver that waits
+    // GSP-RM cannot finish its init without SET_SYSTEM_INFO (docs/facts/ga102.md §7.5): a driver that waits
     // for the sequencer or GSP_INIT_DONE first waits forever; other commands are refused.
     let (mut g, mut rm, mb) = boot_until_booter(Driver::ThisProject, InitRpcs::AfterStart, None);
     assert_eq!(mb, Some(0), "{}", g.trace());

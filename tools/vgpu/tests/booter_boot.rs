@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! End to end: a host-side "driver" boots GSP-RM on the vGPU the way facts §7.4 describes it
+//! End to end: a host-side "driver" boots GSP-RM on the vGPU the way docs/facts/ga102.md §7.4 describes it
 //! (the boot sequence is in `common/boot.rs`) — FWSEC-FRTS on the GSP, the GSP reset into
 //! RISC-V with the LIBOS-argument address in its mailboxes, then the signed booter_load
 //! DMA-loaded onto SEC2 with the `GspFwWprMeta` address in SEC2's mailboxes — from the real

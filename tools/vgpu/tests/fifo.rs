@@ -2,7 +2,7 @@
 //! End to end: GPFIFO channels on a booted GSP-RM, driven through the real paths — RPCs for
 //! the VA space, page directory, channel, copy object, BIND / SCHEDULE / work-submit token and
 //! FREE; BAR0 for the usermode doorbell and timer; VRAM for page tables, ring, push buffers
-//! and USERD; eventfds for MSI-X (facts §10, §11).
+//! and USERD; eventfds for MSI-X (docs/facts/ga102.md §10, §11).
 
 mod common;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! End to end: a host-side "driver" runs FWSEC-FRTS on the vGPU through the vfio-user backend,
-//! register by register, the way facts §5.4 and §7.4 steps 1-8 describe it, with the ucode
+//! register by register, the way docs/facts/ga102.md §5.4 and §7.4 steps 1-8 describe it, with the ucode
 //! DMA-loaded from a memfd that stands for guest RAM. Then one test per failure.
 
 mod common;
@@ -37,7 +37,7 @@ fn fwsec_frts_carves_wpr2() {
     );
     assert!(t.contains("NV_PFALCON2_FALCON_BROM_PARAADDR(0)"), "{t}");
 
-    // WPR2 survives an FLR, as the driver's "already set" check expects (facts §7.4 step 6).
+    // WPR2 survives an FLR, as the driver's "already set" check expects (docs/facts/ga102.md §7.4 step 6).
     g.dev
         .region_write(VFIO_PCI_CONFIG_REGION_INDEX, 0x78 + 9, &[0x80])
         .unwrap();

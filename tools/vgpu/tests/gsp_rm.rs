@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! End to end: GSP-RM r570.144 on the vGPU, driven the way facts §7.3-§10 describe it by the
+//! End to end: GSP-RM r570.144 on the vGPU, driven the way docs/facts/ga102.md §7.3-§10 describe it by the
 //! test-side client of `common/rm.rs`, after a real boot through booter_load (`common/boot.rs`,
 //! real firmware files: run `make setup`).
 
@@ -40,7 +40,7 @@ fn init_handshake_with_interrupts_and_timing() {
     g.enable_gsp_intr();
     let si = g.system_info();
     rm.send(&mut g, GSP_SET_SYSTEM_INFO, &si);
-    // An asynchronous RPC: no reply, no notification (facts §7.4 step 14).
+    // An asynchronous RPC: no reply, no notification (docs/facts/ga102.md §7.4 step 14).
     assert_eq!(g.rd(GSP + IRQSTAT) & 0x40, 0, "SWGEN0");
     assert!(rm.recv(&g).is_none());
     rm.send(&mut g, SET_REGISTRY, &default_registry());
@@ -327,7 +327,7 @@ fn kernel_interrupt_table_names_the_gsp_vector() {
 
 #[test]
 fn commands_queued_before_gsp_rm_runs() {
-    // nouveau queues SET_SYSTEM_INFO and SET_REGISTRY before the GSP runs (facts §7.4 step 5).
+    // nouveau queues SET_SYSTEM_INFO and SET_REGISTRY before the GSP runs (docs/facts/ga102.md §7.4 step 5).
     let (mut g, mut rm) = boot_rm_with(rm_options(), |g, rm| {
         let si = g.system_info();
         rm.put(g, GSP_SET_SYSTEM_INFO, &si, Flaw::None);
@@ -353,7 +353,7 @@ fn static_info() {
     assert_eq!(m.result, 0);
     let p = &m.payload;
     assert_eq!(p.len(), 1656, "sizeof(GspStaticConfigInfo)");
-    // The driver's own FB layout (facts §7.2).
+    // The driver's own FB layout (docs/facts/ga102.md §7.2).
     let l = g.layout(files());
     let vram = 24u64 << 30;
     assert_eq!(l.fb_end, vram);
@@ -421,7 +421,7 @@ fn free(g: &mut Gpu, rm: &mut Rm, c: u32, parent: u32, h: u32) -> u32 {
     m.result
 }
 
-/// `NV_CHANNEL_ALLOC_PARAMS` (facts §10.2) for a channel on `engine` in `va`.
+/// `NV_CHANNEL_ALLOC_PARAMS` (docs/facts/ga102.md §10.2) for a channel on `engine` in `va`.
 fn channel_params(va: u32, engine: u32, chid: Option<u32>) -> Vec<u8> {
     let mut p = vec![0u8; 368];
     set64(&mut p, 8, 0x1_0000_0000);
@@ -547,7 +547,7 @@ fn rm_object_tree() {
         "no such VA space"
     );
 
-    // Controls on the channels (facts §10.2, §10.3).
+    // Controls on the channels (docs/facts/ga102.md §10.2, §10.3).
     assert_eq!(
         control(g, rm, cl, gr, 0xa06f_0104, &words(&[1])).0,
         0,
@@ -772,7 +772,7 @@ fn unloading_guest_driver_sets_mailbox_bit_31() {
     assert_eq!(m.result, 0);
     assert!(
         g.poll(GSP + MAILBOX0, 10, |v| v & 1 << 31 != 0).is_some(),
-        "facts §7.4 unload step 2\n{}",
+        "docs/facts/ga102.md §7.4 unload step 2\n{}",
         g.trace()
     );
     // GSP-RM answers nothing more.

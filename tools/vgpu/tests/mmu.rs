@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! End to end: VRAM through PRAMIN, BAR1 through the page tables, TLB invalidation, driven
-//! through the device's vfio-user region handlers the way a driver would (facts §1.3, §9.6,
-//! §12; the page-table layout from facts §12.1-12.2, written by this test with its own few
+//! through the device's vfio-user region handlers the way a driver would (docs/facts/ga102.md §1.3, §9.6,
+//! §12; the page-table layout from docs/facts/ga102.md §12.1-12.2, written by this test with its own few
 //! lines). The GSP-RM tests boot through booter_load with the real firmware files.
 
 mod common;
@@ -45,7 +45,7 @@ fn vram_rd32(g: &mut Gpu, addr: u64) -> u32 {
     g.rd(PRAMIN + (addr & 0xf_ffff) as u32)
 }
 
-// Version-2 entries (facts §12.2).
+// Version-2 entries (docs/facts/ga102.md §12.2).
 fn pde_vid(table: u64) -> u64 {
     (1 << 1) | ((table >> 12) << 8)
 }
@@ -109,7 +109,7 @@ fn bar1_through_gsp_rm_page_directory() {
     // Remap without invalidating: the GPU keeps the old translation.
     vram_wr64(&mut g, pt + 8, pte_vid(page2));
     assert_eq!(bar1_rd(&mut g, 0x1040), 0xabcd, "stale TLB");
-    // nouveau's invalidate (facts §12.4): PDB >> 8, UPPER 0, ALL_VA | HUB_ONLY | ALL_PDB.
+    // nouveau's invalidate (docs/facts/ga102.md §12.4): PDB >> 8, UPPER 0, ALL_VA | HUB_ONLY | ALL_PDB.
     g.wr(INVALIDATE_PDB, (pd3 >> 8) as u32);
     g.wr(INVALIDATE_UPPER_PDB, 0);
     g.wr(INVALIDATE, 0x8000_0007);
@@ -125,7 +125,7 @@ fn bar1_faults_in_the_fault_registers() {
     let inst = u64::from(block & 0x0fff_ffff) << 12;
     // GSP-RM's PD3 is empty: a PDE fault, reads 0.
     assert_eq!(bar1_rd(&mut g, 0x0abc_d123), 0);
-    // Decoded the way nouveau's tu102 fault handler reads the registers (facts §12.5).
+    // Decoded the way nouveau's tu102 fault handler reads the registers (docs/facts/ga102.md §12.5).
     let addr = (u64::from(g.rd(FAULT_ADDR_HI)) << 32) | u64::from(g.rd(FAULT_ADDR_LO));
     let info0 = g.rd(FAULT_INST_LO);
     let inst_read = (u64::from(g.rd(FAULT_INST_HI)) << 32) | u64::from(info0 & 0xffff_f000);

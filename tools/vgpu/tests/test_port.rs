@@ -5,7 +5,7 @@
 //! the hub TLB and its invalidation, read-only pages, sparse entries, the fault snapshot
 //! registers, the non-replayable fault buffer, and GSP-RM's MMU_FAULT_QUEUED event. Page
 //! tables and instance blocks are written by this test with its own few lines from facts
-//! §12.1-§12.3; fault entries are decoded from facts §12.5.
+//! §12.1-§12.3; fault entries are decoded from docs/facts/ga102.md §12.5.
 
 mod common;
 
@@ -31,7 +31,7 @@ const DONE: u32 = 1;
 const FAULT: u32 = 2;
 const SPARSE: u32 = 1 << 12;
 
-// BAR0 (facts §12.4, §12.5).
+// BAR0 (docs/facts/ga102.md §12.4, §12.5).
 const BAR0_WINDOW: u32 = 0x1700;
 const PRAMIN: u32 = 0x70_0000;
 const INVALIDATE_PDB: u32 = 0xb8_30a0;
@@ -49,7 +49,7 @@ const FAULT_INST_HI: u32 = 0xb8_308c;
 const FAULT_INFO: u32 = 0xb8_3090;
 const FAULT_STATUS: u32 = 0xb8_3094;
 
-// Fault types (facts §12.5).
+// Fault types (docs/facts/ga102.md §12.5).
 const PDE: u32 = 0;
 const PTE: u32 = 2;
 const VA_LIMIT: u32 = 3;
@@ -135,7 +135,7 @@ fn mem_rd32(g: &mut Gpu, ap: u64, addr: u64) -> u32 {
     }
 }
 
-// Version-2 entries (facts §12.2).
+// Version-2 entries (docs/facts/ga102.md §12.2).
 /// A PDE for a table in `ap` (PTE-style aperture code; the PDE field is one more for VRAM).
 fn pde(ap: u64, table: u64) -> u64 {
     let field = if ap == VID { 1 } else { ap };
@@ -148,7 +148,7 @@ const PTE_RO: u64 = 1 << 6;
 const PTE_SPARSE: u64 = 1 << 3;
 
 /// Writes an instance block at `inst` (in `ap`) whose PAGE_DIR_BASE is `pd3` in `pd_ap`,
-/// version 2, 64 KiB big pages (facts §12.3).
+/// version 2, 64 KiB big pages (docs/facts/ga102.md §12.3).
 fn inst_block(g: &mut Gpu, ap: u64, inst: u64, pd_ap: u64, pd3: u64) {
     let w128 = pd_ap | (1 << 10) | (1 << 11) | (pd3 & 0xffff_f000);
     mem_wr64(g, ap, inst + 512, w128 | ((pd3 >> 32) << 32));
@@ -318,7 +318,7 @@ fn read_only_page_faults_a_write_and_latches_the_registers() {
     assert_eq!(write(&mut g, 0x1010, 0x8888), fault(RO));
     assert_eq!((pa(&mut g), io_rd(&mut g, XLATE)), (0, 0));
     assert_eq!(mem_rd32(&mut g, VID, 0x80_0010), 0x7777, "nothing written");
-    // The snapshot (facts §12.5; decoded as nouveau's tu102 handler reads it).
+    // The snapshot (docs/facts/ga102.md §12.5; decoded as nouveau's tu102 handler reads it).
     assert_eq!(g.rd(FAULT_ADDR_LO), 0x1000);
     assert_eq!(g.rd(FAULT_ADDR_HI), 0);
     assert_eq!(

@@ -15,16 +15,16 @@
 use crate::Mapping;
 use nova_uapi::DrmNovaExecPush;
 
-/// Subchannel this crate binds the copy class to (any of the 8 works, facts §13 #14).
+/// Subchannel this crate binds the copy class to (any of the 8 works, docs/facts/ga102.md §13 #14).
 pub const SUBC_COPY: u32 = 4;
 /// Subchannel this crate binds the 2D class to.
 pub const SUBC_2D: u32 = 3;
-/// Subchannel host methods are sent on (host methods work on any subchannel, facts §11.2).
+/// Subchannel host methods are sent on (host methods work on any subchannel, docs/facts/ga102.md §11.2).
 pub const SUBC_HOST: u32 = 0;
-/// Number of subchannels (`NVC56F_NUMBER_OF_SUBCHANNELS`, facts §11.2).
+/// Number of subchannels (`NVC56F_NUMBER_OF_SUBCHANNELS`, docs/facts/ga102.md §11.2).
 pub const SUBCHANNELS: u32 = 8;
 
-/// Method header encodings, facts §11.2 (`clc56f.h` L287–361).
+/// Method header encodings, docs/facts/ga102.md §11.2 (`clc56f.h` L287–361).
 pub mod header {
     /// SEC_OP (31:29) INC_METHOD: each data word goes to the next method.
     pub const SEC_OP_INC: u32 = 1;
@@ -70,7 +70,7 @@ pub mod header {
     }
 }
 
-/// Host methods of AMPERE_CHANNEL_GPFIFO_A (0xC56F), facts §11.3 (`clc56f.h` L67–262).
+/// Host methods of AMPERE_CHANNEL_GPFIFO_A (0xC56F), docs/facts/ga102.md §11.3 (`clc56f.h` L67–262).
 pub mod host {
     /// SET_OBJECT: NVCLASS 15:0, ENGINE 20:16.
     pub const SET_OBJECT: u32 = 0x0000;
@@ -110,7 +110,7 @@ pub mod host {
     pub const SEM_VA_BITS: u32 = 40;
 }
 
-/// AMPERE_DMA_COPY_B (0xC7B5), facts §11.4 (`clc7b5.h` L33–239).
+/// AMPERE_DMA_COPY_B (0xC7B5), docs/facts/ga102.md §11.4 (`clc7b5.h` L33–239).
 pub mod ce {
     /// The class number.
     pub const CLASS: u32 = 0xc7b5;
@@ -161,8 +161,8 @@ pub mod ce {
     pub const REMAP_NUM_SRC_ONE: u32 = 0 << 20;
     /// SET_REMAP_COMPONENTS NUM_DST_COMPONENTS (25:24) ONE (0).
     pub const REMAP_NUM_DST_ONE: u32 = 0 << 24;
-    /// The constant-fill remap: every 4-byte destination element is CONST_A (facts §11.4's
-    /// recipe, derived from the field definitions; facts §13 #13).
+    /// The constant-fill remap: every 4-byte destination element is CONST_A (docs/facts/ga102.md §11.4's
+    /// recipe, derived from the field definitions; docs/facts/ga102.md §13 #13).
     pub const REMAP_FILL_CONST_A: u32 =
         REMAP_DST_X_CONST_A | REMAP_COMPONENT_SIZE_FOUR | REMAP_NUM_SRC_ONE | REMAP_NUM_DST_ONE;
     /// The copy launch: non-pipelined, flushed, pitch-linear source and destination, virtual.
@@ -173,7 +173,7 @@ pub mod ce {
         | LAUNCH_VIRTUAL;
 }
 
-/// FERMI_TWOD_A (0x902D), facts §11.5 (`cl902d.h` L231–1017).
+/// FERMI_TWOD_A (0x902D), docs/facts/ga102.md §11.5 (`cl902d.h` L231–1017).
 pub mod twod {
     /// The class number.
     pub const CLASS: u32 = 0x902d;
@@ -195,7 +195,7 @@ pub mod twod {
     /// RENDER_SOLID_PRIM_POINT_SET_X(0); Y(0) at +4, X(1) at +8, Y(1) at +0xC.
     pub const RENDER_SOLID_PRIM_POINT_SET_X0: u32 = 0x0600;
     /// SET_PIXELS_FROM_MEMORY_DST_X0: the first of 12 consecutive blit methods ending with
-    /// PIXELS_FROM_MEMORY_SRC_Y0_INT (0x08DC), the one written last (facts §11.5, §13 #12).
+    /// PIXELS_FROM_MEMORY_SRC_Y0_INT (0x08DC), the one written last (docs/facts/ga102.md §11.5, §13 #12).
     pub const SET_PIXELS_FROM_MEMORY_DST_X0: u32 = 0x08b0;
     /// PIXELS_FROM_MEMORY_SRC_Y0_INT.
     pub const PIXELS_FROM_MEMORY_SRC_Y0_INT: u32 = 0x08dc;
@@ -311,7 +311,7 @@ impl Push {
         self.raw(data)
     }
 
-    /// A header word of 0: a NOP (facts §11.2).
+    /// A header word of 0: a NOP (docs/facts/ga102.md §11.2).
     pub fn nop(&mut self) -> &mut Self {
         self.raw(&[0])
     }
@@ -429,7 +429,7 @@ impl Push {
     }
 
     /// CE constant fill: `lines` lines of `width` bytes (a multiple of 4) at `dst`, rows
-    /// `pitch` apart, every 32-bit word `value` (REMAP with CONST_A, facts §11.4).
+    /// `pitch` apart, every 32-bit word `value` (REMAP with CONST_A, docs/facts/ga102.md §11.4).
     pub fn ce_fill_2d(
         &mut self,
         dst: u64,

@@ -192,7 +192,7 @@ impl<'a, E: Engine> Falcon<'a, E, Idle> {
     }
 
     /// Resets the engine into its falcon core with scrubbed memories and `boot0` in the RM
-    /// register (facts §5.4, GA102).
+    /// register (docs/facts/ga102.md §5.4, GA102).
     pub(crate) fn reset(self, boot0: u32) -> Result<Falcon<'a, E, Ready>> {
         let bar = self.bar;
         // The engine may never report reset-ready; hardware tolerates resetting anyway.
@@ -226,7 +226,7 @@ impl<'a, E: Engine> Falcon<'a, E, Idle> {
     }
 
     /// Resets the engine into its RISC-V core (BCR_CTRL = VALID | CORE_SELECT RISC-V | BRFETCH,
-    /// facts §5.4 "Reset into RISC-V") and leaves the two boot arguments in its mailboxes.
+    /// docs/facts/ga102.md §5.4 "Reset into RISC-V") and leaves the two boot arguments in its mailboxes.
     pub(crate) fn reset_into_riscv(
         self,
         mailbox0: u32,
@@ -279,11 +279,11 @@ impl<'a, E: Engine> Falcon<'a, E, Idle> {
     }
 }
 
-/// The core commands of GSP-RM's CPU sequencer (facts §9.5): they act on an engine whose
+/// The core commands of GSP-RM's CPU sequencer (docs/facts/ga102.md §9.5): they act on an engine whose
 /// state GSP-RM, not this driver, knows, so they keep it [`Idle`].
 impl<'a, E: Engine> Falcon<'a, E, Idle> {
     /// CORE_RESET: reset into the falcon core, then DMA without a context (FBIF_CTL
-    /// ALLOW_PHYS_NO_CTX, DMACTL 0; facts §9.5, OG 570.144 `kernel_gsp.c`
+    /// ALLOW_PHYS_NO_CTX, DMACTL 0; docs/facts/ga102.md §9.5, OG 570.144 `kernel_gsp.c`
     /// `kgspExecuteSequencerBuffer_IMPL`: reset and `kflcnDisableCtxReq`).
     pub(crate) fn sequencer_reset(self, boot0: u32) -> Result<Self> {
         let r = self.reset(boot0)?;
@@ -299,7 +299,7 @@ impl<'a, E: Engine> Falcon<'a, E, Idle> {
     }
 
     /// CORE_START (and the SEC2 start of CORE_RESUME): STARTCPU through CPUCTL_ALIAS when
-    /// ALIAS_EN is set, else through CPUCTL (facts §9.5).
+    /// ALIAS_EN is set, else through CPUCTL (docs/facts/ga102.md §9.5).
     pub(crate) fn start_cpu(&self) {
         let bar = self.bar;
         if bar.read(NV_PFALCON_FALCON_CPUCTL::of::<E>()).alias_en() {
@@ -315,7 +315,7 @@ impl<'a, E: Engine> Falcon<'a, E, Idle> {
         }
     }
 
-    /// CORE_WAIT_FOR_HALT: CPUCTL.HALTED within [`RUN_TIMEOUT`] (2 s, facts §9.5).
+    /// CORE_WAIT_FOR_HALT: CPUCTL.HALTED within [`RUN_TIMEOUT`] (2 s, docs/facts/ga102.md §9.5).
     pub(crate) fn wait_halted(&self) -> Result {
         let bar = self.bar;
         self.poll(
@@ -388,7 +388,7 @@ impl<'a, E: Engine> Falcon<'a, E, Ready> {
             NV_PFALCON2_FALCON_BROM_CURR_UCODE_ID::of::<E>(),
             NV_PFALCON2_FALCON_BROM_CURR_UCODE_ID::zeroed().with_ucode_id(b.ucode_id),
         );
-        // RSA-3K signatures (facts §5.4 step 5).
+        // RSA-3K signatures (docs/facts/ga102.md §5.4 step 5).
         bar.write(
             NV_PFALCON2_FALCON_MOD_SEL::of::<E>(),
             NV_PFALCON2_FALCON_MOD_SEL::zeroed().with_const_algo::<1>(),
@@ -489,7 +489,7 @@ impl<'a, E: Engine> Falcon<'a, E, Loaded> {
 
 impl<'a, E: Engine> Falcon<'a, E, RiscvReady> {
     /// After Booter started GSP-RM: tells it the bootloader's application version (the OS
-    /// register, facts §7.4 step 12) and waits for the RISC-V core to be active (step 13).
+    /// register, docs/facts/ga102.md §7.4 step 12) and waits for the RISC-V core to be active (step 13).
     pub(crate) fn wait_active(self, app_version: u32) -> Result<Self> {
         let bar = self.bar;
         bar.write(

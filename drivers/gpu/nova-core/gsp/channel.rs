@@ -88,7 +88,7 @@ pub(crate) struct GspChannel {
     pub(crate) stats: QueueStats,
 }
 
-/// Names of the log buffers, in [`GspChannel::logs`] order (the LIBOS region ids, facts §7.3).
+/// Names of the log buffers, in [`GspChannel::logs`] order (the LIBOS region ids, docs/facts/ga102.md §7.3).
 pub(crate) const LOG_NAMES: [&CStr; 3] = [c"loginit", c"logintr", c"logrm"];
 
 impl GspChannel {
@@ -206,7 +206,7 @@ impl GspChannel {
         )
     }
 
-    /// Runs control `cmd` on RM object `object` (`GSP_RM_CONTROL`, facts §9.3): `params` goes
+    /// Runs control `cmd` on RM object `object` (`GSP_RM_CONTROL`, docs/facts/ga102.md §9.3): `params` goes
     /// out and is overwritten with what GSP-RM returns (same size).
     pub(crate) fn rm_control(
         &self,
@@ -243,7 +243,7 @@ impl GspChannel {
         core::mem::take(&mut self.state.lock().rc)
     }
 
-    /// Frees RM object `object` (`FREE`, facts §9.3).
+    /// Frees RM object `object` (`FREE`, docs/facts/ga102.md §9.3).
     pub(crate) fn rm_free(&self, bar: &Bar0<'_>, client: u32, parent: u32, object: u32) -> Result {
         let r = self.rpc(bar, function::FREE, &rpc::rm_free(client, parent, object))?;
         self.check_status(
@@ -290,7 +290,7 @@ impl kernel::debugfs::Writer for QueueReport {
         let c = &self.0;
         let s = &c.stats;
         // The command queue's read pointer is kept by GSP-RM in the status queue's rx header,
-        // and the other way round (facts §8.1).
+        // and the other way round (docs/facts/ga102.md §8.1).
         writeln!(
             f,
             "cmdq: cpu_write {} gsp_read {} entries {}",

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The GSP-RM side of a GPFIFO channel: allocation parameters and control payloads of the
-//! render path's RM objects (facts §10), and the `RC_TRIGGERED` event GSP-RM sends when it
+//! render path's RM objects (docs/facts/ga102.md §10), and the `RC_TRIGGERED` event GSP-RM sends when it
 //! stops a channel. Pure byte layouts; `crate::gpfifo` issues them.
 //!
-//! Objects of one channel, all under nova-core's RM device (facts §10.1):
+//! Objects of one channel, all under nova-core's RM device (docs/facts/ga102.md §10.1):
 //! 1. `FERMI_VASPACE_A` (0x90F1), externally owned: the page tables are ours.
 //! 2. `NV0080_CTRL_CMD_DMA_SET_PAGE_DIRECTORY` on the device points it at our root table.
 //! 3. `AMPERE_CHANNEL_GPFIFO_A` (0xC56F) with our instance block, USERD and method buffer;
@@ -14,7 +14,7 @@
 
 use super::rpc::{get32, put32, put64};
 
-/// Classes (facts §10.1).
+/// Classes (docs/facts/ga102.md §10.1).
 pub mod class {
     /// `FERMI_VASPACE_A`.
     pub const FERMI_VASPACE_A: u32 = 0x90f1;
@@ -22,7 +22,7 @@ pub mod class {
     pub const AMPERE_CHANNEL_GPFIFO_A: u32 = 0xc56f;
 }
 
-/// Control commands (facts §10.2).
+/// Control commands (docs/facts/ga102.md §10.2).
 pub mod ctrl {
     /// `NV0080_CTRL_CMD_DMA_SET_PAGE_DIRECTORY` (on the device).
     pub const NV0080_DMA_SET_PAGE_DIRECTORY: u32 = 0x0080_1813;
@@ -36,14 +36,14 @@ pub mod ctrl {
     pub const NV2080_CE_GET_FAULT_METHOD_BUFFER_SIZE: u32 = 0x2080_2a08;
 }
 
-/// `NV2080_ENGINE_TYPE_GRAPHICS` (facts §10.2).
+/// `NV2080_ENGINE_TYPE_GRAPHICS` (docs/facts/ga102.md §10.2).
 pub const ENGINE_GRAPHICS: u32 = 1;
-/// `NV2080_ENGINE_TYPE_COPY0` (COPY(n) = 9 + n, facts §10.2).
+/// `NV2080_ENGINE_TYPE_COPY0` (COPY(n) = 9 + n, docs/facts/ga102.md §10.2).
 pub const ENGINE_COPY0: u32 = 9;
 
-/// Size of `NV_VASPACE_ALLOCATION_PARAMETERS` (facts §10.2).
+/// Size of `NV_VASPACE_ALLOCATION_PARAMETERS` (docs/facts/ga102.md §10.2).
 pub const VASPACE_PARAMS: usize = 48;
-/// `NV_VASPACE_ALLOCATION_FLAGS_IS_EXTERNALLY_OWNED` (flags bit 3, facts §10.2).
+/// `NV_VASPACE_ALLOCATION_FLAGS_IS_EXTERNALLY_OWNED` (flags bit 3, docs/facts/ga102.md §10.2).
 pub const VASPACE_EXTERNALLY_OWNED: u32 = 1 << 3;
 
 /// `NV_VASPACE_ALLOCATION_PARAMETERS` for a new GPU VA space (index `GPU_NEW` = 0) whose page
@@ -85,11 +85,11 @@ pub fn set_page_directory_params(
     b
 }
 
-/// Size of `NV_CHANNEL_ALLOC_PARAMS` (facts §10.2, OG:abi L1756-1783).
+/// Size of `NV_CHANNEL_ALLOC_PARAMS` (docs/facts/ga102.md §10.2, OG:abi L1756-1783).
 pub const CHANNEL_PARAMS: usize = 368;
 
 /// Where a memory block of a channel lives (`NV_MEMORY_DESC_PARAMS`: base u64, size u64,
-/// addressSpace u32 (1 SYSMEM, 2 FBMEM), cacheAttrib u32 (0 cached, 1 uncached), facts §10.2).
+/// addressSpace u32 (1 SYSMEM, 2 FBMEM), cacheAttrib u32 (0 cached, 1 uncached), docs/facts/ga102.md §10.2).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemDesc {
     /// Address (DMA address for system memory).
@@ -140,7 +140,7 @@ pub struct ChannelAlloc {
     pub mthdbuf: MemDesc,
 }
 
-/// `NV_CHANNEL_ALLOC_PARAMS` (field offsets facts §10.2): flags 0 (a physical channel whose id
+/// `NV_CHANNEL_ALLOC_PARAMS` (field offsets docs/facts/ga102.md §10.2): flags 0 (a physical channel whose id
 /// GSP-RM picks), internalFlags 0 (user privilege, no error notifiers), RAMFC at the start of
 /// the instance block (0x200 bytes).
 pub fn channel_params(a: &ChannelAlloc) -> [u8; CHANNEL_PARAMS] {
@@ -240,7 +240,7 @@ pub fn intr_vectors(p: &[u8], idx: u16, max_vector: u32) -> Option<IntrVectors> 
     })
 }
 
-/// Channel id of a work-submit token ((runlist << 16) | chid, facts §10.3).
+/// Channel id of a work-submit token ((runlist << 16) | chid, docs/facts/ga102.md §10.3).
 pub fn token_chid(token: u32) -> u32 {
     token & 0xfff
 }

@@ -54,7 +54,7 @@ pub fn write_regions(page: &mut [u8], regions: &[Region]) -> bool {
     true
 }
 
-/// Message-queue placement inside the shared area (facts §8.1 defaults).
+/// Message-queue placement inside the shared area (docs/facts/ga102.md §8.1 defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueueArgs {
     /// Bus address of the shared area (its first page is the PTE page).

@@ -120,7 +120,7 @@ pub(crate) struct GspMemory {
     pub(crate) fw_version: u64,
 }
 
-/// How long GSP-RM may take to suspend after `UNLOADING_GUEST_DRIVER` (facts §7.4 unload 2).
+/// How long GSP-RM may take to suspend after `UNLOADING_GUEST_DRIVER` (docs/facts/ga102.md §7.4 unload 2).
 pub(crate) const UNLOAD_TIMEOUT: Delta = Delta::from_millis(5000);
 
 impl GspMemory {
@@ -156,25 +156,25 @@ impl GspMemory {
     }
 }
 
-/// Default and upper bound of a REG_POLL's timeout (facts §9.5: 0 means 4 s); a larger value
+/// Default and upper bound of a REG_POLL's timeout (docs/facts/ga102.md §9.5: 0 means 4 s); a larger value
 /// GSP-RM gives is cut to it, so a bad buffer cannot stall the probe longer.
 const SEQ_POLL_MAX_US: u32 = 4_000_000;
 /// Upper bound of a DELAY_US (same reason).
 const SEQ_DELAY_MAX_US: u32 = 4_000_000;
-/// How long CORE_RESUME waits for SEC2-RTOS's handoff bit (facts §9.5; nouveau and OpenRM
+/// How long CORE_RESUME waits for SEC2-RTOS's handoff bit (docs/facts/ga102.md §9.5; nouveau and OpenRM
 /// wait 2 s).
 const SEQ_HANDOFF_TIMEOUT: Delta = Delta::from_millis(2000);
 
 /// What the sequencer's CORE_RESUME needs from the boot.
 struct ResumeArgs {
     boot0: u32,
-    /// Bus address of the LIBOS arguments (GSP MAILBOX0/1, facts §7.3).
+    /// Bus address of the LIBOS arguments (GSP MAILBOX0/1, docs/facts/ga102.md §7.3).
     libos: u64,
-    /// The bootloader's appVersion (GSP OS register, facts §7.4 step 12).
+    /// The bootloader's appVersion (GSP OS register, docs/facts/ga102.md §7.4 step 12).
     app_version: u32,
 }
 
-/// Runs the CPU sequencer buffer GSP-RM sent (facts §7.4 step 15, §9.5). The whole buffer is
+/// Runs the CPU sequencer buffer GSP-RM sent (docs/facts/ga102.md §7.4 step 15, §9.5). The whole buffer is
 /// parsed first ([`sequencer::parse`]): a bad one runs nothing. Every failure is logged naming
 /// the opcode and where it is.
 fn run_sequencer(dev: &device::Device, bar: &Bar0<'_>, payload: &[u8], r: &ResumeArgs) -> Result {
@@ -275,7 +275,7 @@ fn run_step(
     }
 }
 
-/// CORE_RESUME on GA102 (facts §9.5; OG 570.144 `kernel_gsp_ga102.c`
+/// CORE_RESUME on GA102 (docs/facts/ga102.md §9.5; OG 570.144 `kernel_gsp_ga102.c`
 /// `kgspExecuteSequencerCommand_GA102`): the GSP reset into RISC-V with the LIBOS arguments in
 /// MAILBOX0/1, SEC2 started (SEC2-RTOS resumes GSP-RM), `NV_PGC6_BSI_SECURE_SCRATCH_14`
 /// BOOT_STAGE_3_HANDOFF within 2 s, SEC2 MAILBOX0 = 0, the GSP OS register = appVersion, the
@@ -369,7 +369,7 @@ fn log_buffer(dev: &device::Device<device::Bound>) -> Result<Coherent<[u8]>> {
     })
 }
 
-/// Boots GSP-RM up to its RISC-V core running (facts §7.4 steps 4, 9-13). FWSEC-FRTS must have
+/// Boots GSP-RM up to its RISC-V core running (docs/facts/ga102.md §7.4 steps 4, 9-13). FWSEC-FRTS must have
 /// set WPR2 already.
 pub(crate) fn boot(
     dev: &device::Device<device::Bound>,
@@ -541,7 +541,7 @@ pub(crate) fn boot(
     gsp_falcon.wait_active(bl.desc.app_version)?;
 
     // GSP-RM is running: describe the machine, then wait for it to finish initialising
-    // (facts §7.4 steps 14-17).
+    // (docs/facts/ga102.md §7.4 steps 14-17).
     let chan = GspChannel::new(dev, queues, logs)?;
     let info = chan.exchange(|q| {
         let mut si = [0u8; rpc::SYSTEM_INFO_SIZE];
@@ -551,7 +551,7 @@ pub(crate) fn boot(
         let keys = rpc::REGISTRY_KEYS.map(|k| (k, 1u32));
         let n = rpc::registry(&mut reg, &keys).map_err(|_| EINVAL)?;
         q.send(bar, function::SET_REGISTRY, reg.get(..n).ok_or(EINVAL)?)?;
-        // GSP-RM answers neither (OG 570.144 sends both asynchronously, facts §7.4 step 14):
+        // GSP-RM answers neither (OG 570.144 sends both asynchronously, docs/facts/ga102.md §7.4 step 14):
         // whatever comes before GSP_INIT_DONE other than the sequencer is an event.
         let resume = ResumeArgs {
             boot0,
@@ -561,7 +561,7 @@ pub(crate) fn boot(
         let mut sequencers = 0u32;
         loop {
             let m = q.receive()?;
-            // Everything here is an event (facts §9.2), the two the boot waits for included.
+            // Everything here is an event (docs/facts/ga102.md §9.2), the two the boot waits for included.
             q.note_event(&m.message());
             match m.message().function {
                 function::GSP_INIT_DONE => break,

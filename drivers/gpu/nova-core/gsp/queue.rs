@@ -34,7 +34,7 @@ pub fn write_pte_page(page: &mut [u8], area_base: u64) -> bool {
     true
 }
 
-/// Writes the command queue's `msgqTxHeader` as the CPU initialises it (facts §8.1 table) and a
+/// Writes the command queue's `msgqTxHeader` as the CPU initialises it (docs/facts/ga102.md §8.1 table) and a
 /// zero rx header.
 pub fn write_cmdq_header(hdr: &mut [u8]) -> bool {
     let Some(h) = hdr.get_mut(..0x24) else {
@@ -57,7 +57,7 @@ pub fn write_cmdq_header(hdr: &mut [u8]) -> bool {
     true
 }
 
-/// The queue checksum (facts §8.3): XOR of the bytes as little-endian `u64` words, the tail
+/// The queue checksum (docs/facts/ga102.md §8.3): XOR of the bytes as little-endian `u64` words, the tail
 /// zero-padded, folded to 32 bits.
 pub fn checksum(bytes: &[u8]) -> u32 {
     let mut x = 0u64;

@@ -244,7 +244,7 @@ pub fn decode(elem: &[u8]) -> Result<Message<'_>, RpcError> {
     })
 }
 
-/// Size of the `GspSystemInfo` payload we send (fields up to `hostPageSize`, facts §9.4).
+/// Size of the `GspSystemInfo` payload we send (fields up to `hostPageSize`, docs/facts/ga102.md §9.4).
 pub const SYSTEM_INFO_SIZE: usize = 928;
 
 /// What `GSP_SET_SYSTEM_INFO` tells GSP-RM about the machine.
@@ -264,7 +264,7 @@ pub struct SystemInfo {
     pub pci_revision_id: u32,
 }
 
-/// Encodes `GspSystemInfo` (facts §9.4) into `out` ([`SYSTEM_INFO_SIZE`] bytes).
+/// Encodes `GspSystemInfo` (docs/facts/ga102.md §9.4) into `out` ([`SYSTEM_INFO_SIZE`] bytes).
 pub fn system_info(out: &mut [u8], s: &SystemInfo) -> Result<(), RpcError> {
     let b = out.get_mut(..SYSTEM_INFO_SIZE).ok_or(RpcError::TooLarge)?;
     b.fill(0);
@@ -282,7 +282,7 @@ pub fn system_info(out: &mut [u8], s: &SystemInfo) -> Result<(), RpcError> {
     Ok(())
 }
 
-/// Registry keys both open drivers send (facts §9.3), each a DWORD of 1.
+/// Registry keys both open drivers send (docs/facts/ga102.md §9.3), each a DWORD of 1.
 pub const REGISTRY_KEYS: [&[u8]; 3] = [
     b"RMSecBusResetEnable",
     b"RMForcePcieConfigSave",
@@ -333,7 +333,7 @@ pub struct FbRegion {
 }
 
 impl FbRegion {
-    /// Usable for general allocations (nova's rule, facts §9.6).
+    /// Usable for general allocations (nova's rule, docs/facts/ga102.md §9.6).
     pub fn usable(&self) -> bool {
         self.reserved == 0
             && !self.protected
@@ -343,7 +343,7 @@ impl FbRegion {
     }
 }
 
-/// The parts of `GspStaticConfigInfo` (facts §9.6) the driver uses.
+/// The parts of `GspStaticConfigInfo` (docs/facts/ga102.md §9.6) the driver uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StaticInfo {
     /// Number of valid entries in `regions`.
@@ -406,19 +406,19 @@ pub fn static_info(p: &[u8]) -> Result<StaticInfo, RpcError> {
     Ok(s)
 }
 
-/// `UNLOADING_GUEST_DRIVER` payload for a full unload (facts §7.4 unload step 1).
+/// `UNLOADING_GUEST_DRIVER` payload for a full unload (docs/facts/ga102.md §7.4 unload step 1).
 pub const fn unloading_guest_driver() -> [u8; 8] {
     [0; 8]
 }
 
-/// Size of `rpc_gsp_rm_alloc_v03_00` before its params (facts §9.3, OG:abi L2246-2255).
+/// Size of `rpc_gsp_rm_alloc_v03_00` before its params (docs/facts/ga102.md §9.3, OG:abi L2246-2255).
 pub const RM_ALLOC_HDR: usize = 32;
-/// Size of `rpc_gsp_rm_control_v03_00` before its params (facts §9.3, OG:abi L2259-2266).
+/// Size of `rpc_gsp_rm_control_v03_00` before its params (docs/facts/ga102.md §9.3, OG:abi L2259-2266).
 pub const RM_CONTROL_HDR: usize = 24;
-/// Size of `rpc_free_v03_00` (`NVOS00_PARAMETERS_v03_00`, facts §9.3, OG:abi L1636-1642).
+/// Size of `rpc_free_v03_00` (`NVOS00_PARAMETERS_v03_00`, docs/facts/ga102.md §9.3, OG:abi L1636-1642).
 pub const FREE_SIZE: usize = 16;
 
-/// RM object classes (facts §10.1).
+/// RM object classes (docs/facts/ga102.md §10.1).
 pub mod class {
     /// `NV01_ROOT`: a client.
     pub const NV01_ROOT: u32 = 0x0000;
@@ -504,7 +504,7 @@ pub fn rm_control_params(reply: &[u8]) -> Option<&[u8]> {
     reply.get(RM_CONTROL_HDR..RM_CONTROL_HDR.checked_add(n)?)
 }
 
-/// `NV0000_ALLOC_PARAMETERS` (120 bytes, facts §10.2): the client's own handle, processID
+/// `NV0000_ALLOC_PARAMETERS` (120 bytes, docs/facts/ga102.md §10.2): the client's own handle, processID
 /// 0xFFFFFFFF (kernel client), empty name.
 pub fn root_alloc_params(h_client: u32) -> [u8; 120] {
     let mut b = [0u8; 120];
@@ -513,7 +513,7 @@ pub fn root_alloc_params(h_client: u32) -> [u8; 120] {
     b
 }
 
-/// `NV0080_ALLOC_PARAMETERS` (56 bytes, facts §10.2): device 0, shared with `h_client`.
+/// `NV0080_ALLOC_PARAMETERS` (56 bytes, docs/facts/ga102.md §10.2): device 0, shared with `h_client`.
 pub fn device_alloc_params(h_client: u32) -> [u8; 56] {
     let mut b = [0u8; 56];
     put32(&mut b, 4, h_client);

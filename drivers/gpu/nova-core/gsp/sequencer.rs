@@ -96,7 +96,7 @@ pub enum Cmd {
         mask: u32,
         /// Expected value.
         val: u32,
-        /// Limit in µs (0: the default, facts §9.5).
+        /// Limit in µs (0: the default, docs/facts/ga102.md §9.5).
         timeout_us: u32,
         /// GSP-RM's error code for this poll (`GSP_SEQUENCER_BUFFER_ERR`).
         error: u32,

@@ -68,7 +68,7 @@
 
 use super::MmuError;
 
-/// Width of a GPU virtual address: bits 48:0 (OG `uvm_pascal_mmu.c` L202–205; facts §12.1).
+/// Width of a GPU virtual address: bits 48:0 (OG `uvm_pascal_mmu.c` L202–205; docs/facts/ga102.md §12.1).
 pub const VA_BITS: u32 = 49;
 
 /// One past the highest GPU virtual address.
@@ -220,7 +220,7 @@ pub const VID_PA_LIMIT: u64 = 1 << (25 + ADDRESS_SHIFT);
 /// (53:8), i.e. 2^58.
 pub const SYS_PA_LIMIT: u64 = 1 << (46 + ADDRESS_SHIFT);
 
-/// PTE KIND values (`NV_MMU_PTE_KIND_*`, OG tu102 `dev_mmu.h` L111–126; facts §12.2).
+/// PTE KIND values (`NV_MMU_PTE_KIND_*`, OG tu102 `dev_mmu.h` L111–126; docs/facts/ga102.md §12.2).
 pub mod kind {
     /// Pitch (linear) memory.
     pub const PITCH: u8 = 0x00;

@@ -7,7 +7,7 @@
 //! | 0x001704 | `NV_PBUS_BAR1_BLOCK` | PTR 27:0, TARGET 29:28, MODE 31 read/write (bit 30 reads 0); INIT 0 (physical, video memory); a write binds BAR1 at once; 0 after FLR | OD `ampere/ga100/dev_bus.ref.txt` L163-175 |
 //! | 0x001710 | `NV_PBUS_BIND_STATUS` | reads 0: no BAR1/BAR2 bind pending or outstanding (binds complete at the write); writes ignored | L176-189 |
 //!
-//! Under GSP-RM the BAR1 binding is GSP-RM's (facts §13 item 16); the GSP-RM model binds BAR1
+//! Under GSP-RM the BAR1 binding is GSP-RM's (docs/facts/ga102.md §13 item 16); the GSP-RM model binds BAR1
 //! when it starts. The CPU can still write the register; the model lets it.
 
 use super::Block;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! PBUS software scratch registers: `NV_PBUS_SW_SCRATCH(i)`, BAR0 0x001400 + 4i, i < 64, 31:0
-//! read/write (facts §3; open-gpu-kernel-modules `ampere/ga100/dev_bus.h` L27-30).
+//! read/write (docs/facts/ga102.md §3; open-gpu-kernel-modules `ampere/ga100/dev_bus.h` L27-30).
 //!
 //! Firmware reports through them: FWSEC-FRTS puts its error code in `SW_SCRATCH(0xE)` bits
-//! 31:16 and FWSEC-SB in `SW_SCRATCH(0x15)` bits 15:0 (0 = success; facts §3). The FWSEC model
+//! 31:16 and FWSEC-SB in `SW_SCRATCH(0x15)` bits 15:0 (0 = success; docs/facts/ga102.md §3). The FWSEC model
 //! ([`super::falcon::fwsec`]) writes them through [`ScratchHandle`].
 //!
 //! Model choices (not in the facts): power-on value 0; an FLR clears them.

@@ -2,12 +2,12 @@
 //! PDISP: the VBIOS VGA workspace register (BAR0 0x625F04), read-only.
 //!
 //! Facts (sheet §3): `NV_PDISP_VGA_WORKSPACE_BASE`, STATUS_VALID bit 3, ADDR 31:8 = workspace
-//! base >> 16; the driver places its FRTS region below this workspace (facts §7.2).
+//! base >> 16; the driver places its FRTS region below this workspace (docs/facts/ga102.md §7.2).
 //!
 //! Model choice (no dump of a real board was available): the VBIOS left a valid workspace in the
 //! last MiB of usable VRAM, base = VRAM size - 1 MiB. With 24 GiB that is 0x5_FFF0_0000, so the
 //! register reads 0x05FFF008. That base is not below fb_end - 1 MiB, so the driver rule in
-//! facts §7.2 keeps it as is.
+//! docs/facts/ga102.md §7.2 keeps it as is.
 
 use super::Block;
 use crate::chip::ChipProfile;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! PFB: the sysmem flush page and the WPR2 bounds (facts §3).
+//! PFB: the sysmem flush page and the WPR2 bounds (docs/facts/ga102.md §3).
 //!
 //! | BAR0 | register | model |
 //! |---|---|---|
@@ -12,7 +12,7 @@
 //! the header also defines `_ADDR_HI_MASK` 0x7F, i.e. address bits 46:40, but the field is
 //! 23:0 and that is what is stored) and `turing/tu102/dev_fb.h` L34-39 (WPR2).
 //!
-//! WPR2 is carved by FWSEC-FRTS (facts §7.4 step 7) and torn down by Booter-unload; the
+//! WPR2 is carved by FWSEC-FRTS (docs/facts/ga102.md §7.4 step 7) and torn down by Booter-unload; the
 //! FWSEC model ([`super::falcon::fwsec`]) sets it through [`Wpr2Handle`] (Booter is not modelled
 //! yet). Model choices (not in the facts): an FLR resets
 //! the flush registers to INIT but leaves WPR2 alone (a WPR2 that survives is what the driver's
@@ -50,7 +50,7 @@ fn lock(w: &Mutex<Wpr2>) -> MutexGuard<'_, Wpr2> {
 pub struct Wpr2Handle(Arc<Mutex<Wpr2>>);
 
 impl Wpr2Handle {
-    /// WPR2 = [start, end) in VRAM: LO.VAL = start >> 12, HI.VAL = end >> 12 (facts §3; both
+    /// WPR2 = [start, end) in VRAM: LO.VAL = start >> 12, HI.VAL = end >> 12 (docs/facts/ga102.md §3; both
     /// 4 KiB granular, bits 39:12).
     pub fn set(&self, start: u64, end: u64) {
         let enc = |a: u64| ((a >> 12) << 4) as u32 & WPR2_VAL;
@@ -65,7 +65,7 @@ impl Wpr2Handle {
         };
     }
 
-    /// Removes WPR2 (both registers 0), as Booter-unload leaves it (facts §7.4 unload step 4).
+    /// Removes WPR2 (both registers 0), as Booter-unload leaves it (docs/facts/ga102.md §7.4 unload step 4).
     pub fn clear(&self) {
         self.set_raw(0, 0);
     }
@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn flush_page_registers() {
         let mut f = Fb::new();
-        // The documented order: _HI = addr >> 40 first, then ADDR = addr >> 8 (facts §3).
+        // The documented order: _HI = addr >> 40 first, then ADDR = addr >> 8 (docs/facts/ga102.md §3).
         let addr: u64 = 0x7f12_3456_7000;
         f.write32(FLUSH_SYSMEM_ADDR_HI, (addr >> 40) as u32);
         f.write32(FLUSH_SYSMEM_ADDR, (addr >> 8) as u32);
@@ -192,7 +192,11 @@ mod tests {
         h.set(start, end);
         let (lo, hi) = (f.read32(WPR2_ADDR_LO), f.read32(WPR2_ADDR_HI));
         assert_eq!(lo, 0x05f0_0000);
-        assert_eq!(u64::from(lo & !0xf) << 8, start, "facts §3 decoding");
+        assert_eq!(
+            u64::from(lo & !0xf) << 8,
+            start,
+            "docs/facts/ga102.md §3 decoding"
+        );
         assert_eq!(u64::from(hi & !0xf) << 8, end);
         f.reset();
         assert_eq!(f.read32(WPR2_ADDR_HI), hi, "WPR2 survives an FLR");

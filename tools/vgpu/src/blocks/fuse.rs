@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Fuses: the HS-ucode revision registers the falcon boot ROM and drivers read to pick an HS
-//! signature (facts §5.3, §5.5).
+//! signature (docs/facts/ga102.md §5.3, §5.5).
 //!
 //! | BAR0 | register |
 //! |---|---|

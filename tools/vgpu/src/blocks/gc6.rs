@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! GC6 always-on island: the boot-state registers the CPU reads before anything else (facts §3).
+//! GC6 always-on island: the boot-state registers the CPU reads before anything else (docs/facts/ga102.md §3).
 //!
 //! | BAR0 | register | model |
 //! |---|---|---|
@@ -11,7 +11,7 @@
 //! Sources: open-gpu-kernel-modules `ampere/ga102/dev_gc6_island.h` (addresses, PLM field) and
 //! `dev_gc6_island_addendum.h` (GFW_BOOT_PROGRESS 7:0, `_COMPLETED` 0xFF; USABLE_FB VALUE 31:0,
 //! `_INIT` 0; BSI_SECURE_SCRATCH_14 0x1180F8 `_BOOT_STAGE_3_HANDOFF` 26:26, `_VALUE_DONE` 1, OG
-//! 570.144 `dev_gc6_island.h` L35, `dev_gc6_island_addendum.h` L36-38); facts §3 "Wait GFW_BOOT" (read the PLM first, group 05 is not readable before).
+//! 570.144 `dev_gc6_island.h` L35, `dev_gc6_island_addendum.h` L36-38); docs/facts/ga102.md §3 "Wait GFW_BOOT" (read the PLM first, group 05 is not readable before).
 //!
 //! Model choices (not in the facts):
 //! - PLM value: READ_PROTECTION 0xE (levels 1-3 may read) while group 05 is closed to the CPU,

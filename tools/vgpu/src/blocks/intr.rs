@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The Ampere CPU interrupt tree, as the physical function sees it in the "virtual function"
-//! register window at BAR0 0xB80000 (facts §2.3; OG 570.144 `ampere/ga102/dev_vm.h` L26-62;
+//! register window at BAR0 0xB80000 (docs/facts/ga102.md §2.3; OG 570.144 `ampere/ga102/dev_vm.h` L26-62;
 //! nouveau `nvkm/subdev/vfn/tu102.c`, `ga100.c` L49 for the 0xB80000 base).
 //!
 //! Registers (window offset + 0xB80000):
 //! - `CPU_INTR_LEAF(i)`, i < 8, 0x1000 + 4i: one pending bit per GPU interrupt vector
-//!   (vector v = leaf v / 32, bit v % 32); writing 1s clears them (facts §2.3).
+//!   (vector v = leaf v / 32, bit v % 32); writing 1s clears them (docs/facts/ga102.md §2.3).
 //! - `CPU_INTR_LEAF_EN_SET(i)` 0x1200 + 4i / `CPU_INTR_LEAF_EN_CLEAR(i)` 0x1400 + 4i: writing 1s
 //!   sets / clears enable bits; both read the enable mask (INIT 0).
 //! - `CPU_INTR_TOP(0)` 0x1600 (read-only): bit s = subtree s has a leaf bit pending and enabled.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The MMU registers in the PF's view of the virtual-function window (BAR0 0xB80000 + VF
 //! offset: `NV_VIRTUAL_FUNCTION_FULL_PHYS_OFFSET` 0xBBFFFF:0xB80000, OD
-//! `ampere/ga102/dev_vm.ref.txt` L24; facts §12.4). Trace block `mmu`.
+//! `ampere/ga102/dev_vm.ref.txt` L24; docs/facts/ga102.md §12.4). Trace block `mmu`.
 //!
 //! | BAR0 | Register | Behaviour | Source (OD ga102 dev_vm.ref.txt) |
 //! |---|---|---|---|
@@ -317,7 +317,7 @@ mod tests {
         assert_eq!(pa(&hub, &a), 0x5000);
         r.put64(VID, a_pte, pte(VID, 0x9000, 0, 0));
         assert_eq!(pa(&hub, &a), 0x5000, "stale until invalidated");
-        // nouveau's sequence (facts §12.4): PDB >> 8, UPPER 0, ALL_VA | TRIGGER, poll.
+        // nouveau's sequence (docs/facts/ga102.md §12.4): PDB >> 8, UPPER 0, ALL_VA | TRIGGER, poll.
         m.write32(INVALIDATE_PDB, (0x1_0000u64 >> 8) as u32);
         m.write32(INVALIDATE_UPPER_PDB, 0);
         m.write32(INVALIDATE, TRIGGER | ALL_VA);

@@ -4,7 +4,7 @@
 //! Facts (sheet §4.1): `NV_PROM_DATA(i)` = BAR0 0x300000 + i, `__SIZE_1` = 1 MiB
 //! (open-gpu-kernel-modules `turing/tu102/dev_ext_devices.h`), read as 32-bit words. The window
 //! starts directly at the PCI expansion ROM images: the IFR header only has to be skipped on
-//! GA100 (facts §4.1 "When needed"), so none is served here.
+//! GA100 (docs/facts/ga102.md §4.1 "When needed"), so none is served here.
 //!
 //! Model choices (not in the facts):
 //! - bytes past the end of the image read as 0xFF, as erased flash does; a truncated image

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The copy engine class AMPERE_DMA_COPY_B (0xC7B5), facts §11.4.
+//! The copy engine class AMPERE_DMA_COPY_B (0xC7B5), docs/facts/ga102.md §11.4.
 //!
 //! Method offsets and fields are from OG:cls `clc7b5.h` (tag 570.144): methods L35-297,
 //! `LAUNCH_DMA` fields L84-160, `SET_REMAP_COMPONENTS` L181-228. Every method of the class
@@ -18,7 +18,7 @@
 //! | pitch-linear 1D (`MULTI_LINE_ENABLE` 0: `LINE_LENGTH_IN` bytes) and 2D (`LINE_COUNT` lines, `PITCH_IN`/`PITCH_OUT`) | yes | L112-114, L169-176 |
 //! | block-linear layouts, `SRC_TYPE`/`DST_TYPE` PHYSICAL | refused (`BadArgument`) | L106-111, L121-126 |
 //! | remap (`REMAP_ENABLE`): components SRC_X..W, CONST_A/B, NO_WRITE; 1-4 byte components, 1-4 src/dst components; `LINE_LENGTH_IN` counts elements | yes | L177-228 |
-//! | constant fill = remap with only CONST_A/CONST_B destination components | yes, fast (the source is not read) | facts §13 item 13 (recipe derived from the fields) |
+//! | constant fill = remap with only CONST_A/CONST_B destination components | yes, fast (the source is not read) | docs/facts/ga102.md §13 item 13 (recipe derived from the fields) |
 //! | semaphore ONE_WORD: 4 bytes, or 8 with `SEMAPHORE_PAYLOAD_SIZE` TWO_WORD | yes | L95-101, L157-159 |
 //! | semaphore FOUR_WORD: 16 bytes = payload (lo, hi or 0), then the 64-bit timer at +8 | yes | see below |
 //! | semaphore reduction (`SEMAPHORE_REDUCTION_ENABLE`, ONE_WORD only) | IMIN/IMAX/IXOR/IAND/IOR/IADD/INC/DEC | see below |

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The engines behind a channel's PBDMA: what the methods of a subchannel's class do.
 //!
-//! The PBDMA ([`crate::fifo`]) decodes push-buffer method headers (facts §11.2), executes the
-//! host methods (offsets below 0x100, facts §11.3) itself and hands every other method of a
+//! The PBDMA ([`crate::fifo`]) decodes push-buffer method headers (docs/facts/ga102.md §11.2), executes the
+//! host methods (offsets below 0x100, docs/facts/ga102.md §11.3) itself and hands every other method of a
 //! subchannel to the [`Engine`] bound there with `SET_OBJECT`. An engine sees memory only
 //! through the channel's GPU virtual address space ([`ChannelMemory`]), so a bad address is an
 //! MMU fault exactly where hardware would take one.
 //!
-//! - [`ce`]: AMPERE_DMA_COPY_B (0xC7B5), facts §11.4.
-//! - [`twod`]: FERMI_TWOD_A (0x902D), facts §11.5.
+//! - [`ce`]: AMPERE_DMA_COPY_B (0xC7B5), docs/facts/ga102.md §11.4.
+//! - [`twod`]: FERMI_TWOD_A (0x902D), docs/facts/ga102.md §11.5.
 
 /// Why a channel memory access failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub trait ChannelMemory {
     fn read(&mut self, va: u64, buf: &mut [u8]) -> Result<(), MemFault>;
     /// Writes `data` at GPU VA `va`. On a fault nothing is written.
     fn write(&mut self, va: u64, data: &[u8]) -> Result<(), MemFault>;
-    /// The GPU's global timer in nanoseconds (usermode TIME_0/TIME_1, facts §10.3), the value
+    /// The GPU's global timer in nanoseconds (usermode TIME_0/TIME_1, docs/facts/ga102.md §10.3), the value
     /// a semaphore release with timestamp writes.
     fn timestamp_ns(&self) -> u64;
 }

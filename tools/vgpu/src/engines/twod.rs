@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The 2D engine class FERMI_TWOD_A (0x902D), facts §11.5: solid rectangles and blits
+//! The 2D engine class FERMI_TWOD_A (0x902D), docs/facts/ga102.md §11.5: solid rectangles and blits
 //! (pixels from memory) on pitch-linear surfaces.
 //!
 //! Method offsets, fields and format codes are from OG:cls `cl902d.h` (tag 570.144): the
@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | `RENDER_SOLID_PRIM_POINT_Y(j)` (0x604 + 8j) | completes a vertex (X from `_SET_X(j)`, 0x600 + 8j) | L804-808 |
 //! | `RENDER_SOLID_PRIM_POINT_X_Y` (0x5E0) | completes a vertex, X 15:0, Y 31:16 (unsigned) | L800-802 |
-//! | `PIXELS_FROM_MEMORY_SRC_Y0_INT` (0x8DC) | runs the blit | L981; the assumed trigger, facts §13 item 12 |
+//! | `PIXELS_FROM_MEMORY_SRC_Y0_INT` (0x8DC) | runs the blit | L981; the assumed trigger, docs/facts/ga102.md §13 item 12 |
 //!
 //! Vertices: `RENDER_SOLID_PRIM_MODE` (0x580, L761-767) starts a new primitive sequence.
 //! In POINTS mode each vertex draws one pixel; in RECTS mode every second vertex completes a

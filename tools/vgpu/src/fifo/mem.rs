@@ -2,7 +2,7 @@
 //! A channel's memory: its instance block's VA space, as one MMU client (the PBDMA fetching,
 //! or an engine) sees it ([`crate::engines::ChannelMemory`]).
 //!
-//! The rules are those of [`crate::mmu::engine`] (facts §12.1-§12.3, §12.5): PAGE_DIR_BASE is
+//! The rules are those of [`crate::mmu::engine`] (docs/facts/ga102.md §12.1-§12.3, §12.5): PAGE_DIR_BASE is
 //! read from the instance block at every access, the access is translated through the hub
 //! TLB, a write through a READ_ONLY PTE faults, sparse ranges read 0 and drop writes, and if
 //! any part faults nothing is accessed and the first faulting page is recorded (snapshot

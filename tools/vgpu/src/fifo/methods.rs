@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Host methods of AMPERE_CHANNEL_GPFIFO_A (0xC56F): method offsets below 0x100 on any
-//! subchannel (facts §11.3; OG 570.144 `clc56f.h` L67-262; OD `ampere/ga100/dev_pbdma.ref.txt`
+//! subchannel (docs/facts/ga102.md §11.3; OG 570.144 `clc56f.h` L67-262; OD `ampere/ga100/dev_pbdma.ref.txt`
 //! "NV_UDMA" L3568-4470).
 //!
 //! | Method | Offset | Model |

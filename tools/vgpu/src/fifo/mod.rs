@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Host (FIFO): GPFIFO channels, the usermode doorbell and one PBDMA per channel.
 //!
-//! - [`usermode`]: the `AMPERE_USERMODE_A` region at BAR0 0xBB0000 (facts §10.3): TIME_0 /
+//! - [`usermode`]: the `AMPERE_USERMODE_A` region at BAR0 0xBB0000 (docs/facts/ga102.md §10.3): TIME_0 /
 //!   TIME_1 (+0x80 / +0x84, a nanosecond timer, the host's monotonic clock since the device
 //!   started) and `NOTIFY_CHANNEL_PENDING` (+0x90), the doorbell a work-submit token
 //!   `(runlist << 16) | chid` is written to.
 //! - [`pbdma`]: what runs a channel: reads GPPut from USERD, fetches GPFIFO entries and push
-//!   buffer segments through the channel's VA space, decodes method headers (facts §11.1,
+//!   buffer segments through the channel's VA space, decodes method headers (docs/facts/ga102.md §11.1,
 //!   §11.2; OD `ampere/ga100/dev_pbdma.ref.txt`, `dev_ram.ref.txt` "FIFO_DMA") and writes
 //!   GPGet back.
-//! - [`methods`]: the host methods (offsets below 0x100, facts §11.3; OD `dev_pbdma.ref.txt`
+//! - [`methods`]: the host methods (offsets below 0x100, docs/facts/ga102.md §11.3; OD `dev_pbdma.ref.txt`
 //!   "NV_UDMA" L3568-4470): SET_OBJECT, semaphores, NON_STALL_INTERRUPT, MEM_OP_*, ...
 //! - [`mem`]: a channel's memory: the VA space of its instance block through the hub MMU
 //!   ([`crate::mmu`]), the [`crate::engines::ChannelMemory`] the engines use.
@@ -31,7 +31,7 @@
 //! a class not allocated under the channel, a method to an empty subchannel or an engine's
 //! [`crate::engines::EngineError`] stops the channel for good: its thread ends, doorbells are
 //! ignored (counted) until it is freed. The error becomes an [`RcEvent`], which GSP-RM sends
-//! as `RC_TRIGGERED` (facts §9.2, §9.3); MMU faults are also recorded as any engine fault
+//! as `RC_TRIGGERED` (docs/facts/ga102.md §9.2, §9.3); MMU faults are also recorded as any engine fault
 //! (snapshot registers, non-replayable buffer, `MMU_FAULT_QUEUED`). Exception types
 //! ([`xid`]) are `ROBUST_CHANNEL_*` of OG 570.144 `src/common/sdk/nvidia/inc/nverror.h`
 //! L37-91.
@@ -67,9 +67,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-/// USERD size per channel (`NV_RAMUSERD_CHAN_SIZE`, facts §10.3).
+/// USERD size per channel (`NV_RAMUSERD_CHAN_SIZE`, docs/facts/ga102.md §10.3).
 pub const USERD_SIZE: u64 = 512;
-/// USERD Ref (word 18, facts §10.3): written by SET_REFERENCE.
+/// USERD Ref (word 18, docs/facts/ga102.md §10.3): written by SET_REFERENCE.
 pub const USERD_REF: u64 = 0x48;
 /// USERD GPGet (word 34), written by the PBDMA after each GP entry.
 pub const USERD_GP_GET: u64 = 0x88;
@@ -161,7 +161,7 @@ pub struct ChannelConfig {
 }
 
 impl ChannelConfig {
-    /// The work-submit token: `(runlist << 16) | chid` (facts §10.3).
+    /// The work-submit token: `(runlist << 16) | chid` (docs/facts/ga102.md §10.3).
     pub fn token(&self) -> u32 {
         self.runlist << 16 | self.chid
     }
@@ -337,7 +337,7 @@ impl Fifo {
     }
 
     /// Writes what GSP-RM puts in a new channel's instance block: zeroes its 4 KiB, then
-    /// PAGE_DIR_BASE (words 128/129, facts §12.3: target, USE_VER2_PT_FORMAT, BIG_PAGE_SIZE
+    /// PAGE_DIR_BASE (words 128/129, docs/facts/ga102.md §12.3: target, USE_VER2_PT_FORMAT, BIG_PAGE_SIZE
     /// 64 KiB, address) and the RAMFC words the model fills (OD `ampere/ga100/dev_ram.ref.txt`
     /// L467-486; field layouts `dev_pbdma.ref.txt` L337-355): GP_PUT (w0) 0, GP_GET (w5) 0,
     /// GP_BASE (w18) = ring VA bits 31:3, GP_BASE_HI (w19) = VA bits 39:32 in 7:0 and

@@ -2,7 +2,7 @@
 //! A channel's PBDMA: the thread that fetches its GPFIFO and push buffers and executes
 //! their methods.
 //!
-//! ## GPFIFO (facts §10.3, §11.1; OD `ampere/ga100/dev_pbdma.ref.txt` L90-245)
+//! ## GPFIFO (docs/facts/ga102.md §10.3, §11.1; OD `ampere/ga100/dev_pbdma.ref.txt` L90-245)
 //! Woken by a doorbell (and bound + scheduled), the PBDMA reads GPPut from USERD + 0x8C
 //! (physical, the USERD of the allocation) and processes entries GPGet .. GPPut, wrapping at
 //! gpFifoEntries; GPGet starts at 0 and is written back to USERD + 0x88 after every entry. It
@@ -19,7 +19,7 @@
 //!   SYNC (w1 31) needs nothing: the model finishes each segment before fetching the next.
 //!   LEVEL (w1 9) only affects TOP_LEVEL_GET, not modelled.
 //!
-//! ## Push-buffer entries (OD `ampere/ga100/dev_ram.ref.txt` L860-1320, facts §11.2)
+//! ## Push-buffer entries (OD `ampere/ga100/dev_ram.ref.txt` L860-1320, docs/facts/ga102.md §11.2)
 //! A method header's data words may continue in the next segment ("the PB method data entries
 //! may be located in a PB segment separate from their corresponding method header", L936-937):
 //! the decoder keeps its state across GP entries. Header decoding by SEC_OP (31:29):

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The usermode region (`AMPERE_USERMODE_A`, 0xC561): 64 KiB at VF-window offset 0x30000, PF
-//! BAR0 0xBB0000 (facts §10.3; OG 570.144 `clc361.h`; OG `turing/tu102/dev_vm.h` L229).
+//! BAR0 0xBB0000 (docs/facts/ga102.md §10.3; OG 570.144 `clc361.h`; OG `turing/tu102/dev_vm.h` L229).
 //!
 //! | Offset | Register | Model |
 //! |---|---|---|

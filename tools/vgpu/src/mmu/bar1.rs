@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! BAR1: the CPU's aperture onto GPU memory, as an MMU client. Every access is translated:
 //! the BAR1 offset is the VA in the BAR1 VA space, whose instance block `NV_PBUS_BAR1_BLOCK`
-//! points to (facts §1.3; OD `ampere/ga100/dev_bus.ref.txt` L163-175).
+//! points to (docs/facts/ga102.md §1.3; OD `ampere/ga100/dev_bus.ref.txt` L163-175).
 //!
 //! `NV_PBUS_BAR1_BLOCK` (0x001704): PTR 27:0 = instance block >> 12 (`_PTR_SHIFT` 12), TARGET
 //! 29:28 (0 VID_MEM, 2 SYS_MEM_COHERENT, 3 SYS_MEM_NONCOHERENT), MODE 31 (0 PHYSICAL, 1

@@ -2,7 +2,7 @@
 //! An engine's memory access through a GPU virtual address space, as a HUB client makes it
 //! (copy engine 0 for the test port, [`crate::testport`]).
 //!
-//! 1. The instance block (facts §12.3): its 2-bit aperture (0 VID_MEM, 1 INVALID, 2
+//! 1. The instance block (docs/facts/ga102.md §12.3): its 2-bit aperture (0 VID_MEM, 1 INVALID, 2
 //!    SYS_MEM_COHERENT, 3 SYS_MEM_NONCOHERENT, the `INST_APERTURE` / `PAGE_DIR_BASE_TARGET`
 //!    encoding) and 4 KiB-aligned address. It is read at every access (no engine context is
 //!    cached). Aperture INVALID, a block the device cannot read, and a PAGE_DIR_BASE that
@@ -10,7 +10,7 @@
 //!    [`super::inst::PageDirBase::pdb`]) fault `UNBOUND_INST_BLOCK`.
 //! 2. The access is split at 4 KiB boundaries; each piece is translated through the hub TLB
 //!    ([`super::tlb`]: a translation cached before a page-table change stays in use until an
-//!    invalidate), i.e. the version-2 walk of facts §12.1/§12.2 with tables and pages in VRAM
+//!    invalidate), i.e. the version-2 walk of docs/facts/ga102.md §12.1/§12.2 with tables and pages in VRAM
 //!    or guest RAM, 4 KiB / 64 KiB / 2 MiB / 512 MiB pages, VALID, apertures and sparse entries
 //!    ([`super::walk`]); a write through a READ_ONLY PTE faults `RO_VIOLATION`.
 //! 3. If any piece faults, nothing is read or written (a read returns 0) and the first

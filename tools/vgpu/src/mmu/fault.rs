@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! MMU faults as the hardware reports them (facts §12.5).
+//! MMU faults as the hardware reports them (docs/facts/ga102.md §12.5).
 //!
 //! A [`Fault`] carries the fields of a fault packet. Two encodings:
 //! - the 32-byte fault-buffer entry of class `MMU_FAULT_BUFFER` (0xC369; OG 570.144

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The MMU fault buffers: rings of 32-byte `MMU_FAULT_BUFFER` (class 0xC369) entries the MMU
-//! writes faults into (facts §12.5). Buffer 0 takes non-replayable faults, buffer 1
+//! writes faults into (docs/facts/ga102.md §12.5). Buffer 0 takes non-replayable faults, buffer 1
 //! replayable ones (the model produces none). Registers, PF view of the VF window (OD
 //! `ampere/ga102/dev_vm.ref.txt` L158-211):
 //!

@@ -3,11 +3,11 @@
 //!
 //! Sources (OG = NVIDIA open-gpu-kernel-modules, tag 570.144):
 //! - entry layouts: `NV_MMU_VER2_PDE_*`, `NV_MMU_VER2_DUAL_PDE_*`, `NV_MMU_VER2_PTE_*` in OG
-//!   `kernel-open/nvidia-uvm/hwref/turing/tu102/dev_mmu.h` L534-639 (facts §12.2);
+//!   `kernel-open/nvidia-uvm/hwref/turing/tu102/dev_mmu.h` L534-639 (docs/facts/ga102.md §12.2);
 //! - levels: OG `src/nvidia/src/kernel/gpu/mmu/arch/pascal/kern_gmmu_fmt_gp10x.c` L48-105
 //!   (PD3 48:47, PD2 46:38, PD1 37:29, dual PD0 28:21, big PT 20:16 or 20:17, 4 KiB PT 20:12;
 //!   PD0 may hold a PTE) and `.../ampere/kern_gmmu_fmt_ga10x.c` L29-56 (GA10x: PD1 may hold a
-//!   512 MiB PTE) (facts §12.1);
+//!   512 MiB PTE) (docs/facts/ga102.md §12.1);
 //! - what an entry without VALID means (sparse, invalid, "look at the small PTEs"): nouveau
 //!   `nvkm/subdev/mmu/vmmgp100.c` L182 (PTE VALID_FALSE + VOL = sparse), L202 (big PTE
 //!   VALID_FALSE + PRIV = ignore the small PTEs), L274 (dual PDE VALID_FALSE + VOL_BIG = sparse),
@@ -24,7 +24,7 @@
 //!   VALID 0 + PRIVILEGE 1, after which the MMU reads no 4 KiB PTE (`uvm_pascal_mmu.c`
 //!   L229-242, `uvm_mmu.h` L200-214).
 
-/// Virtual-address width: bits 48:0 (facts §12.1).
+/// Virtual-address width: bits 48:0 (docs/facts/ga102.md §12.1).
 pub const VA_BITS: u32 = 49;
 /// Smallest page: 4 KiB (`NV_MMU_VER2_PTE_ADDRESS_SHIFT` 12).
 pub const SMALL_SHIFT: u32 = 12;
@@ -101,7 +101,7 @@ impl Aperture {
     }
 }
 
-/// Big-page size of a VA space (instance block `BIG_PAGE_SIZE`, facts §12.3).
+/// Big-page size of a VA space (instance block `BIG_PAGE_SIZE`, docs/facts/ga102.md §12.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BigPage {
     /// 64 KiB: big page table VA bits 20:16, 32 entries.

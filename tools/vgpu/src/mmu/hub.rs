@@ -30,7 +30,7 @@ pub struct HubState {
     faults: FaultRegs,
     buffers: FaultBuffers,
     /// Entries written to the non-replayable buffer whose interrupt GSP-RM has not taken yet
-    /// (the MMU's non-replayable fault notification, which goes to GSP-RM, facts §12.5).
+    /// (the MMU's non-replayable fault notification, which goes to GSP-RM, docs/facts/ga102.md §12.5).
     fault_notify: u32,
     epoch: Instant,
     log: Option<MmuLog>,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The instance block (RAMIN, 4 KiB): the memory-management words an engine, BAR1 or BAR2
-//! binds to find its VA space (facts §12.3; OD `ampere/ga100/dev_ram.ref.txt`).
+//! binds to find its VA space (docs/facts/ga102.md §12.3; OD `ampere/ga100/dev_ram.ref.txt`).
 //!
 //! | Word | Field | Bits | Source (dev_ram.ref.txt) |
 //! |---|---|---|---|

@@ -7,10 +7,10 @@
 //! - [`fault`]: fault packets and the fault snapshot registers.
 //! - [`fault_buffer`]: the fault buffers the MMU writes fault packets into.
 //! - [`format`](mod@format): the version-2 page-table format: levels, PDE/dual-PDE/PTE layouts,
-//!   apertures (facts §12.1, §12.2).
+//!   apertures (docs/facts/ga102.md §12.1, §12.2).
 //! - [`walk`]: the page-table walk: a [`walk::Pdb`] and a VA give a translation, a sparse
-//!   range or a fault with the hardware fault type (facts §12.5).
-//! - [`inst`]: the instance block's memory-management words (facts §12.3).
+//!   range or a fault with the hardware fault type (docs/facts/ga102.md §12.5).
+//! - [`inst`]: the instance block's memory-management words (docs/facts/ga102.md §12.3).
 //! - [`mem`]: the physical memory behind it: VRAM ([`crate::vram`]) and guest RAM.
 //! - [`tlb`]: translations and directory entries cached per PDB until an invalidate.
 //! - [`log`]: the MMU log (`--mmu-log`), a test instrument.

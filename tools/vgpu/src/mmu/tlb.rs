@@ -14,7 +14,7 @@
 //! Faults are not cached: an access that faulted walks the tables again next time (model
 //! choice; whether the hardware caches negative results is not published).
 //!
-//! Invalidation (`NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE`, facts §12.4) drops the leaves and,
+//! Invalidation (`NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE`, docs/facts/ga102.md §12.4) drops the leaves and,
 //! by `CACHE_LEVEL` (26:24), directory entries: ALL (0) everything, PTE_ONLY (1) no directory
 //! entry, UP_TO_PDE0..UP_TO_PDE3 (2-5) the directory levels up to PDn, where PD0 is the dual
 //! level and PD3 the root ("invalidate affects this level and all below", OG 570.144
@@ -26,7 +26,7 @@ use super::walk::{walk_with, Entries, Outcome, Pdb, PhysMem, Step, Table, Transl
 use std::collections::HashMap;
 
 /// A PDB as the invalidate registers name it: the 1-bit aperture (0 video, 1 system) and the
-/// address (`INVALIDATE_PDB_APERTURE` 1:1, facts §12.4).
+/// address (`INVALIDATE_PDB_APERTURE` 1:1, docs/facts/ga102.md §12.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PdbKey {
     /// System memory (either coherence).

@@ -2,7 +2,7 @@
 //! The page-table walk: from a page directory base (PDB) and a virtual address to a
 //! translation, a sparse range, or a fault with the hardware's fault type.
 //!
-//! Order of the walk (facts §12.1; [`super::format`] for the entry layouts and sources):
+//! Order of the walk (docs/facts/ga102.md §12.1; [`super::format`] for the entry layouts and sources):
 //! 1. VA bits above 48 set: `VA_LIMIT_VIOLATION`.
 //! 2. PD3, PD2, PD1 (8-byte entries). IS_PTE set: a 512 MiB PTE in PD1 (GA10x); in PD3 or PD2,
 //!    where no PTE can be, a `PDE` fault (model choice). APERTURE INVALID: sparse with VOL,
@@ -27,7 +27,7 @@ use super::format::{
     VA_BITS,
 };
 
-/// `NV_PFAULT_FAULT_TYPE_*` (OD `turing/tu104/dev_fault.ref.txt` L22-37; facts §12.5).
+/// `NV_PFAULT_FAULT_TYPE_*` (OD `turing/tu104/dev_fault.ref.txt` L22-37; docs/facts/ga102.md §12.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum FaultType {

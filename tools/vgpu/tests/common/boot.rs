@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Booting GSP-RM through booter_load, shared by the end-to-end tests: the host-side "driver"
-//! of facts §7.4 — FWSEC-FRTS on the GSP, the GSP reset into RISC-V with the LIBOS-argument
+//! of docs/facts/ga102.md §7.4 — FWSEC-FRTS on the GSP, the GSP reset into RISC-V with the LIBOS-argument
 //! address in its mailboxes, then the signed booter_load DMA-loaded onto SEC2 with the
 //! `GspFwWprMeta` address in SEC2's mailboxes — from the real firmware files, with radix3,
 //! bootloader, signature and meta built in a memfd that stands for guest RAM.
 //!
-//! The driver side reads the files with its own few lines written from facts §6 (and checks
+//! The driver side reads the files with its own few lines written from docs/facts/ga102.md §6 (and checks
 //! the values the fact sheet gives), not with the device's parsers. The files must be present:
 //! run `make setup`.
 
@@ -36,7 +36,7 @@ pub fn firmware_dir() -> PathBuf {
     }
 }
 
-/// A real 570.144 GA102 file; its size must be the fact sheet's (facts §6.1).
+/// A real 570.144 GA102 file; its size must be the fact sheet's (docs/facts/ga102.md §6.1).
 pub fn read_file(name: &str) -> Vec<u8> {
     let p = file_path(&firmware_dir(), "ga102", name);
     let f = std::fs::read(&p).unwrap_or_else(|e| {
@@ -54,7 +54,7 @@ pub fn read_file(name: &str) -> Vec<u8> {
     assert_eq!(
         f.len(),
         want,
-        "{} is not the file of facts §6.1 (damaged?): run `make setup`",
+        "{} is not the file of docs/facts/ga102.md §6.1 (damaged?): run `make setup`",
         p.display()
     );
     f
@@ -80,7 +80,7 @@ pub fn w64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
-/// A Booter file as the driver reads it (facts §6.2-6.4).
+/// A Booter file as the driver reads it (docs/facts/ga102.md §6.2-6.4).
 pub struct Booter {
     pub blob: Vec<u8>,
     pub app0: (usize, usize),
@@ -96,7 +96,7 @@ pub fn read_booter(name: &str, data: (usize, usize), patch: usize) -> Booter {
     let f = read_file(name);
     assert_eq!(w32(&f, 0), 0x10de, "bin_magic");
     let (hdr, off, size) = (w32(&f, 0xc), w32(&f, 0x10), w32(&f, 0x14));
-    assert_eq!((hdr, off), (0x18, 0x378), "facts §6.2");
+    assert_eq!((hdr, off), (0x18, 0x378), "docs/facts/ga102.md §6.2");
     let h = |i: usize| w32(&f, hdr + 4 * i);
     let (sig_off, sig_size) = (h(0), h(1));
     let patch_loc = w32(&f, h(2));
@@ -105,7 +105,7 @@ pub fn read_booter(name: &str, data: (usize, usize), patch: usize) -> Booter {
     let num_sig = w32(&f, h(6));
     let lh = h(7);
     let l = |i: usize| w32(&f, lh + 4 * i);
-    assert_eq!((num_sig, sig_size), (2, 0x300), "facts §6.3");
+    assert_eq!((num_sig, sig_size), (2, 0x300), "docs/facts/ga102.md §6.3");
     assert_eq!(l(4), 1, "one application");
     let b = Booter {
         blob: f[off..off + size].to_vec(),
@@ -120,9 +120,9 @@ pub fn read_booter(name: &str, data: (usize, usize), patch: usize) -> Booter {
         engine_id: w32(&f, meta + 4) as u32,
         ucode_id: w32(&f, meta + 8) as u32,
     };
-    assert_eq!(b.data, data, "facts §6.4");
-    assert_eq!(b.app0, (0x100, data.0 - 0x100), "facts §6.4");
-    assert_eq!(b.patch_loc, patch, "facts §6.3");
+    assert_eq!(b.data, data, "docs/facts/ga102.md §6.4");
+    assert_eq!(b.app0, (0x100, data.0 - 0x100), "docs/facts/ga102.md §6.4");
+    assert_eq!(b.patch_loc, patch, "docs/facts/ga102.md §6.3");
     assert_eq!((b.fuse_ver, b.engine_id, b.ucode_id), (1, 1, 3));
     b
 }
@@ -174,7 +174,7 @@ pub fn files() -> &'static Files {
     static F: OnceLock<Files> = OnceLock::new();
     F.get_or_init(|| {
         let bl = read_file("bootloader");
-        // nvfw_bin_hdr, then RM_RISCV_UCODE_DESC at header_offset (facts §6.5).
+        // nvfw_bin_hdr, then RM_RISCV_UCODE_DESC at header_offset (docs/facts/ga102.md §6.5).
         let (desc, off, size) = (w32(&bl, 0xc), w32(&bl, 0x10), w32(&bl, 0x14));
         let gsp = read_file("gsp");
         let f = Files {
@@ -230,7 +230,7 @@ pub enum Dev {
     Wpr2NotSet,
 }
 
-/// The FB layout (facts §7.2) and the WPR heap size the driver computes.
+/// The FB layout (docs/facts/ga102.md §7.2) and the WPR heap size the driver computes.
 pub struct Layout {
     pub fb_end: u64,
     pub vga: u64,
@@ -265,11 +265,11 @@ impl Gpu {
         let boot = align_down(frts - f.bootloader.len() as u64, PAGE);
         let elf = align_down(boot - f.fwimage.1 as u64, 64 << 10);
         // WPR heap size, LIBOS3: 22 MiB OS + 8 MiB RM + 96 MiB client + 96 KiB per GiB of FB
-        // aligned up to 1 MiB, clamped to [88 MiB, 280 MiB) (facts §7.2).
+        // aligned up to 1 MiB, clamped to [88 MiB, 280 MiB) (docs/facts/ga102.md §7.2).
         let per_gb = (96 << 10) * fb_end.div_ceil(1 << 30);
         let heap_size = (23068672 + 8 * MIB + 96 * MIB + per_gb.div_ceil(MIB) * MIB)
             .clamp(88 * MIB, 280 * MIB - 1);
-        assert_eq!(heap_size, 129 * MIB, "facts §7.2 example");
+        assert_eq!(heap_size, 129 * MIB, "docs/facts/ga102.md §7.2 example");
         let heap = (align_down(elf - heap_size, MIB), align_down(elf, MIB));
         let wpr_start = align_down(heap.0 - 256, MIB);
         Layout {
@@ -305,7 +305,7 @@ impl Gpu {
         }
         self.ram.write(BOOTLOADER_GPA, &f.bootloader).unwrap();
         self.ram.write(SIGNATURE_GPA, f.signature()).unwrap();
-        // LIBOS arguments (facts §7.3): their contents are GSP-RM's business, not Booter's.
+        // LIBOS arguments (docs/facts/ga102.md §7.3): their contents are GSP-RM's business, not Booter's.
         self.ram
             .write(LIBOS_GPA, &0x004c_4f47_494e_4954u64.to_le_bytes())
             .unwrap();
@@ -366,10 +366,10 @@ impl Gpu {
     }
 
     /// Facts §7.4 step 10 (and unload step 4): reset the falcon at `base`, DMA-load the
-    /// signed Booter as a GA102 loader does (facts §6.4: app 0 code to secure IMEM 0, OS data
+    /// signed Booter as a GA102 loader does (docs/facts/ga102.md §6.4: app 0 code to secure IMEM 0, OS data
     /// to DMEM 0), program the BROM, BOOTVEC, mailboxes, start, wait for the halt.
     pub fn run_booter(&mut self, base: u32, b: &Booter, args: (u32, u32), dev: Dev) -> Option<u32> {
-        // Signature selection, facts §5.5 (Booter): fuse of engine_id (SEC2) for ucode_id;
+        // Signature selection, docs/facts/ga102.md §5.5 (Booter): fuse of engine_id (SEC2) for ucode_id;
         // 0 selects the last signature, else fuse_ver - v.
         let fuse = self.rd(SEC2_UCODE1_VERSION + 4 * (b.ucode_id - 1));
         let v = 32 - fuse.leading_zeros();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The host-side "driver" shared by the end-to-end tests: a vGPU behind the vfio-user backend,
-//! a memfd that stands for guest RAM, and the register sequences of facts §3, §5.4 and §7.4
+//! a memfd that stands for guest RAM, and the register sequences of docs/facts/ga102.md §3, §5.4 and §7.4
 //! (GFW-boot wait, falcon reset, DMA load, boot, FWSEC-FRTS), written from the facts.
 
 // Each test crate uses a different part of the rig.
@@ -25,12 +25,12 @@ pub const SEC2: u32 = 0x840000;
 pub const RAM_GPA: u64 = 0x4000_0000;
 /// Enough for FWSEC alone.
 pub const SMALL_RAM: u64 = 16 << 20;
-/// Where the driver puts the FWSEC ucode (256-byte aligned, facts §5.4).
+/// Where the driver puts the FWSEC ucode (256-byte aligned, docs/facts/ga102.md §5.4).
 pub const UCODE_GPA: u64 = RAM_GPA + 0x10_0000;
 /// The sysmem flush page.
 pub const FLUSH_GPA: u64 = RAM_GPA + 0x1000;
 
-// Register offsets (facts §3, §5.2, §5.3).
+// Register offsets (docs/facts/ga102.md §3, §5.2, §5.3).
 pub const IRQSCLR: u32 = 0x004;
 pub const IRQSTAT: u32 = 0x008;
 pub const MAILBOX0: u32 = 0x040;
@@ -195,7 +195,7 @@ impl Gpu {
         (0..n).map(|_| self.rd(off)).find(|&v| done(v))
     }
 
-    /// The VBIOS as a driver reads it through the PROM window (facts §4.1).
+    /// The VBIOS as a driver reads it through the PROM window (docs/facts/ga102.md §4.1).
     pub fn read_vbios(&mut self, len: usize) -> Vec<u8> {
         (0..len.div_ceil(4))
             .flat_map(|i| self.rd(0x300000 + 4 * i as u32).to_le_bytes())
@@ -309,7 +309,7 @@ impl Gpu {
         self.boot_with(base, (0, 0), polls)
     }
 
-    /// FRTS placement, facts §7.2: 1 MiB ending at align_down(VGA workspace base, 128 KiB).
+    /// FRTS placement, docs/facts/ga102.md §7.2: 1 MiB ending at align_down(VGA workspace base, 128 KiB).
     pub fn frts_region(&mut self) -> (u64, u64) {
         let vram = u64::from(self.rd(USABLE_FB_SIZE_IN_MB)) << 20;
         let ws = self.rd(VGA_WORKSPACE_BASE);
@@ -329,7 +329,7 @@ impl Gpu {
         let p = layout.fwsec_prod.clone();
         let rom = self.read_vbios(layout.len);
 
-        // Signature selection, facts §5.5.
+        // Signature selection, docs/facts/ga102.md §5.5.
         let fuse = self.rd(GSP_UCODE1_VERSION + 4 * (u32::from(p.ucode_id) - 1));
         let v = 32 - fuse.leading_zeros();
         assert_ne!(p.signature_versions & (1 << v), 0);
@@ -343,7 +343,7 @@ impl Gpu {
 
         let (frts_start, _) = self.frts_region();
 
-        // DMEM patches, facts §4.5: init_cmd in the DMEM mapper, the FRTS command.
+        // DMEM patches, docs/facts/ga102.md §4.5: init_cmd in the DMEM mapper, the FRTS command.
         let d = p.imem_size;
         let mapper = d + p.dmem_mapper_offset;
         // (A careful driver would check "DMAP" here; the truncated-ROM test wants a careless one.)
@@ -380,7 +380,7 @@ impl Gpu {
         self.boot(base, 1000)
     }
 
-    /// WPR2 [start, end) as the CPU decodes it (facts §3).
+    /// WPR2 [start, end) as the CPU decodes it (docs/facts/ga102.md §3).
     pub fn wpr2(&mut self) -> (u64, u64) {
         let lo = u64::from(self.rd(WPR2_LO) & !0xf) << 8;
         let hi = u64::from(self.rd(WPR2_HI) & !0xf) << 8;

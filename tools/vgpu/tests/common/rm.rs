@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The test-side GSP-RM client: the CPU half of facts §7.3 (LIBOS arguments, RMARGS), §8 (the
+//! The test-side GSP-RM client: the CPU half of docs/facts/ga102.md §7.3 (LIBOS arguments, RMARGS), §8 (the
 //! shared area, the command queue, elements, checksums, the receive side) and §9 (RPC headers,
 //! payloads), written from the fact sheet — not from the device's model.
 
@@ -20,7 +20,7 @@ pub const LOG_GPA: u64 = RAM_GPA + 0x50_0000;
 pub const LOG_SIZE: u64 = 0x10000;
 /// RMARGS: one page holding `GSP_ARGUMENTS_CACHED`.
 pub const RMARGS_GPA: u64 = RAM_GPA + 0x53_0000;
-/// The shared area: PTE page, command queue, status queue (facts §8.1).
+/// The shared area: PTE page, command queue, status queue (docs/facts/ga102.md §8.1).
 pub const SHARED_GPA: u64 = RAM_GPA + 0x60_0000;
 pub const PTE_COUNT: u32 = 129;
 pub const CMDQ: u64 = 0x1000;
@@ -28,7 +28,7 @@ pub const MSGQ: u64 = 0x41000;
 pub const QUEUE_SIZE: u32 = 0x40000;
 pub const ENTRIES: u32 = 63;
 pub const ENTRY: usize = 0x1000;
-/// Largest RPC payload in one element: 0x10000 − 0x30 − 0x20 (facts §8.2).
+/// Largest RPC payload in one element: 0x10000 − 0x30 − 0x20 (docs/facts/ga102.md §8.2).
 pub const MAX_PAYLOAD: usize = 0x10000 - 0x30 - 0x20;
 
 /// Where the test "guest" places the BARs.
@@ -36,9 +36,9 @@ pub const BAR0_GPA: u64 = 0xf200_0000;
 pub const BAR1_GPA: u64 = 0x38_0000_0000;
 pub const BAR3_GPA: u64 = 0x38_1000_0000;
 
-/// `NV_PGSP_QUEUE_HEAD(0)`: the doorbell (facts §7.4).
+/// `NV_PGSP_QUEUE_HEAD(0)`: the doorbell (docs/facts/ga102.md §7.4).
 pub const QUEUE_HEAD0: u32 = 0xc00;
-/// CPU interrupt tree (facts §2.3): `CPU_INTR_LEAF(i)` and enables, `TOP` and enables.
+/// CPU interrupt tree (docs/facts/ga102.md §2.3): `CPU_INTR_LEAF(i)` and enables, `TOP` and enables.
 pub const LEAF: u32 = 0xb8_1000;
 pub const LEAF_EN_SET: u32 = 0xb8_1200;
 pub const LEAF_EN_CLEAR: u32 = 0xb8_1400;
@@ -52,7 +52,7 @@ pub const GSP_MSIX: u32 = 2;
 pub const INTR_GET_KERNEL_TABLE: u32 = 0x2080_0a5c;
 pub const KERNEL_TABLE_SIZE: usize = 2068;
 
-// Functions and events (facts §9.2).
+// Functions and events (docs/facts/ga102.md §9.2).
 pub const NOP: u32 = 0;
 pub const FREE: u32 = 10;
 pub const UNLOADING_GUEST_DRIVER: u32 = 47;
@@ -66,7 +66,7 @@ pub const INVALIDATE_TLB: u32 = 200;
 pub const GSP_INIT_DONE: u32 = 0x1001;
 pub const GSP_RUN_CPU_SEQUENCER: u32 = 0x1002;
 
-// Results (facts §9.1) and NV_STATUS codes (OG nvstatuscodes.h).
+// Results (docs/facts/ga102.md §9.1) and NV_STATUS codes (OG nvstatuscodes.h).
 pub const RPC_UNKNOWN_FUNCTION: u32 = 0xff10_0001;
 pub const RPC_INVALID_MESSAGE_FORMAT: u32 = 0xff10_0002;
 pub const NV_ERR_INSERT_DUPLICATE_NAME: u32 = 0x19;
@@ -79,7 +79,7 @@ pub const NV_ERR_INVALID_PARAM_STRUCT: u32 = 0x3a;
 pub const NV_ERR_INVALID_STATE: u32 = 0x40;
 pub const NV_ERR_NOT_SUPPORTED: u32 = 0x56;
 
-/// The queue checksum, byte-wise (facts §8.3: byte k rotated left by 8·(k mod 8), XORed,
+/// The queue checksum, byte-wise (docs/facts/ga102.md §8.3: byte k rotated left by 8·(k mod 8), XORed,
 /// folded high ^ low).
 pub fn checksum(b: &[u8]) -> u32 {
     let mut x = 0u64;
@@ -230,7 +230,7 @@ impl Gpu {
         f
     }
 
-    /// Opens the CPU interrupt tree for the GSP's vector 155 (facts §2.3, README "Receiving
+    /// Opens the CPU interrupt tree for the GSP's vector 155 (docs/facts/ga102.md §2.3, README "Receiving
     /// the GSP interrupt"): `LEAF_EN_SET(4)` bit 27, then `TOP_EN_SET(0)` bit 2.
     pub fn enable_gsp_intr(&mut self) {
         self.wr(LEAF_EN_SET + 4 * 4, GSP_LEAF_BIT);
@@ -276,7 +276,7 @@ impl Gpu {
         }
         self.ram.write(LIBOS_GPA, &args).unwrap();
 
-        // GSP_ARGUMENTS_CACHED with MESSAGE_QUEUE_INIT_ARGUMENTS (facts §7.3).
+        // GSP_ARGUMENTS_CACHED with MESSAGE_QUEUE_INIT_ARGUMENTS (docs/facts/ga102.md §7.3).
         let mut a = vec![0u8; 4096];
         set64(&mut a, 0, SHARED_GPA);
         set32(&mut a, 8, PTE_COUNT);
@@ -293,14 +293,14 @@ impl Gpu {
             .flat_map(|i| (SHARED_GPA + i * 4096).to_le_bytes())
             .collect();
         self.area_write(0, &ptes);
-        // Command queue tx header (facts §8.1 table).
+        // Command queue tx header (docs/facts/ga102.md §8.1 table).
         self.area_write(
             CMDQ,
             &u32s(&[0, QUEUE_SIZE, 0x1000, ENTRIES, 0, 1, 0x20, 0x1000]),
         );
     }
 
-    /// `GspSystemInfo` (facts §9.4) as a driver fills it for this device.
+    /// `GspSystemInfo` (docs/facts/ga102.md §9.4) as a driver fills it for this device.
     pub fn system_info(&self) -> Vec<u8> {
         let mut p = vec![0u8; 928];
         set64(&mut p, 0, BAR0_GPA);
@@ -317,7 +317,7 @@ impl Gpu {
     }
 }
 
-/// `PACKED_REGISTRY_TABLE` (facts §9.3) with DWORD keys.
+/// `PACKED_REGISTRY_TABLE` (docs/facts/ga102.md §9.3) with DWORD keys.
 pub fn registry(keys: &[(&str, u32)]) -> Vec<u8> {
     let strings_at = 8 + 16 * keys.len();
     let mut strings = vec![];
@@ -338,7 +338,7 @@ pub fn registry(keys: &[(&str, u32)]) -> Vec<u8> {
     t
 }
 
-/// The keys both drivers send (facts §9.3).
+/// The keys both drivers send (docs/facts/ga102.md §9.3).
 pub fn default_registry() -> Vec<u8> {
     registry(&[
         ("RMSecBusResetEnable", 1),
@@ -356,7 +356,7 @@ pub fn irq_count(f: &File) -> u64 {
 }
 
 impl Rm {
-    /// Entries the CPU may still write (one always stays free, facts §8.1).
+    /// Entries the CPU may still write (one always stays free, docs/facts/ga102.md §8.1).
     pub fn free(&self, g: &Gpu) -> u32 {
         let gsp_read = g.area32(MSGQ + 0x20);
         (gsp_read + ENTRIES - self.wp - 1) % ENTRIES
@@ -406,7 +406,7 @@ impl Rm {
         self.tx_seq += 1;
     }
 
-    /// Writes a command, split into CONTINUATION_RECORDs past one element (facts §8.2).
+    /// Writes a command, split into CONTINUATION_RECORDs past one element (docs/facts/ga102.md §8.2).
     pub fn put(&mut self, g: &Gpu, function: u32, payload: &[u8], flaw: Flaw) -> u32 {
         let sequence = self.sequence;
         self.sequence += 1;
@@ -471,7 +471,7 @@ impl Rm {
     }
 
     /// Receives one element, checking elemCount, checksum, seqNum and the RPC header the way a
-    /// driver must (facts §8.2, §8.3, §9.1), and frees its entries.
+    /// driver must (docs/facts/ga102.md §8.2, §8.3, §9.1), and frees its entries.
     pub fn recv_one(&mut self, g: &Gpu) -> Option<Msg> {
         let wp = g.area32(MSGQ + 16);
         if wp == self.rp {
@@ -541,7 +541,7 @@ impl Rm {
     }
 }
 
-/// GSP-RM booted the documented way (facts §7.4 steps 1-13), with `before` run at step 4
+/// GSP-RM booted the documented way (docs/facts/ga102.md §7.4 steps 1-13), with `before` run at step 4
 /// after the test driver set up BARs, LIBOS arguments and queues. Returns the vGPU and the
 /// client state.
 pub fn boot_rm_with(opts: Options, before: impl FnOnce(&mut Gpu, &mut Rm)) -> (Gpu, Rm) {
@@ -570,11 +570,11 @@ pub fn boot_rm() -> (Gpu, Rm) {
     boot_rm_with(rm_options(), |_, _| {})
 }
 
-/// `NV_PGC6_BSI_SECURE_SCRATCH_14` and its BOOT_STAGE_3_HANDOFF bit (facts §3).
+/// `NV_PGC6_BSI_SECURE_SCRATCH_14` and its BOOT_STAGE_3_HANDOFF bit (docs/facts/ga102.md §3).
 pub const BSI_SECURE_SCRATCH_14: u32 = 0x1180f8;
 pub const HANDOFF: u32 = 1 << 26;
 
-/// Runs a `GSP_RUN_CPU_SEQUENCER` payload the way facts §9.5 describes the CPU side
+/// Runs a `GSP_RUN_CPU_SEQUENCER` payload the way docs/facts/ga102.md §9.5 describes the CPU side
 /// (`rpc_run_cpu_sequencer_v17_00`: bufferSizeDWord @0, cmdIndex @4, regSaveArea[8] @8,
 /// commandBuffer @40; packed opcode + payload dwords). Returns the register save area, or what
 /// went wrong.
@@ -583,7 +583,7 @@ pub fn run_sequencer(g: &mut Gpu, p: &[u8]) -> Result<[u32; 8], String> {
 }
 
 /// The core opcodes (5 CORE_RESET, 6 CORE_START, 7 CORE_WAIT_FOR_HALT, 8 CORE_RESUME) the way
-/// this project's driver runs them: CORE_RESUME resets the GSP into RISC-V (facts §9.5, §7.5).
+/// this project's driver runs them: CORE_RESUME resets the GSP into RISC-V (docs/facts/ga102.md §9.5, §7.5).
 pub fn this_driver_core(g: &mut Gpu, op: u32) -> Result<(), String> {
     match op {
         // CORE_RESET: the GSP falcon reset into its falcon core; DMA without a context.
@@ -621,7 +621,7 @@ pub fn this_driver_core(g: &mut Gpu, op: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// CORE_RESUME after SEC2 was started, as every public driver ends it (facts §9.5): the
+/// CORE_RESUME after SEC2 was started, as every public driver ends it (docs/facts/ga102.md §9.5): the
 /// handoff bit, SEC2 MAILBOX0 = 0, the OS register, RISC-V active.
 pub fn resume_tail(g: &mut Gpu) -> Result<(), String> {
     if g.poll(BSI_SECURE_SCRATCH_14, 100, |v| v & HANDOFF != 0)
@@ -706,7 +706,7 @@ pub fn run_sequencer_with(
 }
 
 /// Steps 14-16: SET_SYSTEM_INFO and SET_REGISTRY (asynchronous: no reply), the CPU sequencer
-/// GSP-RM sends (facts §7.4 step 15), then GSP_INIT_DONE.
+/// GSP-RM sends (docs/facts/ga102.md §7.4 step 15), then GSP_INIT_DONE.
 pub fn init(g: &mut Gpu, rm: &mut Rm) {
     let si = g.system_info();
     rm.send(g, GSP_SET_SYSTEM_INFO, &si);

@@ -479,7 +479,7 @@ fn malformed_roms_name_the_offending_field() {
     rom[at..at + 2].copy_from_slice(&0u16.to_le_bytes());
     let e = expect_err(&rom, "PCIR length 0");
     assert_eq!(e.offset, at);
-    // The builder puts the NPDE where the rule of facts §4 says: after the 0x18-byte PCIR,
+    // The builder puts the NPDE where the rule of docs/facts/ga102.md §4 says: after the 0x18-byte PCIR,
     // rounded up to 16 (a copy of the constant's value could not fail).
     assert_eq!(NPDE_AT, (PCIR_AT + 0x18).next_multiple_of(16));
 }

@@ -436,7 +436,7 @@ fn getparam_constants() {
     // What the GETPARAM values must satisfy, not their values again (a copy cannot fail):
     // the window leaves [1 MiB, 2 MiB) to the contexts' rings (uapi/README.md), starts and
     // ends on 2 MiB pages, and lies inside the GMMU version 2's 49-bit VA space
-    // (nova-core mm/mmu_v2.rs VA_BITS, facts §12).
+    // (nova-core mm/mmu_v2.rs VA_BITS, docs/facts/ga102.md §12).
     assert!(VA_START >= 2 * MIB && VA_START.is_multiple_of(2 * MIB));
     assert!(VA_END.is_multiple_of(2 * MIB) && VA_START < VA_END && VA_END <= 1 << 49);
     // Every listed page size is one the GMMU maps (4 KiB and 64 KiB PTEs, 2 MiB PDE0 pages)

@@ -2,11 +2,11 @@
 //! Booter on SEC2: what booter_load and booter_unload do once the boot ROM accepted them (facts
 //! §5.5, §7.1, §7.2, §6.6-6.7, §7.4 steps 10-13 and unload step 4).
 //!
-//! What Booter does inside is not in the open sources (facts §13 item 7); its contract is: the
+//! What Booter does inside is not in the open sources (docs/facts/ga102.md §13 item 7); its contract is: the
 //! CPU passes the bus address of `GspFwWprMeta` in SEC2 MAILBOX0 (low) / MAILBOX1 (high), Booter
 //! verifies and copies what the meta describes into WPR2, starts GSP-RM on the GSP's RISC-V
 //! core, and halts with MAILBOX0 = 0. The model verifies what a device can verify without
-//! cryptography: that guest memory holds exactly the configured firmware, laid out as facts §7
+//! cryptography: that guest memory holds exactly the configured firmware, laid out as docs/facts/ga102.md §7
 //! describe, and that the FB layout fits this chip and the WPR2 FWSEC carved. It does not copy
 //! anything (VRAM contents are not modelled).
 //!
@@ -15,16 +15,16 @@
 //! 2. Read the 256-byte `GspFwWprMeta` at `MAILBOX1 << 32 | MAILBOX0` by DMA
 //!    ([`ERR_META_UNREADABLE`]).
 //! 3. Field checks, each failing with [`ERR_META_FIELD`] + the field's byte offset in
-//!    `GspFwWprMeta` (facts §7.1), e.g. 0xBAD1_1000 magic, 0xBAD1_1098 frtsOffset:
+//!    `GspFwWprMeta` (docs/facts/ga102.md §7.1), e.g. 0xBAD1_1000 magic, 0xBAD1_1098 frtsOffset:
 //!    magic, revision 1; `sizeOfRadix3Elf` = `.fwimage` size; `sizeOfBootloader` = the
 //!    bootloader payload size; `bootloaderCodeOffset`/`DataOffset`/`ManifestOffset` = the
-//!    descriptor's monitorCodeOffset/monitorDataOffset/manifestOffset (facts §6.5);
+//!    descriptor's monitorCodeOffset/monitorDataOffset/manifestOffset (docs/facts/ga102.md §6.5);
 //!    `sizeOfSignature` = the signature section's size.
 //! 4. WPR2 must be set (`WPR2_ADDR_HI` != 0): [`ERR_WPR2_NOT_SET`].
-//! 5. The FB layout of facts §7.2 for this chip's VRAM size and `NV_PDISP_VGA_WORKSPACE_BASE`,
+//! 5. The FB layout of docs/facts/ga102.md §7.2 for this chip's VRAM size and `NV_PDISP_VGA_WORKSPACE_BASE`,
 //!    from the top down, each field failing with [`ERR_META_FIELD`] + offset: fbSize, VGA
 //!    workspace offset/size, frtsSize (1 MiB), frtsOffset, bootBinOffset, gspFwOffset,
-//!    gspFwHeapSize (in [88 MiB, 280 MiB), facts §7.2 LIBOS3 clamp, and the heap's aligned
+//!    gspFwHeapSize (in [88 MiB, 280 MiB), docs/facts/ga102.md §7.2 LIBOS3 clamp, and the heap's aligned
 //!    extent), gspFwHeapOffset, gspFwWprStart, gspFwWprEnd, nonWprHeapSize (1 MiB),
 //!    nonWprHeapOffset, gspFwRsvdStart.
 //! 6. WPR2 must be `[frtsOffset, frtsOffset + frtsSize)`, as FWSEC-FRTS carved it from the
@@ -32,7 +32,7 @@
 //! 7. The bootloader copy at `sysmemAddrOfBootloader` equals the payload of
 //!    `bootloader-570.144.bin` ([`ERR_BOOTLOADER_MISMATCH`]), the signature copy at
 //!    `sysmemAddrOfSignature` equals `.fwsignature_ga10x` ([`ERR_SIGNATURE_MISMATCH`]).
-//! 8. The radix3 table at `sysmemAddrOfRadix3Elf` (facts §6.7) is walked through guest memory
+//! 8. The radix3 table at `sysmemAddrOfRadix3Elf` (docs/facts/ga102.md §6.7) is walked through guest memory
 //!    as hardware would: level 0 entry 0 → the level-1 page; level-1 entry j → level-2 page j;
 //!    level-2 entry k of page j → firmware page 512·j + k; every page read where the entry
 //!    points. Table pages that are not 4 KiB aligned or not in guest memory:
@@ -46,11 +46,11 @@
 //! halts with MAILBOX0 = 0. Nothing else changes: WPR2 stays as FWSEC left it, VRAM is not
 //! written, no RPC runs.
 //!
-//! ## booter_unload (facts §7.4 unload step 4)
+//! ## booter_unload (docs/facts/ga102.md §7.4 unload step 4)
 //! MAILBOX0 = MAILBOX1 = 0xFF: WPR2 is cleared (both registers 0), MAILBOX0 = 0. Other mailbox
 //! values: [`ERR_UNLOAD_ARGS`], WPR2 untouched. WPR2 already clear is not an error.
 //!
-//! All codes are the model's own (facts §13 item 7: Booter's are not known).
+//! All codes are the model's own (docs/facts/ga102.md §13 item 7: Booter's are not known).
 
 use crate::blocks::fb::Wpr2Handle;
 use crate::dma::{DmaFault, GuestMemory};
@@ -82,27 +82,27 @@ pub const ERR_META_FIELD: u32 = 0xbad1_1000;
 /// Radix3 firmware page N is wrong: this | N.
 pub const ERR_RADIX3_PAGE: u32 = 0xbad2_0000;
 
-/// `GSP_FW_WPR_META_MAGIC` (facts §7.1).
+/// `GSP_FW_WPR_META_MAGIC` (docs/facts/ga102.md §7.1).
 pub const WPR_META_MAGIC: u64 = 0xdc3a_ae21_371a_60b3;
 /// `GSP_FW_WPR_META_REVISION`.
 pub const WPR_META_REVISION: u64 = 1;
 /// `sizeof(GspFwWprMeta)`.
 pub const WPR_META_SIZE: usize = 256;
-/// Radix3 page size (facts §6.7).
+/// Radix3 page size (docs/facts/ga102.md §6.7).
 pub const RADIX3_PAGE: u64 = 4096;
 /// Entries per radix3 table page.
 const RADIX3_ENTRIES: u64 = RADIX3_PAGE / 8;
 
 const MIB: u64 = 1 << 20;
 const KIB: u64 = 1 << 10;
-/// FRTS size on GA102 (facts §7.1, §7.2).
+/// FRTS size on GA102 (docs/facts/ga102.md §7.1, §7.2).
 pub const FRTS_REGION_SIZE: u64 = MIB;
-/// Non-WPR heap size on GA102 (facts §7.1).
+/// Non-WPR heap size on GA102 (docs/facts/ga102.md §7.1).
 pub const NON_WPR_HEAP_REGION_SIZE: u64 = MIB;
-/// WPR heap size range for LIBOS3 (facts §7.2): [88 MiB, 280 MiB).
+/// WPR heap size range for LIBOS3 (docs/facts/ga102.md §7.2): [88 MiB, 280 MiB).
 pub const WPR_HEAP_RANGE: std::ops::Range<u64> = 88 * MIB..280 * MIB;
 
-/// Byte offsets of the `GspFwWprMeta` fields (facts §7.1).
+/// Byte offsets of the `GspFwWprMeta` fields (docs/facts/ga102.md §7.1).
 pub mod meta {
     /// magic.
     pub const MAGIC: usize = 0;
@@ -166,7 +166,7 @@ pub mod meta {
     pub const VERIFIED: usize = 248;
 }
 
-/// `GspFwWprMeta` as read from guest memory (the fields of facts §7.1 that a cold boot uses).
+/// `GspFwWprMeta` as read from guest memory (the fields of docs/facts/ga102.md §7.1 that a cold boot uses).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WprMeta {
     /// magic.
@@ -285,7 +285,7 @@ impl WprMeta {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GspBoot {
     /// Bus address of the LIBOS init-argument page: GSP `MAILBOX1 << 32 | MAILBOX0` as the
-    /// driver wrote them before Booter ran (facts §7.3, §7.4 step 9).
+    /// driver wrote them before Booter ran (docs/facts/ga102.md §7.3, §7.4 step 9).
     pub libos_args: u64,
     /// Bus address of the `GspFwWprMeta` Booter was given.
     pub wpr_meta_addr: u64,
@@ -295,7 +295,7 @@ pub struct GspBoot {
     pub wpr2: (u64, u64),
 }
 
-/// Where the CPU sequencer of a cold boot stands (facts §7.4 step 15, §9.5): GSP-RM asked for
+/// Where the CPU sequencer of a cold boot stands (docs/facts/ga102.md §7.4 step 15, §9.5): GSP-RM asked for
 /// it, the GSP's HS step loaded SEC2-RTOS, SEC2-RTOS resumed GSP-RM.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SeqPhase {
@@ -550,7 +550,7 @@ pub struct Loaded {
     pub radix3_time: Duration,
 }
 
-/// The FB layout of facts §7.2, computed from the top of VRAM downward.
+/// The FB layout of docs/facts/ga102.md §7.2, computed from the top of VRAM downward.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FbLayout {
     /// VGA workspace start (its end is the top of usable VRAM).
@@ -569,7 +569,7 @@ fn align_down(v: u64, a: u64) -> u64 {
     v & !(a - 1)
 }
 
-/// The VGA workspace base per facts §7.2 (display present on GA102): from the register if
+/// The VGA workspace base per docs/facts/ga102.md §7.2 (display present on GA102): from the register if
 /// STATUS_VALID, replaced by `fb_end - 128 KiB` if it lies below `fb_end - 1 MiB`; `fb_end -
 /// 1 MiB` if not valid.
 pub fn vga_workspace_base(fb_end: u64, reg: u32) -> u64 {
@@ -633,7 +633,7 @@ fn read_u64s(g: &GuestMemory, addr: u64, out: &mut [u64]) -> Result<(), DmaFault
     Ok(())
 }
 
-/// Walks the radix3 table at `level0` (facts §6.7) and compares every firmware page with
+/// Walks the radix3 table at `level0` (docs/facts/ga102.md §6.7) and compares every firmware page with
 /// `image`. Returns the number of pages compared.
 pub fn check_radix3(g: &GuestMemory, level0: u64, image: &[u8]) -> Result<u64, Failure> {
     let pages = (image.len() as u64).div_ceil(RADIX3_PAGE);

@@ -2,7 +2,7 @@
 //! The boot ROM model: what a started falcon runs.
 //!
 //! A real falcon's boot ROM verifies a heavy-secure (HS) image against the signature the driver
-//! points it at (`BROM_PARAADDR(0)`, facts §5.4 load step 5; `Documentation/gpu/nova/core/
+//! points it at (`BROM_PARAADDR(0)`, docs/facts/ga102.md §5.4 load step 5; `Documentation/gpu/nova/core/
 //! falcon.rst` "Root of trust establishment") and runs it only if the check passes. The model
 //! has no falcon instruction set: it recognises the images it knows byte for byte — the VBIOS
 //! FWSEC ucodes built by `nova-firmware`, taken from the intact image of the same build
@@ -18,34 +18,34 @@
 //!    mailboxes as the driver wrote them (there is no code that could report anything).
 //! 4. `MOD_SEL.ALGO` must be RSA3K (1): else [`ERR_MOD_SEL`].
 //! 5. IMEM and DMEM must hold a known ucode where its loader puts it, ignoring only the bytes a
-//!    driver patches (facts §4.5, §5.5). FWSEC: IMEM at IMEMPhysBase, DMEM at DMEMPhysBase;
+//!    driver patches (docs/facts/ga102.md §4.5, §5.5). FWSEC: IMEM at IMEMPhysBase, DMEM at DMEMPhysBase;
 //!    patchable are the 384-byte signature slot at PKCDataOffset, `init_cmd` in the DMEM mapper
-//!    and the command-in buffer. Booter (facts §6.3, §6.4): IMEM at 0 holds application 0's
+//!    and the command-in buffer. Booter (docs/facts/ga102.md §6.3, §6.4): IMEM at 0 holds application 0's
 //!    code (`blob[app[0].offset .. + app[0].size]`), DMEM at 0 the OS data segment
 //!    (`blob[os_data_offset .. + os_data_size]`); patchable is only the signature slot at
 //!    DMEM `*patch_loc - os_data_offset`. The non-secure OS code segment is not part of a GA102
-//!    load (facts §6.4), so IMEM beyond application 0 is not looked at. Else
+//!    load (docs/facts/ga102.md §6.4), so IMEM beyond application 0 is not looked at. Else
 //!    [`ERR_UNKNOWN_IMAGE`] (this covers partial and truncated loads, and images read from a
 //!    damaged ROM).
 //! 6. Every IMEM block of the image must come from a secure DMA load (DMATRFCMD SEC set), else
-//!    [`ERR_IMEM_NOT_SECURE`] (facts §5.4: no PIO path for HS images on GA102).
+//!    [`ERR_IMEM_NOT_SECURE`] (docs/facts/ga102.md §5.4: no PIO path for HS images on GA102).
 //! 7. `BROM_ENGIDMASK` and `BROM_CURR_UCODE_ID` must equal the descriptor's EngineIdMask and
 //!    UcodeId, else [`ERR_BROM_PARAMS`].
 //! 8. The descriptor's EngineIdMask must include this engine (GSP bit 10, SEC2 bit 0; facts
 //!    §5.3), else [`ERR_WRONG_ENGINE`]: the FWSEC (EngineIdMask 0x400) halts this way on SEC2,
 //!    Booter (EngineIdMask 0x1) on the GSP.
-//! 9. The 384 bytes at DMEM `BROM_PARAADDR(0)` must be the signature the fuse rule of facts §5.5
+//! 9. The 384 bytes at DMEM `BROM_PARAADDR(0)` must be the signature the fuse rule of docs/facts/ga102.md §5.5
 //!    selects for this chip, and not all zeros (no RSA signature is). `reg` = the engine's
 //!    `UCODE<UcodeId>_VERSION` fuse, `v` = 1-based position of its highest set bit (0 for 0).
 //!    FWSEC: bit v of SignatureVersions must be set, index =
 //!    popcount(SignatureVersions & ((1 << v) - 1)). Booter: reg = 0 selects the last
-//!    signature, else index = fuse_ver - v (facts §5.5 "Booter load/unload"; "highest-set-bit
+//!    signature, else index = fuse_ver - v (docs/facts/ga102.md §5.5 "Booter load/unload"; "highest-set-bit
 //!    position" read as the same 1-based position as the FWSEC row, which is also what makes
 //!    reg = 0 give fuse_ver - 0 = the last of the 570.144 files' two signatures). Else
 //!    [`ERR_BAD_SIGNATURE`]; the debug FWSEC is rejected here with [`ERR_DEBUG_SIGNED`] (a
 //!    production chip does not accept debug-signed ucode).
 //! 10. `BOOTVEC` must be the image's entry point, else [`ERR_BOOTVEC`]: 0 for FWSEC (facts
-//!     §4.4), application 0's offset for Booter (0x100; facts §6.4, §7.4 step 10).
+//!     §4.4), application 0's offset for Booter (0x100; docs/facts/ga102.md §6.4, §7.4 step 10).
 //!
 //! Error codes are the model's own (the real boot ROM's are not in the facts); they all read
 //! 0xBAD0_00xx so they cannot be mistaken for success (0).
@@ -90,7 +90,7 @@ pub enum Ucode {
     BooterUnload,
 }
 
-/// How an image's signature index follows from the fuse (facts §5.5).
+/// How an image's signature index follows from the fuse (docs/facts/ga102.md §5.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SigRule {
     /// FWSEC descriptor v3: by SignatureVersions.
@@ -142,7 +142,7 @@ fn rd16(rom: &[u8], at: usize) -> Option<u16> {
 }
 
 impl KnownUcode {
-    /// Reads the ucode described at `l` from the intact `rom` (descriptor fields per facts §4.4).
+    /// Reads the ucode described at `l` from the intact `rom` (descriptor fields per docs/facts/ga102.md §4.4).
     pub fn from_rom(which: Ucode, rom: &[u8], l: &FwsecLayout) -> Option<Self> {
         let d = l.desc;
         let field = |o: usize| rd32(rom, d + o).map(|v| v as usize);
@@ -174,7 +174,7 @@ impl KnownUcode {
         })
     }
 
-    /// A Booter ucode as a GA102 loader places it (facts §6.4): IMEM 0 = application 0's code,
+    /// A Booter ucode as a GA102 loader places it (docs/facts/ga102.md §6.4): IMEM 0 = application 0's code,
     /// DMEM 0 = the OS data segment, signature slot at `*patch_loc - os_data_offset`.
     pub fn from_booter(which: Ucode, b: &BooterFile) -> Self {
         let pkc = b.signature_dmem_offset() as usize;
@@ -309,7 +309,7 @@ pub enum Verdict {
     Reject(u32, String),
 }
 
-/// The signature index the fuse rule of facts §5.5 picks, if SignatureVersions has one.
+/// The signature index the fuse rule of docs/facts/ga102.md §5.5 picks, if SignatureVersions has one.
 pub fn signature_index(fuse: u32, versions: u16) -> Option<usize> {
     let v = 32 - fuse.leading_zeros();
     if v >= 16 || versions & (1 << v) == 0 {
@@ -318,7 +318,7 @@ pub fn signature_index(fuse: u32, versions: u16) -> Option<usize> {
     Some((versions & ((1u16 << v) - 1)).count_ones() as usize)
 }
 
-/// The Booter signature index (facts §5.5): fuse 0 selects the last of `count` signatures,
+/// The Booter signature index (docs/facts/ga102.md §5.5): fuse 0 selects the last of `count` signatures,
 /// else index = `fuse_ver` - v with v the 1-based position of the fuse's highest set bit; None
 /// if that is negative or past the signatures.
 pub fn booter_signature_index(fuse: u32, fuse_ver: u32, count: usize) -> Option<usize> {
@@ -330,7 +330,7 @@ pub fn booter_signature_index(fuse: u32, fuse_ver: u32, count: usize) -> Option<
     (i < count).then_some(i)
 }
 
-/// The fuse register for a ucode (facts §5.3): by the descriptor's EngineIdMask (SEC2 bit 0,
+/// The fuse register for a ucode (docs/facts/ga102.md §5.3): by the descriptor's EngineIdMask (SEC2 bit 0,
 /// NVDEC bit 2, GSP bit 10) and UcodeId 1..16 (register index UcodeId - 1).
 pub fn fuse_for(fuses: &UcodeFuses, engine_id_mask: u16, ucode_id: u8) -> Option<u32> {
     let i = usize::from(ucode_id).checked_sub(1)?;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The falcon's DMA engine (FBDMA through the FBIF), as far as the load sequences of facts §5.4
+//! The falcon's DMA engine (FBDMA through the FBIF), as far as the load sequences of docs/facts/ga102.md §5.4
 //! use it.
 //!
-//! Registers (facts §5.2; `ga102/dev_falcon_v4.h`, `ga102/dev_fbif_v4.h`):
+//! Registers (docs/facts/ga102.md §5.2; `ga102/dev_falcon_v4.h`, `ga102/dev_fbif_v4.h`):
 //! `DMATRFBASE` (external address bits 39:8), `DMATRFBASE1` (bits 48:40 in 8:0),
 //! `DMATRFMOFFS` (falcon memory offset, 23:0), `DMATRFFBOFFS` (offset added to the base),
 //! `DMATRFCMD` (IMEM 4, WRITE 5, SIZE 10:8 = 4 << SIZE bytes, SEC 3:2, CTXDMA 14:12 selecting
@@ -18,7 +18,7 @@
 //!   `FBIF_CTL.ALLOW_PHYS_NO_CTX` is 0, or `DMACTL.REQUIRE_CTX` is 1 (no context is bound);
 //! - SIZE is 7 (undefined), the external address or the memory offset is not a multiple of the
 //!   transfer size, or the transfer runs past the end of IMEM/DMEM (model choices: real
-//!   hardware wants aligned transfers, facts §5.4 "DMA source must be 256-byte aligned");
+//!   hardware wants aligned transfers, docs/facts/ga102.md §5.4 "DMA source must be 256-byte aligned");
 //! - guest memory does not back the whole range (nothing mapped there).
 //!
 //! Model choices: coherent and non-coherent sysmem (TARGET 1 and 2) behave the same;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! What the VBIOS FWSEC does when the boot ROM accepted it (facts §4.5, §3, §7.4 steps 7-8 and
+//! What the VBIOS FWSEC does when the boot ROM accepted it (docs/facts/ga102.md §4.5, §3, §7.4 steps 7-8 and
 //! unload step 3).
 //!
 //! FWSEC reads its own DMEM as the driver left it: the application-interface table at
@@ -11,7 +11,7 @@
 //! - `init_cmd` 0x15, FRTS: the 44-byte command in the command-in buffer must read
 //!   read_vbios {ver 1, hdr 24, ...} and frts_region {ver 1, hdr 20, addr, size, type 2 (FB)},
 //!   with addr/size in 4 KiB units, size non-zero and the region inside VRAM. WPR2 becomes
-//!   `[addr << 12, (addr + size) << 12)` (`NV_PFB_PRI_MMU_WPR2_ADDR_LO/HI`, facts §3) and
+//!   `[addr << 12, (addr + size) << 12)` (`NV_PFB_PRI_MMU_WPR2_ADDR_LO/HI`, docs/facts/ga102.md §3) and
 //!   `SW_SCRATCH(0xE)[31:16]` = 0. If WPR2 is already set (HI != 0), FRTS fails with
 //!   [`FRTS_ERR_WPR2_SET`] and WPR2 is left alone.
 //! - `init_cmd` 0x19, SB: `SW_SCRATCH(0x15)[15:0]` = 0. The facts do not say SB reads its
@@ -22,7 +22,7 @@
 //! Failures go to the scratch register of the command (0xE bits 31:16 for FRTS and unknown
 //! commands, 0x15 bits 15:0 for SB); the other bits of the scratch register are preserved.
 //! MAILBOX0 reads 0 after every FWSEC run, success or not: the ucode itself ran to its end and
-//! reports through scratch, which is what facts §7.4 step 8 has the driver check. The error
+//! reports through scratch, which is what docs/facts/ga102.md §7.4 step 8 has the driver check. The error
 //! values are the model's own (not in the facts). "Copy verified VBIOS data" into the FRTS
 //! region is not modelled (VRAM contents are not).
 
@@ -46,12 +46,12 @@ pub const FWSEC_ERR_NO_MAPPER: u16 = 0x0006;
 /// The `--fwsec-fail` fault knob.
 pub const FWSEC_ERR_INJECTED: u16 = 0x00ff;
 
-/// `init_cmd` FRTS (facts §4.5).
+/// `init_cmd` FRTS (docs/facts/ga102.md §4.5).
 pub const CMD_FRTS: u32 = dmap::CMD_FRTS;
-/// `init_cmd` SB (facts §4.5).
+/// `init_cmd` SB (docs/facts/ga102.md §4.5).
 pub const CMD_SB: u32 = dmap::CMD_SB;
 
-/// The FRTS command's constant fields (facts §4.5).
+/// The FRTS command's constant fields (docs/facts/ga102.md §4.5).
 const READ_VBIOS_VER: u32 = 1;
 const READ_VBIOS_HDR: u32 = 24;
 const FRTS_REGION_VER: u32 = 1;

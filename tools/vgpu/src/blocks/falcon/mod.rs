@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The falcon microcontrollers: one generic model, instantiated for the GSP (PFALCON BAR0
-//! 0x110000-0x113FFF) and SEC2 (0x840000-0x843FFF) (facts §5.1). Each instance owns its whole
+//! 0x110000-0x113FFF) and SEC2 (0x840000-0x843FFF) (docs/facts/ga102.md §5.1). Each instance owns its whole
 //! engine range: PFALCON at +0x000, FBIF at +0x600, PFALCON2/PRISCV at +0x1000.
 //!
-//! - [`regs`]: offsets, fields and trace names (facts §5.2, §5.3).
+//! - [`regs`]: offsets, fields and trace names (docs/facts/ga102.md §5.2, §5.3).
 //! - [`mem`]: IMEM/DMEM and their PIO ports.
 //! - [`dma`]: the DMA engine (DMATRF*, FBIF) reading and writing guest memory.
 //! - [`brom`]: the boot ROM model that decides what a started falcon runs.
@@ -22,21 +22,21 @@
 //!   [`SCRUB_TIME`] of wall time has passed, whichever comes first (model choice: long enough that
 //!   a driver must poll, short enough not to slow tests). Memory writes (PIO or DMA) while
 //!   scrubbing are lost, as the scrubber overwrites them. `HWCFG2.RESET_READY` reads 1 whenever
-//!   the engine is not held in reset (facts §5.4 step 1 tolerates it never being set; the model
+//!   the engine is not held in reset (docs/facts/ga102.md §5.4 step 1 tolerates it never being set; the model
 //!   sets it). `RISCV_BCR_CTRL`, `NV_PGSP_MAILBOX(i)`/`NV_PSEC_MAILBOX(i)` and
 //!   `NV_PGSP_QUEUE_HEAD(i)` keep their values across ENGINE.RESET (both open drivers test the
-//!   core select right after the reset, facts §5.4 step 4, so it must survive it); an FLR
+//!   core select right after the reset, docs/facts/ga102.md §5.4 step 4, so it must survive it); an FLR
 //!   resets everything.
 //! - `CPUCTL` (0x100): HALTED (4) reads 1 unless the CPU runs; ALIAS_EN (6) is read/write;
 //!   STARTCPU (1) starts the CPU only while ALIAS_EN is 0, `CPUCTL_ALIAS.STARTCPU` (0x130) only
-//!   while it is 1 (facts §5.4 boot step 2). A start while held in reset, while scrubbing or
+//!   while it is 1 (docs/facts/ga102.md §5.4 boot step 2). A start while held in reset, while scrubbing or
 //!   while running is ignored (traced).
 //! - What a start runs is the [`brom`] model's decision; the FWSEC halts at once after its work,
 //!   anything rejected halts at once with an error code in MAILBOX0. On every halt IRQSTAT.HALT
 //!   is set.
 //! - `IRQSTAT` (0x008) HALT 4, SWGEN0 6, SWGEN1 7, cleared by writing 1s to `IRQSCLR` (0x004);
 //!   `IRQMSET`/`IRQMCLR` set/clear bits of `IRQMASK`; `IRQDEST` read/write. On the GSP, GSP-RM
-//!   raises SWGEN0 whenever it posted messages (facts §7.4); if `IRQMASK.SWGEN0` is set the
+//!   raises SWGEN0 whenever it posted messages (docs/facts/ga102.md §7.4); if `IRQMASK.SWGEN0` is set the
 //!   falcon asserts its host interrupt line ([`Wiring::irq`]), which sets GPU vector
 //!   [`crate::blocks::intr::GSP_VECTOR`] in the CPU interrupt tree; an `IRQMSET` that unmasks a
 //!   pending SWGEN0 asserts it too, and so does `INTR_RETRIGGER(0)` (TRIGGER 0:0) while
@@ -52,19 +52,19 @@
 //!   ([`IMEM_SIZE`], [`DMEM_SIZE`]; model choice large enough for the production FWSEC,
 //!   IMEM 0x6000 + DMEM 0x2000). `HWCFG1` (0x12C): CORE_REV 7, SECURITY_MODEL 3 (heavy secure),
 //!   CORE_REV_SUBVERSION 0 (model choice: the facts give the fields, not GA102's values).
-//!   `HWCFG2.RISCV` (10) = 1 on both engines (both have a PRISCV block, facts §5.1).
+//!   `HWCFG2.RISCV` (10) = 1 on both engines (both have a PRISCV block, docs/facts/ga102.md §5.1).
 //! - `RISCV_CPUCTL` (0x1388): ACTIVE_STAT (7) reads 1 on the GSP once booter_load started
-//!   GSP-RM (facts §7.4 steps 11, 13) until the next ENGINE.RESET or FLR of the GSP, with HALTED
+//!   GSP-RM (docs/facts/ga102.md §7.4 steps 11, 13) until the next ENGINE.RESET or FLR of the GSP, with HALTED
 //!   (4) 0 meanwhile; otherwise ACTIVE_STAT reads 0 and HALTED mirrors the falcon core's state.
 //!   No RISC-V instruction runs: GSP-RM itself is not modelled. Writes are ignored.
 //!   `RISCV_IRQMASK` (0x1528) reads IRQMASK (same core; model choice).
 //! - `MAILBOX0/1` of the GSP live in its [`GspPort`] so Booter on SEC2 can read them (the
-//!   LIBOS-argument address, facts §7.4 step 9); both engines' mailboxes behave the same.
+//!   LIBOS-argument address, docs/facts/ga102.md §7.4 step 9); both engines' mailboxes behave the same.
 //! - `RISCV_BCR_CTRL` (0x1668): CORE_SELECT (4) and BRFETCH (8) read/write, VALID (0) reads 1
 //!   once the register was written; INIT is CORE_SELECT falcon, BRFETCH 1, VALID 0
 //!   (`ga102/dev_riscv_pri.h`). On the GSP it reads RISC-V selected (0x111) from the first
 //!   access after booter_load or SEC2-RTOS started GSP-RM, whatever the CPU selected (model
-//!   choice; facts §7.5, README "Boot orderings").
+//!   choice; docs/facts/ga102.md §7.5, README "Boot orderings").
 //! - A GSP held in `ENGINE.RESET` refuses both: booter_load halts with
 //!   [`booter::ERR_GSP_IN_RESET`], SEC2-RTOS with [`ERR_RTOS_GSP_IN_RESET`].
 //! - DMA: see [`dma`]. A refused transfer halts the falcon with [`brom::ERR_DMA`] in MAILBOX0
@@ -138,7 +138,7 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// PFALCON base in BAR0 (facts §5.1).
+    /// PFALCON base in BAR0 (docs/facts/ga102.md §5.1).
     pub fn base(self) -> u32 {
         match self {
             Engine::Gsp => 0x110000,
@@ -162,7 +162,7 @@ impl Engine {
         }
     }
 
-    /// This engine's EngineIdMask bit (facts §5.3: SEC2 bit 0, GSP bit 10).
+    /// This engine's EngineIdMask bit (docs/facts/ga102.md §5.3: SEC2 bit 0, GSP bit 10).
     pub fn engine_bit(self) -> u16 {
         match self {
             Engine::Gsp => 0x0400,
@@ -296,7 +296,7 @@ impl Core {
 /// SEC2-RTOS found no suspended GSP-RM to resume (model's own code, as the Booter ones).
 pub const ERR_RTOS_NO_GSP_RM: u32 = 0xbad3_0001;
 /// SEC2-RTOS: the GSP was not reset after the sequencer's HS step (its falcon core still holds
-/// the HS ucode; every public driver resets the GSP in CORE_RESUME, facts §9.5).
+/// the HS ucode; every public driver resets the GSP in CORE_RESUME, docs/facts/ga102.md §9.5).
 pub const ERR_RTOS_GSP_NOT_RESET: u32 = 0xbad3_0002;
 /// SEC2-RTOS: the GSP's MAILBOX0/1 do not hold the LIBOS arguments' address.
 pub const ERR_RTOS_MAILBOX: u32 = 0xbad3_0003;
@@ -304,7 +304,7 @@ pub const ERR_RTOS_MAILBOX: u32 = 0xbad3_0003;
 pub const ERR_RTOS_GSP_IN_RESET: u32 = 0xbad3_0004;
 
 /// `RISCV_BCR_CTRL` as the firmware that starts GSP-RM leaves it (Booter, SEC2-RTOS): RISC-V
-/// core selected, VALID. The value the CPU writes when it resets into RISC-V (facts §5.4:
+/// core selected, VALID. The value the CPU writes when it resets into RISC-V (docs/facts/ga102.md §5.4:
 /// 0x111); real firmware's value is not public.
 const BCR_RISCV_BOOT: u32 = BCR_CORE_SELECT_RISCV | BCR_BRFETCH | BCR_VALID;
 
@@ -577,7 +577,7 @@ impl Falcon {
             && !self.core.dma_error
             && !loaded
         {
-            // The CPU sequencer's HS step (facts §9.5; Linux 7.3
+            // The CPU sequencer's HS step (docs/facts/ga102.md §9.5; Linux 7.3
             // `Documentation/gpu/nova/core/falcon.rst` L77-91: an HS ucode on the GSP loads
             // SEC2-RTOS onto SEC2). Its image and how it reaches the falcon are not public, so
             // the CORE_START after the sequencer's CORE_RESET stands for it; a real image the
@@ -639,7 +639,7 @@ impl Falcon {
     }
 
     /// SEC2 started with SEC2-RTOS loaded (the sequencer's HS step ran): SEC2-RTOS resumes the
-    /// suspended GSP-RM (facts §9.5 CORE_RESUME; OG 570.144 `kernel_gsp_ga102.c`
+    /// suspended GSP-RM (docs/facts/ga102.md §9.5 CORE_RESUME; OG 570.144 `kernel_gsp_ga102.c`
     /// `kgspExecuteSequencerCommand_GA102`: "Starting SEC2 to resume GSP-RM", then the CPU polls
     /// `NV_PGC6_BSI_SECURE_SCRATCH_14` BOOT_STAGE_3_HANDOFF and wants SEC2 MAILBOX0 = 0). It
     /// checks what CORE_RESUME must have done on the GSP: reset after the HS step (and released)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Falcon register offsets, fields and trace names, relative to the engine's PFALCON base
-//! (facts §5.2, §5.3; open-gpu-kernel-modules `ampere/ga102/dev_falcon_v4.h`,
+//! (docs/facts/ga102.md §5.2, §5.3; open-gpu-kernel-modules `ampere/ga102/dev_falcon_v4.h`,
 //! `dev_falcon_v4_addendum.h`, `dev_fbif_v4.h`, `dev_falcon_second_pri.h`, `dev_riscv_pri.h`,
 //! `dev_gsp.h`, `dev_sec_pri.h`). PFALCON2/PRISCV registers sit at PFALCON base + 0x1000
-//! (facts §5.1), FBIF at + 0x600.
+//! (docs/facts/ga102.md §5.1), FBIF at + 0x600.
 
 /// `NV_PFALCON_FALCON_IRQSCLR` (write 1 to clear).
 pub const IRQSCLR: u32 = 0x004;
@@ -82,7 +82,7 @@ pub const BROM_ENGIDMASK: u32 = 0x119c;
 /// `NV_PFALCON2_FALCON_BROM_PARAADDR(0)`, + 4i.
 pub const BROM_PARAADDR0: u32 = 0x1210;
 /// Number of PARAADDR registers modelled (the header gives no `__SIZE_1`; only index 0 is
-/// used by the documented sequences, facts §5.3).
+/// used by the documented sequences, docs/facts/ga102.md §5.3).
 pub const PARAADDR_COUNT: u32 = 4;
 /// `NV_PRISCV_RISCV_CPUCTL`.
 pub const RISCV_CPUCTL: u32 = 0x1388;
@@ -156,7 +156,7 @@ pub const HWCFG1_CORE_REV_SUBVERSION_SHIFT: u32 = 6;
 pub const MEMC_ADDR: u32 = 0x00ff_fffc;
 /// IMEMC/DMEMC AINCW (bit 24): auto-increment on write.
 pub const MEMC_AINCW: u32 = 1 << 24;
-/// DMEMC AINCR (bit 25): auto-increment on read (facts §5.2; nouveau `falcon/gm200.c`).
+/// DMEMC AINCR (bit 25): auto-increment on read (docs/facts/ga102.md §5.2; nouveau `falcon/gm200.c`).
 pub const MEMC_AINCR: u32 = 1 << 25;
 /// IMEMC SECURE (bit 28).
 pub const IMEMC_SECURE: u32 = 1 << 28;
@@ -186,7 +186,7 @@ pub const MOD_SEL_ALGO_RSA3K: u32 = 1;
 /// BROM_CURR_UCODE_ID VAL (7:0).
 pub const UCODE_ID_VAL: u32 = 0xff;
 
-/// RISCV_CPUCTL HALTED (bit 4; facts §5.3 from nouveau `falcon/ga102.c`).
+/// RISCV_CPUCTL HALTED (bit 4; docs/facts/ga102.md §5.3 from nouveau `falcon/ga102.c`).
 pub const RISCV_CPUCTL_HALTED: u32 = 1 << 4;
 /// RISCV_CPUCTL ACTIVE_STAT (bit 7).
 pub const RISCV_CPUCTL_ACTIVE_STAT: u32 = 1 << 7;

@@ -137,7 +137,7 @@ impl Rig {
         self.w(RM, GA102.boot0);
     }
 
-    /// The production FWSEC with signature `sig`, patched for FRTS at the facts §7.2 place.
+    /// The production FWSEC with signature `sig`, patched for FRTS at the docs/facts/ga102.md §7.2 place.
     fn fwsec_image(&self, sig: usize) -> Vec<u8> {
         let p = &self.layout.fwsec_prod;
         let mut u = p.patched_ucode(&self.rom, sig).unwrap();
@@ -340,7 +340,7 @@ fn imem_pio_with_auto_increment_and_tags() {
     assert_eq!(r.f.imem().u32_at(0x20c), Some(0xc0de_0003));
     assert!(
         !r.f.imem().all_secure(0x200, 16),
-        "PIO never yields secure IMEM (facts §5.4)"
+        "PIO never yields secure IMEM (docs/facts/ga102.md §5.4)"
     );
 }
 

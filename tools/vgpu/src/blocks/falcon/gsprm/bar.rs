@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! GSP-RM's BAR1 set-up. On a real board GSP-RM creates the BAR1 VA space, reports its root
-//! page directory as `GspStaticConfigInfo.bar1PdeBase` (facts §9.6) and binds BAR1 to it;
+//! page directory as `GspStaticConfigInfo.bar1PdeBase` (docs/facts/ga102.md §9.6) and binds BAR1 to it;
 //! nouveau's r535 code then adopts that PD3 and writes its own lower levels and PTEs under it
 //! (nouveau `nvkm/subdev/gsp/rm/r535/bar.c` L127-148: it wraps 4 KiB of VRAM at
 //! `rm_bar1_pdb` as its BAR1 VMM's top-level table).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! GSP-RM's non-replayable fault buffer. Under GSP-RM the non-replayable fault buffer belongs
-//! to GSP-RM, which tells the CPU about faults with the `MMU_FAULT_QUEUED` event (facts §12.5;
+//! to GSP-RM, which tells the CPU about faults with the `MMU_FAULT_QUEUED` event (docs/facts/ga102.md §12.5;
 //! OG 570.144 `kernel_gsp.c` L1005-1012: "Non-replayable fault handling is split between
 //! GSP-RM and the UVM driver"). The CPU never programs buffer 0.
 //!
@@ -17,7 +17,7 @@
 //!   VAL | OVERFLOW_INTR | ENABLE; the 32 KiB are zeroed first.
 //!
 //! GSP-RM does not service the buffer: a real GSP-RM copies the packets into the CPU's shadow
-//! buffer (registered with `GMMU_REGISTER_FAULT_BUFFER`, RPC 81, facts §12.5) and advances
+//! buffer (registered with `GMMU_REGISTER_FAULT_BUFFER`, RPC 81, docs/facts/ga102.md §12.5) and advances
 //! GET; here the entries stay in GSP-RM's buffer (readable through PRAMIN) and GET moves only
 //! when software writes it.
 

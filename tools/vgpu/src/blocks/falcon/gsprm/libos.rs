@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! What GSP-RM reads when it starts (facts §7.3, §8.1): the LIBOS argument array at the
+//! What GSP-RM reads when it starts (docs/facts/ga102.md §7.3, §8.1): the LIBOS argument array at the
 //! address the driver left in the GSP mailboxes, the RMARGS region it names
 //! (`GSP_ARGUMENTS_CACHED`), and in it `MESSAGE_QUEUE_INIT_ARGUMENTS`, which locate the shared
 //! area through its PTE page. Every value comes from guest memory and is checked; the first
@@ -115,7 +115,7 @@ pub fn read(g: &GuestMemory, args: u64) -> Result<BootArgs, String> {
         Ok(r)
     };
 
-    // Log buffers: whole pages; u64 word 1 + i holds the address of page i (facts §7.3).
+    // Log buffers: whole pages; u64 word 1 + i holds the address of page i (docs/facts/ga102.md §7.3).
     let mut logs = [Region::default(); 3];
     for (slot, id) in logs.iter_mut().zip([ID_LOGINIT, ID_LOGINTR, ID_LOGRM]) {
         let r = find(id)?;
@@ -182,7 +182,7 @@ pub fn read(g: &GuestMemory, args: u64) -> Result<BootArgs, String> {
         ));
     }
 
-    // MESSAGE_QUEUE_INIT_ARGUMENTS at +0 (facts §7.3).
+    // MESSAGE_QUEUE_INIT_ARGUMENTS at +0 (docs/facts/ga102.md §7.3).
     let shared = get_u64(&a, 0).unwrap_or(0);
     let ptes = get_u32(&a, 8).unwrap_or(0);
     let cmd_off = get_u64(&a, 16).unwrap_or(0);
@@ -217,7 +217,7 @@ pub fn read(g: &GuestMemory, args: u64) -> Result<BootArgs, String> {
     }
     if pages[0] != shared {
         return Err(format!(
-            "shared-area PTE 0 = {:#x}, expected the PTE page itself ({shared:#x}, facts §8.1)",
+            "shared-area PTE 0 = {:#x}, expected the PTE page itself ({shared:#x}, docs/facts/ga102.md §8.1)",
             pages[0]
         ));
     }
@@ -235,7 +235,7 @@ pub fn read(g: &GuestMemory, args: u64) -> Result<BootArgs, String> {
         ));
     }
 
-    // The command queue header the CPU initialised (facts §8.1 table).
+    // The command queue header the CPU initialised (docs/facts/ga102.md §8.1 table).
     let mut h = [0u8; TX_HDR_SIZE];
     area.read(g, cmd_off, &mut h)?;
     let c = TxHeader::parse(&h).unwrap_or_default();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! LIBOS log buffers (LOGINIT, LOGINTR, LOGRM; facts §7.3): what GSP-RM writes into them.
+//! LIBOS log buffers (LOGINIT, LOGINTR, LOGRM; docs/facts/ga102.md §7.3): what GSP-RM writes into them.
 //!
 //! Layout, as NVIDIA's decoder reads it (OG 570.144
 //! `src/common/uproc/os/libos-v3.1.0/lib/liblogdecode.c`, `libosExtractLog_ReadRecord`
@@ -7,7 +7,7 @@
 //! - the buffer is an array of u64; word 0 is the put pointer: the number of u64 entries
 //!   written so far, counting up without wrapping;
 //! - entry n lives at word `1 + n % N`, N = size / 8 - 1 (the ring starts right after the put
-//!   pointer, i.e. over the page list the CPU left there for LIBOS at start-up, facts §7.3);
+//!   pointer, i.e. over the page list the CPU left there for LIBOS at start-up, docs/facts/ga102.md §7.3);
 //! - a record is `argumentCount` argument words, then the address of its `libosLogMetadata`,
 //!   then a non-zero timestamp in ns (the decoder walks backwards from put: timestamp, metadata,
 //!   arguments; a timestamp of 0 ends its walk, L1131, L1191).

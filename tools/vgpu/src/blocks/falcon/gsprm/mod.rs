@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 //! GSP-RM r570.144 as the CPU sees it: the firmware that runs on the GSP's RISC-V core once
 //! booter_load started it. No instruction runs; this is a behavioural model of its interface
-//! (facts §7.3, §7.4, §8, §9, §10), written from the fact sheet and the r570.144 layouts.
+//! (docs/facts/ga102.md §7.3, §7.4, §8, §9, §10), written from the fact sheet and the r570.144 layouts.
 //!
 //! ## Start
 //! The [`GspRm`] starts at the first GSP register access after booter_load succeeded — in the
 //! documented sequence the CPU's write of the falcon `OS` register or its poll of
-//! `RISCV_CPUCTL.ACTIVE_STAT` (facts §7.4 steps 12-13), i.e. GSP-RM has finished starting by
+//! `RISCV_CPUCTL.ACTIVE_STAT` (docs/facts/ga102.md §7.4 steps 12-13), i.e. GSP-RM has finished starting by
 //! the time the CPU can look. It reads the LIBOS argument page at the address the driver left
 //! in the GSP mailboxes ([`GspBoot::libos_args`]) and checks it ([`libos`]): LOGINIT, LOGINTR,
 //! LOGRM and RMARGS present, contiguous, in sysmem; the log buffers' page lists; RMARGS large
 //! enough for `GSP_ARGUMENTS_CACHED`, a cold boot (`bInPMTransition` 0), `gpuInstance` 0;
 //! `MESSAGE_QUEUE_INIT_ARGUMENTS`: the PTE page and every PTE (4 KiB aligned, readable, PTE 0 =
-//! the PTE page), the queue offsets; the command queue's `msgqTxHeader` as facts §8.1 says the
+//! the PTE page), the queue offsets; the command queue's `msgqTxHeader` as docs/facts/ga102.md §8.1 says the
 //! CPU initialises it. It then initialises the status queue: its rx header (readPtr 0, GSP-RM's
 //! position in the command queue) and then its tx header {version 0, size = area size −
 //! statQueueOffset (0x40000), msgSize 0x1000, msgCount 63, writePtr 0, flags SWAP_RX, rxHdrOff
@@ -23,10 +23,10 @@
 //! the facts, so nothing is written to the log buffers).
 //!
 //! ## Queues
-//! A write to `NV_PGSP_QUEUE_HEAD(0)` (the doorbell, facts §7.4) makes GSP-RM consume the
+//! A write to `NV_PGSP_QUEUE_HEAD(0)` (the doorbell, docs/facts/ga102.md §7.4) makes GSP-RM consume the
 //! command queue from its read pointer up to the CPU's `writePtr`. Per element it checks
 //! elemCount (1-16 and no more than written: otherwise the queue cannot be resynchronised and
-//! GSP-RM halts), the RPC length against elemCount, the checksum (facts §8.3), seqNum (0, 1, 2,
+//! GSP-RM halts), the RPC length against elemCount, the checksum (docs/facts/ga102.md §8.3), seqNum (0, 1, 2,
 //! ... per element, continuation records included; after a mismatch it resynchronises to the
 //! element's number), header_version and signature. An element failing those is consumed and
 //! answered with `NV_VGPU_MSG_RESULT_RPC_INVALID_MESSAGE_FORMAT` (as OG `rpc_headers.h`
@@ -35,9 +35,9 @@
 //! the checksum, wrapping from entry 62 to 0, never overtaking the CPU's read pointer (in the
 //! command queue's rx header) — a full queue holds the reply (and stops command processing)
 //! until a later GSP register access finds room. Then `writePtr` is advanced. Every flush that
-//! posted something sets the GSP falcon's `IRQSTAT.SWGEN0` (facts §7.4), which reaches the host
+//! posted something sets the GSP falcon's `IRQSTAT.SWGEN0` (docs/facts/ga102.md §7.4), which reaches the host
 //! as an interrupt (see the falcon module). Commands over 64 KiB arrive as a full element plus
-//! `CONTINUATION_RECORD` elements (facts §8.2); the expected size comes from the payload
+//! `CONTINUATION_RECORD` elements (docs/facts/ga102.md §8.2); the expected size comes from the payload
 //! (`GSP_RM_ALLOC`: 32 + paramsSize, `GSP_RM_CONTROL`: 24 + paramsSize, `SET_REGISTRY`: the
 //! table size); replies over 64 KiB are split the same way.
 //!
@@ -55,7 +55,7 @@
 //! | (sequencer done) | | once SEC2-RTOS resumed it and the CPU wrote the GSP's OS register: event GSP_INIT_DONE (0x1001), no payload |
 //! | GET_GSP_STATIC_INFO (65) | | [`static_info::build`] |
 //! | GSP_RM_ALLOC (103), GSP_RM_CONTROL (76), FREE (10) | [`objects`] | status in the payload and in rpc_result |
-//! | UNLOADING_GUEST_DRIVER (47) | 8-byte payload, newLevel 0, 3 or 7 | NV_OK; then GSP MAILBOX0 bit 31 set and GSP-RM stops (facts §7.4 unload step 2) |
+//! | UNLOADING_GUEST_DRIVER (47) | 8-byte payload, newLevel 0, 3 or 7 | NV_OK; then GSP MAILBOX0 bit 31 set and GSP-RM stops (docs/facts/ga102.md §7.4 unload step 2) |
 //! | NOP (0) | | NV_OK |
 //! | any other | | `NV_VGPU_MSG_RESULT_RPC_UNKNOWN_FUNCTION` |
 //!
@@ -63,13 +63,13 @@
 //! others are answered `NV_ERR_INVALID_STATE`. While the sequencer is outstanding GSP-RM
 //! consumes nothing: commands wait in the queue until it resumed.
 //!
-//! ## Cold boot: the CPU sequencer (facts §7.4 step 15, §9.5)
+//! ## Cold boot: the CPU sequencer (docs/facts/ga102.md §7.4 step 15, §9.5)
 //! After SET_SYSTEM_INFO and SET_REGISTRY GSP-RM clears `NV_PGC6_BSI_SECURE_SCRATCH_14`'s
 //! handoff bit and posts `GSP_RUN_CPU_SEQUENCER` with [`seq::payload`]. A reset of the GSP's
 //! RISC-V core now suspends GSP-RM (its state would be in WPR2) instead of ending it. The
 //! falcon models do the rest: CORE_START on the GSP falcon (falcon core, after the reset) is
 //! the HS step that loads SEC2-RTOS; starting SEC2 then resumes GSP-RM if the GSP was reset
-//! again (into either core, facts §7.5) with the LIBOS arguments in MAILBOX0/1, and sets the
+//! again (into either core, docs/facts/ga102.md §7.5) with the LIBOS arguments in MAILBOX0/1, and sets the
 //! handoff bit and SEC2
 //! MAILBOX0 = 0. GSP-RM carries on when the CPU writes the GSP's OS register with the
 //! bootloader's appVersion (the last step of CORE_RESUME): it posts GSP_INIT_DONE and serves
@@ -117,7 +117,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// GSP MAILBOX0 bit 31: the LIBOS processor is suspended (facts §7.4 unload step 2).
+/// GSP MAILBOX0 bit 31: the LIBOS processor is suspended (docs/facts/ga102.md §7.4 unload step 2).
 pub const MAILBOX0_SUSPENDED: u32 = 1 << 31;
 /// The largest command the model reassembles from continuation records (a bound on guest
 /// input; 1 MiB of payload).
@@ -268,7 +268,7 @@ pub struct Config {
     pub hub: crate::mmu::hub::Hub,
     /// The FIFO: where allocated channels run ([`objects`]) and where their errors come from.
     pub fifo: crate::fifo::Fifo,
-    /// The bootloader's appVersion (`RM_RISCV_UCODE_DESC`, facts §6.5): what the CPU writes to
+    /// The bootloader's appVersion (`RM_RISCV_UCODE_DESC`, docs/facts/ga102.md §6.5): what the CPU writes to
     /// the GSP's OS register after the resume.
     pub app_version: u32,
 }
@@ -421,7 +421,7 @@ impl GspRm {
     }
 
     /// The CPU wrote the GSP falcon's OS register: after SEC2-RTOS resumed GSP-RM, the last
-    /// step of CORE_RESUME (facts §9.5; OG 570.144 `kernel_gsp_ga102.c`, "Program FALCON_OS").
+    /// step of CORE_RESUME (docs/facts/ga102.md §9.5; OG 570.144 `kernel_gsp_ga102.c`, "Program FALCON_OS").
     pub fn os_written(&mut self, v: u32) {
         if !self.seq_wait || self.state != State::Running {
             return;
@@ -466,7 +466,7 @@ impl GspRm {
 
     /// The MMU wrote entries into the non-replayable fault buffer (GSP-RM's, [`fault`]):
     /// GSP-RM tells the CPU with one `MMU_FAULT_QUEUED` event (0x1005, sequence 0, no
-    /// payload: facts §9.2, §12.5, §13 item 11; OG 570.144 `kernel_gsp.c` L1005-1022, the CPU
+    /// payload: docs/facts/ga102.md §9.2, §12.5, §13 item 11; OG 570.144 `kernel_gsp.c` L1005-1022, the CPU
     /// side reads no parameters) per batch of notifications. Held until GSP_INIT_DONE, then
     /// posted right after it.
     fn mmu_faults(&mut self) {
@@ -992,7 +992,7 @@ impl GspRm {
         self.init_done = true;
         self.post(event::GSP_INIT_DONE, 0, status::NV_OK, &[]);
         if self.cfg.knobs.extra_events {
-            // Events a driver must skip or handle (facts §9.2, §9.3 payloads).
+            // Events a driver must skip or handle (docs/facts/ga102.md §9.2, §9.3 payloads).
             let log = rpc::os_error_log(EXTRA_EVENT_XID, 0, rpc::INVALID_CHID, EXTRA_EVENT_TEXT);
             self.post(event::OS_ERROR_LOG, 0, status::NV_OK, &log);
             self.post(
@@ -1262,7 +1262,7 @@ mod tests {
         }
     }
 
-    /// Valid LIBOS arguments and queue headers (facts §7.3, §8.1) in a fresh guest.
+    /// Valid LIBOS arguments and queue headers (docs/facts/ga102.md §7.3, §8.1) in a fresh guest.
     fn guest() -> (SharedGuestMemory, std::fs::File) {
         let ram = memfd(c"gsprm-test", RAM).unwrap();
         let mut g = GuestMemory::new();
@@ -1371,7 +1371,7 @@ mod tests {
         }
     }
 
-    /// Writes one well-formed element (facts §8.2, §8.3) at command entry `at`; returns the
+    /// Writes one well-formed element (docs/facts/ga102.md §8.2, §8.3) at command entry `at`; returns the
     /// entries used.
     fn put_element(g: &GuestMemory, at: u32, seq: u32, function: u32, payload: &[u8]) -> u32 {
         let len = HEADER_SIZE + payload.len();

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! GSP-RM's object tree: what `GSP_RM_ALLOC` (103), `GSP_RM_CONTROL` (76) and `FREE` (10)
-//! create, query and destroy (facts §9.3, §10).
+//! create, query and destroy (docs/facts/ga102.md §9.3, §10).
 //!
 //! Objects live in clients (`NV01_ROOT`); each has a handle unique in its client, a class and a
-//! parent. The classes the render path needs are modelled (facts §10.1) with the parents they
-//! are allocated under and the allocation-parameter sizes of facts §10.2 (OG:abi):
+//! parent. The classes the render path needs are modelled (docs/facts/ga102.md §10.1) with the parents they
+//! are allocated under and the allocation-parameter sizes of docs/facts/ga102.md §10.2 (OG:abi):
 //!
 //! | Class | Parent | paramsSize | Checked |
 //! |---|---|---|---|
@@ -45,10 +45,10 @@
 //! checks numLevelsToCopy ≤ 6 and virtAddrLo ≤ virtAddrHi, and records the levels (GSP-RM's own
 //! mappings are not modelled, so nothing else happens).
 //!
-//! Engines (NV2080_ENGINE_TYPE numbering, facts §10.2): GRAPHICS (1) and COPY0-COPY9 (9-18).
+//! Engines (NV2080_ENGINE_TYPE numbering, docs/facts/ga102.md §10.2): GRAPHICS (1) and COPY0-COPY9 (9-18).
 //! Runlists (model choice): GRAPHICS runlist 0, COPYn runlist 1 + n. Channel ids are per runlist:
 //! the one the flags fix (USERD_INDEX_PAGE_FIXED: page × 8 + index, as nouveau requests them,
-//! facts §10.2), otherwise the lowest free one.
+//! docs/facts/ga102.md §10.2), otherwise the lowest free one.
 //!
 //! Status codes (OG `nvstatuscodes.h` names; the mapping is the model's, after RM's resource
 //! server): unknown client `NV_ERR_INVALID_CLIENT`, handle 0 or unknown object
@@ -68,7 +68,7 @@ use crate::mmu::format::Aperture;
 use crate::mmu::inst::{PageDirBase, Target};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Class numbers (facts §10.1).
+/// Class numbers (docs/facts/ga102.md §10.1).
 pub mod class {
     /// NV01_ROOT (client).
     pub const NV01_ROOT: u32 = 0x0000;
@@ -128,7 +128,7 @@ pub const CHANNELS_PER_RUNLIST: u32 = 4096;
 /// no source gives GA102's value).
 pub const FAULT_METHOD_BUFFER_SIZE: u32 = 0x1000;
 
-/// Control commands the model answers (facts §10.2; parameter layouts OG 570.144
+/// Control commands the model answers (docs/facts/ga102.md §10.2; parameter layouts OG 570.144
 /// `ctrla06fgpfifo.h`, `ctrlc36f.h`, `ctrl2080ce.h`).
 pub mod ctrl {
     /// NVA06F_CTRL_CMD_GPFIFO_SCHEDULE {bEnable, bSkipSubmit}: 2 bytes.
@@ -256,7 +256,7 @@ pub struct Channel {
 }
 
 impl Channel {
-    /// The work-submit token: (runlist_id << 16) | chid (facts §10.3).
+    /// The work-submit token: (runlist_id << 16) | chid (docs/facts/ga102.md §10.3).
     pub fn token(&self) -> u32 {
         self.runlist << 16 | self.chid
     }
@@ -325,7 +325,7 @@ fn refuse<T>(status: u32, why: impl Into<String>) -> Result<T, Refusal> {
     })
 }
 
-/// `rpc_gsp_rm_alloc_v03_00` fixed part (facts §9.3).
+/// `rpc_gsp_rm_alloc_v03_00` fixed part (docs/facts/ga102.md §9.3).
 pub const ALLOC_HDR: usize = 32;
 /// `rpc_gsp_rm_control_v03_00` fixed part.
 pub const CONTROL_HDR: usize = 24;

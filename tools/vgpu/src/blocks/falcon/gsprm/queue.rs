@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The shared area and its two message queues (facts §8).
+//! The shared area and its two message queues (docs/facts/ga102.md §8).
 //!
 //! GSP-RM reaches the shared area only through its PTE page: page i of the area is wherever
 //! PTE i points ([`Area`]); the open drivers allocate it contiguously (PTE i = base + i × 4 KiB),
 //! but the model does not rely on that. Each queue is a header page (`msgqTxHeader` at +0,
 //! `msgqRxHeader` at +0x20) followed by `msgCount` entries of 4 KiB ([`Ring`]). An element
-//! (`GSP_MSG_QUEUE_ELEMENT`, facts §8.2) occupies `elemCount` consecutive entries, wrapping
+//! (`GSP_MSG_QUEUE_ELEMENT`, docs/facts/ga102.md §8.2) occupies `elemCount` consecutive entries, wrapping
 //! from the last entry to entry 0.
 
 use super::bytes::{get_u32, put_u32};
@@ -28,7 +28,7 @@ pub const ENTRY_OFF: u32 = 0x1000;
 /// `MSGQ_FLAGS_SWAP_RX`.
 pub const FLAGS_SWAP_RX: u32 = 1;
 
-/// Element header offsets (facts §8.2).
+/// Element header offsets (docs/facts/ga102.md §8.2).
 pub mod elem {
     /// checkSum.
     pub const CHECKSUM: usize = 0x20;
@@ -40,7 +40,7 @@ pub mod elem {
     pub const RPC: usize = 0x30;
 }
 
-/// The queue checksum (facts §8.3): XOR of the bytes as little-endian u64 words (the tail
+/// The queue checksum (docs/facts/ga102.md §8.3): XOR of the bytes as little-endian u64 words (the tail
 /// zero-padded), folded to 32 bits as high XOR low. A correct element sums to 0.
 pub fn checksum(b: &[u8]) -> u32 {
     let mut x = 0u64;
@@ -57,7 +57,7 @@ pub fn entries_for(rpc_len: usize) -> u32 {
     (ELEM_HDR + rpc_len).div_ceil(PAGE) as u32
 }
 
-/// `msgqTxHeader` (facts §8.1).
+/// `msgqTxHeader` (docs/facts/ga102.md §8.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TxHeader {
     /// version.
@@ -115,7 +115,7 @@ impl TxHeader {
         b
     }
 
-    /// The header of a queue of `size` bytes with the layout all three stacks use (facts §8.1):
+    /// The header of a queue of `size` bytes with the layout all three stacks use (docs/facts/ga102.md §8.1):
     /// 4 KiB entries after a 4 KiB header page, rx header at +0x20, SWAP_RX.
     pub fn standard(size: u32) -> Self {
         TxHeader {
@@ -215,7 +215,7 @@ impl Ring {
     }
 
     /// Area offset of `msgqRxHeader.readPtr` in this queue's header page (the position of
-    /// this queue's *owner* in the other queue, facts §8.1).
+    /// this queue's *owner* in the other queue, docs/facts/ga102.md §8.1).
     pub fn rx_read_ptr_off(&self) -> u64 {
         self.base + u64::from(RX_HDR_OFF)
     }
@@ -230,7 +230,7 @@ impl Ring {
     }
 
     /// Entries a writer at `write` may fill before reaching a reader at `read` (one entry
-    /// always stays empty, facts §8.1).
+    /// always stays empty, docs/facts/ga102.md §8.1).
     pub fn free(&self, read: u32, write: u32) -> u32 {
         (read + self.count - write - 1) % self.count.max(1)
     }
@@ -280,7 +280,7 @@ mod tests {
         let c = checksum(&e);
         put_u32(&mut e, elem::CHECKSUM, c);
         assert_eq!(checksum(&e), 0);
-        // Byte-wise formulation (each byte k rotated left by 8·(k mod 8), facts §8.3).
+        // Byte-wise formulation (each byte k rotated left by 8·(k mod 8), docs/facts/ga102.md §8.3).
         let mut bw = 0u64;
         for (k, &b) in e.iter().enumerate() {
             bw ^= u64::from(b) << (8 * (k % 8));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The RPC layer of r570.144: the `rpc_message_header_v` every queue element carries (facts
-//! §9.1), the function and event numbers (facts §9.2; nova-core's r570.144 bindings), the
-//! RPC-layer result codes (facts §9.1; OG `src/nvidia/inc/kernel/vgpu/rpc_headers.h`) and the
+//! §9.1), the function and event numbers (docs/facts/ga102.md §9.2; nova-core's r570.144 bindings), the
+//! RPC-layer result codes (docs/facts/ga102.md §9.1; OG `src/nvidia/inc/kernel/vgpu/rpc_headers.h`) and the
 //! `NV_STATUS` codes the model returns (OG `src/common/sdk/nvidia/inc/nvstatuscodes.h`; result
 //! codes below 0xFF000000 are NV_STATUS values, rpc_headers.h).
 
@@ -212,7 +212,7 @@ pub fn name(f: u32) -> std::borrow::Cow<'static, str> {
     n.into()
 }
 
-/// `rpc_message_header_v03_00` (facts §9.1).
+/// `rpc_message_header_v03_00` (docs/facts/ga102.md §9.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Header {
     /// header_version (+0x00).

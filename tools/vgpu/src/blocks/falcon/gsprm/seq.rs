@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The CPU sequencer GSP-RM sends on a GA102 cold boot (`GSP_RUN_CPU_SEQUENCER`, event 0x1002,
-//! before `GSP_INIT_DONE`; facts §7.4 step 15, §9.5).
+//! before `GSP_INIT_DONE`; docs/facts/ga102.md §7.4 step 15, §9.5).
 //!
 //! Payload `rpc_run_cpu_sequencer_v17_00` (OG 570.144 `gsp_abi_check.c` L2308-2312):
 //! bufferSizeDWord @0, cmdIndex @4 (valid dwords), regSaveArea[8] @8, commandBuffer @40. The
@@ -57,7 +57,7 @@ pub const ERR_TIMEOUT1: u32 = 1;
 /// See [`ERR_TIMEOUT1`].
 pub const ERR_TIMEOUT2: u32 = 2;
 
-/// GSP falcon `HWCFG2` (facts §5.2: 0x110000 + 0x0F4); MEM_SCRUBBING is bit 12.
+/// GSP falcon `HWCFG2` (docs/facts/ga102.md §5.2: 0x110000 + 0x0F4); MEM_SCRUBBING is bit 12.
 pub const GSP_HWCFG2: u32 = 0x1100f4;
 /// GSP falcon `MAILBOX0` / `MAILBOX1`.
 pub const GSP_MAILBOX0: u32 = 0x110040;
@@ -109,19 +109,19 @@ pub fn commands(fault: SeqFault) -> (Vec<u32>, u32) {
     let mut c = vec![
         // 0: the GSP falcon reset into its falcon core for the HS step.
         op::CORE_RESET,
-        // 1: wait for IMEM/DMEM scrubbing (facts §5.4) before the start.
+        // 1: wait for IMEM/DMEM scrubbing (docs/facts/ga102.md §5.4) before the start.
         op::REG_POLL,
         poll_addr,
         poll_mask,
         poll_val,
         poll_us,
         poll_err,
-        // 7: DMA without a context (as falcon loads do, facts §5.4).
+        // 7: DMA without a context (as falcon loads do, docs/facts/ga102.md §5.4).
         op::REG_MODIFY,
         GSP_FBIF_CTL,
         1 << 7,
         1 << 7,
-        // 11: MAILBOX0 cleared before the start (facts §7.4 step 7 does the same).
+        // 11: MAILBOX0 cleared before the start (docs/facts/ga102.md §7.4 step 7 does the same).
         op::REG_WRITE,
         GSP_MAILBOX0,
         0,

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `GspStaticConfigInfo`, the reply to `GET_GSP_STATIC_INFO` (facts §9.6; offsets OG:abi
+//! `GspStaticConfigInfo`, the reply to `GET_GSP_STATIC_INFO` (docs/facts/ga102.md §9.6; offsets OG:abi
 //! L267-320, nova-core r570.144 bindings). The model fills the fields whose values follow from
 //! the chip profile and the boot layout Booter checked; every other byte is 0.
 //!
 //! | Field | Value | Source |
 //! |---|---|---|
-//! | fbRegionInfoParams | 2 regions: [0, gspFwRsvdStart) usable (reserved 0, not protected, compressible, ISO); [gspFwRsvdStart, fbSize) reserved (reserved = its size, protected, neither compressible nor ISO) | the `GspFwWprMeta` Booter accepted (facts §7.1, §7.2); region semantics as nova reads them (facts §9.6) |
+//! | fbRegionInfoParams | 2 regions: [0, gspFwRsvdStart) usable (reserved 0, not protected, compressible, ISO); [gspFwRsvdStart, fbSize) reserved (reserved = its size, protected, neither compressible nor ISO) | the `GspFwWprMeta` Booter accepted (docs/facts/ga102.md §7.1, §7.2); region semantics as nova reads them (docs/facts/ga102.md §9.6) |
 //! | fb_length | fbSize (usable VRAM, 24 GiB) | chip profile, `NV_USABLE_FB_SIZE_IN_MB` |
-//! | gpuNameString / _Unicode / gpuShortNameString | "NVIDIA GeForce RTX 3090" / same / "GA102" | chip profile (pci.ids name of 0x2204, facts §1.1) |
+//! | gpuNameString / _Unicode / gpuShortNameString | "NVIDIA GeForce RTX 3090" / same / "GA102" | chip profile (pci.ids name of 0x2204, docs/facts/ga102.md §1.1) |
 //! | bar2PdeBase / bar1PdeBase | nonWprHeapOffset / + 4 KiB | model choice: GSP-RM's page directories inside the non-WPR heap, outside the usable region |
-//! | bVbiosValid, vbiosSubVendor, vbiosSubDevice | 1, 0x10DE, 0x147D | the VBIOS the PROM serves; subsystem from the chip profile (facts §1.2) |
+//! | bVbiosValid, vbiosSubVendor, vbiosSubDevice | 1, 0x10DE, 0x147D | the VBIOS the PROM serves; subsystem from the chip profile (docs/facts/ga102.md §1.2) |
 //! | hInternalClient / Device / Subdevice | [`INTERNAL_CLIENT`], [`INTERNAL_DEVICE`], [`INTERNAL_SUBDEVICE`] | model choice; the object tree holds them |
 //! | fwWprLayoutOffset | {nonWprHeapOffset, frtsOffset} | `GspFwWprMeta` |
 
@@ -27,7 +27,7 @@ pub const INTERNAL_DEVICE: u32 = 0xde1e_0001;
 /// GSP-RM's internal subdevice handle (model choice).
 pub const INTERNAL_SUBDEVICE: u32 = 0x5d1e_0001;
 
-/// Field offsets (facts §9.6).
+/// Field offsets (docs/facts/ga102.md §9.6).
 pub mod off {
     /// fbRegionInfoParams.numFBRegions.
     pub const NUM_FB_REGIONS: usize = 344;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The two RPCs GSP-RM needs before it finishes initialising: `GSP_SET_SYSTEM_INFO`
-//! (`GspSystemInfo`, facts §9.4) and `SET_REGISTRY` (`PACKED_REGISTRY_TABLE`, facts §9.3).
+//! (`GspSystemInfo`, docs/facts/ga102.md §9.4) and `SET_REGISTRY` (`PACKED_REGISTRY_TABLE`, docs/facts/ga102.md §9.3).
 
 use super::bytes::{get_u32, get_u64, get_u8};
 use super::rpc::status;
@@ -10,12 +10,12 @@ use crate::pci::BarBases;
 
 /// `sizeof(GspSystemInfo)` lower bound (OG:abi L324, `ABI_CHECK_SIZE_GE(GspSystemInfo, 920)`).
 pub const SYSTEM_INFO_MIN: usize = 920;
-/// `pciConfigMirrorBase` (facts §1.4, §9.4).
+/// `pciConfigMirrorBase` (docs/facts/ga102.md §1.4, §9.4).
 pub const CONFIG_MIRROR_BASE: u32 = 0x88000;
 /// `pciConfigMirrorSize`.
 pub const CONFIG_MIRROR_SIZE: u32 = 0x1000;
 
-/// `GspSystemInfo` offsets (facts §9.4).
+/// `GspSystemInfo` offsets (docs/facts/ga102.md §9.4).
 pub mod sysinfo {
     /// gpuPhysAddr (BAR0).
     pub const GPU_PHYS_ADDR: usize = 0;
@@ -58,7 +58,7 @@ pub struct SystemInfo {
 
 /// Checks a `GspSystemInfo` against the device: the BAR addresses against where the guest
 /// placed the BARs (when the device saw them programmed), the config mirror, the PCI IDs of the
-/// chip profile (facts §9.4 "Value used by drivers"), and a non-zero `maxUserVa`. The bus
+/// chip profile (docs/facts/ga102.md §9.4 "Value used by drivers"), and a non-zero `maxUserVa`. The bus
 /// number (`nvDomainBusDeviceFunc`) is the host's business and not checked.
 pub fn check_system_info(
     p: &[u8],
@@ -183,7 +183,7 @@ pub fn registry_declared_size(p: &[u8]) -> Option<usize> {
     get_u32(p, 0).map(|s| s as usize)
 }
 
-/// Checks a `PACKED_REGISTRY_TABLE` (facts §9.3): the declared size fits the payload and holds
+/// Checks a `PACKED_REGISTRY_TABLE` (docs/facts/ga102.md §9.3): the declared size fits the payload and holds
 /// the entry array; every key is a NUL-terminated, printable, non-empty string after the
 /// entries and inside the table; types are DWORD, BINARY or STRING, and the data of the last two
 /// lies inside the table.
