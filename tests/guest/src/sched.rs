@@ -6,6 +6,7 @@
 //! wrote it, not even later.
 
 use crate::exec::{gpu, hang_push, start, wait_started, Buf, Gpu, PushBuf, VaAlloc};
+use crate::fuzz::Rng;
 use crate::util::{check, errno_str, Ctx};
 use libnova::{Context, Device, Engine, Placement, Syncobj, Vm};
 use std::time::{Duration, Instant};
@@ -22,22 +23,6 @@ fn marker(k: u64, i: u64) -> u32 {
 /// file closed with the job on the GPU or offered after a reset (-ECANCELED), killed in the
 /// scheduler's queue (-ESRCH).
 const ALLOWED: [i32; 3] = [libc::ETIMEDOUT, libc::ECANCELED, libc::ESRCH];
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// What one process saw.
 #[derive(Default)]
